@@ -1,0 +1,206 @@
+/*
+ * onnxrun.h - the one public header of onnxrun, an ONNX model interpreter.
+ *
+ * Use:
+ *   onnxrun_model *m;   onnxrun_model_load_file("net.onnx", NULL, &m)
+ *   onnxrun_session *s; onnxrun_session_create(m, NULL, &s)
+ *   onnxrun_session_run(s, 1, &in_name, &in, 1, &out_name, &out)
+ *   ... read out.data ...
+ *   onnxrun_session_free(s); onnxrun_model_free(m);
+ *
+ * Errors: every function that can fail returns an onnxrun_status (0 = OK).
+ * The readable message (naming file, node and op) is kept on the object the
+ * call was made on and read with onnxrun_model_error / onnxrun_session_error.
+ * Constructors hand back an object even when they fail (like sqlite3_open),
+ * so that the message can be read; free it as usual. Only when memory for
+ * the object itself cannot be had is *out NULL (status ONNXRUN_E_NOMEM).
+ * Every free function accepts NULL.
+ *
+ * Threads: a loaded model is read-only after loading and may be shared by
+ * any number of sessions on any threads. One session is used by one thread
+ * at a time.
+ */
+#ifndef ONNXRUN_H
+#define ONNXRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ONNXRUN_VERSION "0.1.0"
+#define ONNXRUN_MAX_RANK 8
+
+typedef enum onnxrun_status {
+    ONNXRUN_OK = 0,
+    ONNXRUN_E_ARG,         /* the caller passed a bad argument (NULL, unknown name, wrong shape) */
+    ONNXRUN_E_IO,          /* a file could not be opened or read */
+    ONNXRUN_E_PARSE,       /* bytes are not a valid protobuf message */
+    ONNXRUN_E_INVALID,     /* the model breaks the ONNX rules (cycle, dangling input, bad attribute) */
+    ONNXRUN_E_UNSUPPORTED, /* an op, opset, data type or feature onnxrun does not implement */
+    ONNXRUN_E_SHAPE,       /* shapes do not fit together */
+    ONNXRUN_E_LIMIT,       /* a size overflows or exceeds a configured limit */
+    ONNXRUN_E_NOMEM,       /* an allocation failed */
+    ONNXRUN_E_RUNTIME,     /* a kernel found bad data while running (index out of range) */
+    ONNXRUN_STATUS_COUNT
+} onnxrun_status;
+
+/* Element types; the numbers are ONNX's TensorProto.DataType. */
+typedef enum onnxrun_dtype {
+    ONNXRUN_UNDEFINED = 0,
+    ONNXRUN_FLOAT = 1,
+    ONNXRUN_UINT8 = 2,
+    ONNXRUN_INT8 = 3,
+    ONNXRUN_UINT16 = 4,
+    ONNXRUN_INT16 = 5,
+    ONNXRUN_INT32 = 6,
+    ONNXRUN_INT64 = 7,
+    ONNXRUN_STRING = 8,
+    ONNXRUN_BOOL = 9,
+    ONNXRUN_FLOAT16 = 10,
+    ONNXRUN_DOUBLE = 11,
+    ONNXRUN_UINT32 = 12,
+    ONNXRUN_UINT64 = 13,
+    ONNXRUN_DTYPE_COUNT
+} onnxrun_dtype;
+
+/* A dense tensor, row-major. The struct is a plain descriptor: who owns
+ * `data` is said by the function that fills it in. */
+typedef struct onnxrun_tensor {
+    onnxrun_dtype dtype;
+    int rank;                        /* 0 .. ONNXRUN_MAX_RANK */
+    int64_t dims[ONNXRUN_MAX_RANK];  /* dims[0..rank) */
+    void *data;                      /* numel * element size bytes */
+} onnxrun_tensor;
+
+/* Declared type and shape of a model input or output. */
+typedef struct onnxrun_value_info {
+    const char *name;                          /* owned by the model */
+    onnxrun_dtype dtype;                       /* ONNXRUN_UNDEFINED if not declared */
+    int rank;                                  /* -1 if the shape is not declared */
+    int64_t dims[ONNXRUN_MAX_RANK];            /* -1 where unknown or symbolic */
+    const char *dim_names[ONNXRUN_MAX_RANK];   /* symbolic name (dim_param) or NULL */
+} onnxrun_value_info;
+
+typedef struct onnxrun_model onnxrun_model;
+typedef struct onnxrun_session onnxrun_session;
+
+/* Limits applied while loading; zero fields take the defaults. */
+typedef struct onnxrun_load_options {
+    uint64_t max_tensor_bytes;  /* total bytes of all initializers (default 4 GiB) */
+    uint64_t max_nodes;         /* nodes in the graph (default 1,000,000) */
+} onnxrun_load_options;
+
+typedef struct onnxrun_session_options {
+    int threads;                /* 0 = all cores */
+} onnxrun_session_options;
+
+/* ---- status ---- */
+
+/* Short fixed name of a status ("ok", "invalid model", ...). Never NULL. */
+const char *onnxrun_status_name(onnxrun_status st);
+/* Bytes per element of a dtype; 0 for types onnxrun cannot hold (string). */
+size_t onnxrun_dtype_size(onnxrun_dtype t);
+/* Name of a dtype ("float", "int64", ...). Never NULL. */
+const char *onnxrun_dtype_name(onnxrun_dtype t);
+/* Element count of a tensor; -1 if the product overflows. */
+int64_t onnxrun_tensor_numel(const onnxrun_tensor *t);
+
+/* ---- models ---- */
+
+/* Loads and validates a model file. *out receives a model that the caller
+ * frees with onnxrun_model_free, also on failure (then it only carries the
+ * error message). opts may be NULL. External data is read relative to the
+ * file's folder. */
+onnxrun_status onnxrun_model_load_file(const char *path, const onnxrun_load_options *opts,
+                                       onnxrun_model **out);
+/* Same, from a caller's buffer (not kept after the call returns). External
+ * data is refused. `name` is used in messages and may be NULL. */
+onnxrun_status onnxrun_model_load_buffer(const void *buf, size_t len, const char *name,
+                                         const onnxrun_load_options *opts, onnxrun_model **out);
+/* Message of the last failed call on this model ("" if none). Owned by the model. */
+const char *onnxrun_model_error(const onnxrun_model *m);
+void onnxrun_model_free(onnxrun_model *m);
+
+/* Graph inputs that the caller must feed (initializers are not listed). */
+size_t onnxrun_model_input_count(const onnxrun_model *m);
+size_t onnxrun_model_output_count(const onnxrun_model *m);
+/* Fills *info; its strings are owned by the model. */
+onnxrun_status onnxrun_model_input(const onnxrun_model *m, size_t i, onnxrun_value_info *info);
+onnxrun_status onnxrun_model_output(const onnxrun_model *m, size_t i, onnxrun_value_info *info);
+/* metadata_props value for key, or NULL. Owned by the model. */
+const char *onnxrun_model_metadata(const onnxrun_model *m, const char *key);
+/* Opset of the default ONNX domain the model imports. */
+int64_t onnxrun_model_opset(const onnxrun_model *m);
+
+/* ---- sessions ---- */
+
+/* Creates a session on a loaded model (the model must outlive it). Shapes
+ * are inferred from the declared input shapes; inputs with symbolic dims are
+ * planned at the first run, or earlier with onnxrun_session_set_input_shape.
+ * *out is always set (see the top of this file). opts may be NULL. */
+onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_session_options *opts,
+                                      onnxrun_session **out);
+const char *onnxrun_session_error(const onnxrun_session *s);
+void onnxrun_session_free(onnxrun_session *s);
+
+/* Fixes an input's shape and plans memory for it now. */
+onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *name, int rank,
+                                               const int64_t *dims);
+
+/* Runs the model. inputs[i] (caller-owned, only read during the call) feeds
+ * the graph input named in_names[i]; every graph input must be given. For
+ * each out_names[j] (NULL = all graph outputs in order, then n_out must equal
+ * onnxrun_model_output_count) outputs[j] is filled with a descriptor whose
+ * data is OWNED BY THE SESSION and stays valid until the next run on it or
+ * onnxrun_session_free; copy it with onnxrun_tensor_clone to keep it. */
+onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *const *in_names,
+                                   const onnxrun_tensor *inputs, size_t n_out,
+                                   const char *const *out_names, onnxrun_tensor *outputs);
+
+/* Makes a caller-owned deep copy of src into *dst; release with onnxrun_tensor_release. */
+onnxrun_status onnxrun_tensor_clone(const onnxrun_tensor *src, onnxrun_tensor *dst);
+/* Frees data of a tensor made by onnxrun_tensor_clone or onnxrun_tensor_load_pb
+ * and sets it to NULL. Accepts NULL. */
+void onnxrun_tensor_release(onnxrun_tensor *t);
+
+/* Reads a serialized TensorProto (the .pb files of the ONNX test layout).
+ * On success *t holds caller-owned data (onnxrun_tensor_release), and
+ * *name (if name != NULL) a malloc'd copy of the tensor's name (free()).
+ * On failure writes a message into err (if err != NULL). */
+onnxrun_status onnxrun_tensor_load_pb(const char *path, onnxrun_tensor *t, char **name,
+                                      char *err, size_t err_len);
+
+/* ---- introspection and measurement ---- */
+
+/* One scheduled node, after shape inference. Strings owned by the session. */
+typedef struct onnxrun_node_info {
+    const char *name;
+    const char *op_type;
+    int folded;              /* computed once at planning (constant), not run */
+    onnxrun_tensor output;   /* dtype and shape of output 0; data NULL */
+    uint64_t params;         /* weight elements read from initializers */
+    uint64_t macs;           /* multiply-accumulates of one run */
+    double ms;               /* time of the last run if profiling is on, else 0 */
+} onnxrun_node_info;
+
+typedef struct onnxrun_memory_info {
+    uint64_t weights_bytes;      /* initializers and folded constants */
+    uint64_t arena_bytes;        /* planned arena for intermediates */
+    uint64_t lower_bound_bytes;  /* peak of live intermediate bytes over the schedule */
+    uint64_t scratch_bytes;      /* largest kernel scratch */
+} onnxrun_memory_info;
+
+/* Number of graph nodes (in schedule order); valid after planning. */
+size_t onnxrun_session_node_count(const onnxrun_session *s);
+onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_node_info *info);
+onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_info *info);
+/* Turns per-node timing on (1) or off (0). */
+void onnxrun_session_profile(onnxrun_session *s, int on);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ONNXRUN_H */

@@ -1,0 +1,186 @@
+/*
+ * kernel.c - helpers every kernel uses: error reporting, attributes read
+ * with defaults and type checks, known (constant) inputs, output shapes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "op.h"
+
+or_status or_fail(or_kernel *k, or_status st, const char *fmt, ...)
+{
+    if (!k->err || !k->err_len) return st;
+    const or_node *n = k->node;
+    int used = snprintf(k->err, k->err_len, "%s: node '%s' (#%zu, %s): ",
+                        k->model_path ? k->model_path : "<model>", n ? n->name : "?",
+                        n ? n->index : 0, n ? n->op_type : "?");
+    if (used >= 0 && (size_t)used < k->err_len) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(k->err + used, k->err_len - (size_t)used, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+static const or_attr *find(const or_kernel *k, const char *name)
+{
+    return k->node ? or_node_attr(k->node, name) : NULL;
+}
+
+static or_status wrong_type(or_kernel *k, const or_attr *a, const char *want)
+{
+    return or_fail(k, ONNXRUN_E_INVALID, "attribute '%s' has type %d, expected %s", a->name,
+                   (int)a->type, want);
+}
+
+bool or_attr_has(const or_kernel *k, const char *name)
+{
+    return find(k, name) != NULL;
+}
+
+or_status or_attr_int(or_kernel *k, const char *name, int64_t def, int64_t *out)
+{
+    const or_attr *a = find(k, name);
+    *out = def;
+    if (!a) return ONNXRUN_OK;
+    if (a->type != OR_ATTR_INT) return wrong_type(k, a, "int");
+    *out = a->i;
+    return ONNXRUN_OK;
+}
+
+or_status or_attr_float(or_kernel *k, const char *name, float def, float *out)
+{
+    const or_attr *a = find(k, name);
+    *out = def;
+    if (!a) return ONNXRUN_OK;
+    if (a->type == OR_ATTR_INT) { /* some exporters write whole numbers as ints */
+        *out = (float)a->i;
+        return ONNXRUN_OK;
+    }
+    if (a->type != OR_ATTR_FLOAT) return wrong_type(k, a, "float");
+    *out = a->f;
+    return ONNXRUN_OK;
+}
+
+or_status or_attr_string(or_kernel *k, const char *name, const char *def, const char **out)
+{
+    const or_attr *a = find(k, name);
+    *out = def;
+    if (!a) return ONNXRUN_OK;
+    if (a->type != OR_ATTR_STRING) return wrong_type(k, a, "string");
+    *out = a->s;
+    return ONNXRUN_OK;
+}
+
+or_status or_attr_ints(or_kernel *k, const char *name, size_t max, int64_t *vals, size_t *n)
+{
+    const or_attr *a = find(k, name);
+    *n = 0;
+    if (!a) return ONNXRUN_OK;
+    if (a->type != OR_ATTR_INTS) return wrong_type(k, a, "ints");
+    if (a->n > max)
+        return or_fail(k, ONNXRUN_E_INVALID, "attribute '%s' has %zu values, at most %zu allowed",
+                       name, a->n, max);
+    if (a->n) memcpy(vals, a->ints, a->n * sizeof *vals);
+    *n = a->n;
+    return ONNXRUN_OK;
+}
+
+or_status or_attr_floats(or_kernel *k, const char *name, const float **vals, size_t *n)
+{
+    const or_attr *a = find(k, name);
+    *vals = NULL;
+    *n = 0;
+    if (!a) return ONNXRUN_OK;
+    if (a->type != OR_ATTR_FLOATS) return wrong_type(k, a, "floats");
+    *vals = a->floats;
+    *n = a->n;
+    return ONNXRUN_OK;
+}
+
+or_status or_attr_tensor(or_kernel *k, const char *name, const or_tensor **t)
+{
+    const or_attr *a = find(k, name);
+    *t = NULL;
+    if (!a) return ONNXRUN_OK;
+    if (a->type != OR_ATTR_TENSOR || !a->t) return wrong_type(k, a, "tensor");
+    *t = a->t;
+    return ONNXRUN_OK;
+}
+
+const void *or_known(or_kernel *k, size_t i)
+{
+    or_tensor *t = or_in(k, i);
+    if (!t) return NULL;
+    if (i < 32) k->known_used |= 1u << i;
+    return t->data;
+}
+
+or_status or_check_dtype(or_kernel *k, size_t i, ...)
+{
+    or_tensor *t = or_in(k, i);
+    if (!t) return ONNXRUN_OK;
+    va_list ap;
+    va_start(ap, i);
+    for (;;) {
+        int d = va_arg(ap, int);
+        if (d == ONNXRUN_UNDEFINED) break;
+        if ((int)t->dtype == d) {
+            va_end(ap);
+            return ONNXRUN_OK;
+        }
+    }
+    va_end(ap);
+    return or_fail(k, ONNXRUN_E_UNSUPPORTED, "input %zu ('%s') has unsupported type %s", i,
+                   i < k->node->n_inputs ? k->node->inputs[i] : "?", onnxrun_dtype_name(t->dtype));
+}
+
+or_status or_set_shape(or_kernel *k, or_tensor *out, onnxrun_dtype dt, int rank,
+                       const int64_t *dims)
+{
+    int64_t n;
+    if (!out) return ONNXRUN_OK;
+    if (rank < 0 || rank > OR_MAX_RANK)
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "output rank %d exceeds the maximum %d", rank,
+                       OR_MAX_RANK);
+    if (!or_shape_numel(rank, dims, dt, &n))
+        return or_fail(k, ONNXRUN_E_LIMIT, "output shape is negative or too large");
+    out->dtype = dt;
+    out->rank = rank;
+    memmove(out->dims, dims, (size_t)rank * sizeof *dims);
+    return ONNXRUN_OK;
+}
+
+or_status or_known_ints(or_kernel *k, size_t i, size_t max, int64_t *vals, size_t *n)
+{
+    or_tensor *t = or_in(k, i);
+    const void *d = or_known(k, i);
+    *n = 0;
+    if (!t) return or_fail(k, ONNXRUN_E_INVALID, "input %zu is missing", i);
+    if (!d)
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED,
+                       "input %zu ('%s') must be known before running (a constant or initializer)",
+                       i, k->node->inputs[i]);
+    if (t->dtype != ONNXRUN_INT64 && t->dtype != ONNXRUN_INT32)
+        return or_fail(k, ONNXRUN_E_INVALID, "input %zu must be int64, not %s", i,
+                       onnxrun_dtype_name(t->dtype));
+    if (t->rank > 1) return or_fail(k, ONNXRUN_E_SHAPE, "input %zu must be 1-D", i);
+    int64_t cnt = or_numel(t);
+    if ((uint64_t)cnt > max)
+        return or_fail(k, ONNXRUN_E_LIMIT, "input %zu has %lld values, at most %zu allowed", i,
+                       (long long)cnt, max);
+    for (int64_t j = 0; j < cnt; j++)
+        vals[j] = t->dtype == ONNXRUN_INT64 ? ((const int64_t *)d)[j] : ((const int32_t *)d)[j];
+    *n = (size_t)cnt;
+    return ONNXRUN_OK;
+}
+
+or_status or_axis(or_kernel *k, int64_t axis, int r, int *out)
+{
+    if (axis < -(int64_t)r || axis >= (int64_t)r)
+        return or_fail(k, ONNXRUN_E_INVALID, "axis %lld is out of range for rank %d",
+                       (long long)axis, r);
+    *out = (int)(axis < 0 ? axis + r : axis);
+    return ONNXRUN_OK;
+}

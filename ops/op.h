@@ -1,0 +1,177 @@
+/*
+ * op.h - the interface between the interpreter and the kernels.
+ *
+ * Each op family file (ops/conv.c, ops/pool.c, ...) defines a table of
+ * or_op_def entries with OR_OP_TABLE(family); ops/registry.c gathers them.
+ * An entry implements one op from opset `since` until the next entry of the
+ * same op (resolution picks the largest since <= the model's opset).
+ *
+ * A kernel's life, driven by interp/:
+ *   init   once per session: read and validate attributes into k->params.
+ *   infer  whenever input shapes change: from k->in[i] (dtype, rank, dims;
+ *          data only through or_known) set every present k->out[j]'s dtype,
+ *          rank and dims, and k->scratch_bytes if the run needs scratch.
+ *   run    compute k->out[j]->data from k->in[i]->data. The interpreter has
+ *          allocated every output. No allocation here; return an error only
+ *          for bad data (e.g. an index out of range).
+ *   fini   optional: free what init put in params (default: free(params)).
+ * Errors: return or_fail(k, status, fmt, ...) (or the OR_CHECK macros), which
+ * writes "file: node 'name' (#i, Op): message" into the session's error.
+ *
+ * Flags read by the planner:
+ *   OR_OP_INPLACE  out[0] may share in[0]'s buffer when their shapes are equal
+ *                  (the kernel reads element i before writing element i).
+ *   OR_OP_VIEW     out[0] is in[0]'s bytes with another shape (Reshape, ...):
+ *                  the planner may alias them and skip run; run must still work
+ *                  when out[0]->data != in[0]->data (then it copies).
+ */
+#ifndef OR_OP_H
+#define OR_OP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../loader/graph.h"
+
+enum {
+    OR_OP_INPLACE = 1u << 0,
+    OR_OP_VIEW = 1u << 1,
+};
+
+typedef struct or_kernel or_kernel;
+
+typedef struct or_op_def {
+    const char *domain;                       /* "" = default ONNX domain */
+    const char *op_type;
+    int since;                                /* first opset of these semantics */
+    unsigned flags;                           /* OR_OP_* */
+    or_status (*init)(or_kernel *k);          /* may be NULL */
+    or_status (*infer)(or_kernel *k);         /* required */
+    or_status (*run)(or_kernel *k);           /* required */
+    void (*fini)(or_kernel *k);               /* may be NULL: free(k->params) */
+    uint64_t (*macs)(const or_kernel *k);     /* may be NULL: multiply-accumulates per run */
+} or_op_def;
+
+struct or_kernel {
+    const or_op_def *def;
+    const or_node *node;
+    int64_t opset;              /* the model's opset for the node's domain */
+    size_t n_in, n_out;
+    or_tensor **in;             /* [n_in]; NULL where an optional input is absent */
+    or_tensor **out;            /* [n_out]; NULL where an optional output is absent */
+    void *params;               /* kernel-private, set by init */
+    size_t scratch_bytes;       /* set by infer: scratch the run needs */
+    void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
+    int threads;                /* threads the session may use (>= 1) */
+    unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */
+    const char *model_path;     /* for messages */
+    char *err;                  /* session's message buffer */
+    size_t err_len;
+};
+
+/* A family table: OR_OP_TABLE(conv) = { {...}, {...} }; */
+#define OR_OP_TABLE(family) \
+    extern const or_op_def or_ops_##family[]; \
+    extern const size_t or_ops_##family##_count; \
+    const or_op_def or_ops_##family[]
+
+#define OR_OP_TABLE_END(family) \
+    const size_t or_ops_##family##_count = sizeof(or_ops_##family) / sizeof(or_ops_##family[0])
+
+/* ---- registry (ops/registry.c) ---- */
+
+/* Entry for (domain, op_type) at a model opset, or NULL. */
+const or_op_def *or_op_find(const char *domain, const char *op_type, int64_t opset);
+/* Whether any entry exists for (domain, op_type), at any opset. */
+bool or_op_known(const char *domain, const char *op_type);
+/* Every entry, for listings and tests. */
+size_t or_op_count(void);
+const or_op_def *or_op_at(size_t i);
+
+/* ---- errors ---- */
+
+/* Writes "path: node 'name' (#index, Op): <fmt>" into k->err; returns st. */
+or_status or_fail(or_kernel *k, or_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define OR_CHECK(k, cond, ...) \
+    do { if (!(cond)) return or_fail((k), ONNXRUN_E_INVALID, __VA_ARGS__); } while (0)
+#define OR_CHECK_SHAPE(k, cond, ...) \
+    do { if (!(cond)) return or_fail((k), ONNXRUN_E_SHAPE, __VA_ARGS__); } while (0)
+#define OR_CHECK_TYPE(k, cond, ...) \
+    do { if (!(cond)) return or_fail((k), ONNXRUN_E_UNSUPPORTED, __VA_ARGS__); } while (0)
+/* Propagates a non-OK status. */
+#define OR_TRY(expr) \
+    do { or_status or_try_st_ = (expr); if (or_try_st_ != ONNXRUN_OK) return or_try_st_; } while (0)
+
+/* ---- inputs and outputs ---- */
+
+/* in[i] or NULL when i is past the node's inputs or the input is absent. */
+static inline or_tensor *or_in(const or_kernel *k, size_t i)
+{
+    return i < k->n_in ? k->in[i] : NULL;
+}
+static inline or_tensor *or_out(const or_kernel *k, size_t i)
+{
+    return i < k->n_out ? k->out[i] : NULL;
+}
+
+/* During infer: the data of in[i] if its value is known before running
+ * (an initializer, a constant, or a graph input while planning with
+ * inputs), else NULL. Records the dependency in k->known_used, so the
+ * interpreter re-plans when that value changes. Use this - never
+ * in[i]->data - inside infer. */
+const void *or_known(or_kernel *k, size_t i);
+
+/* Checks that a present input has one of the given dtypes (list ends with
+ * ONNXRUN_UNDEFINED); fails with ONNXRUN_E_UNSUPPORTED naming the type. */
+or_status or_check_dtype(or_kernel *k, size_t i, ...);
+
+/* Sets out's dtype and shape; rank <= OR_MAX_RANK and the size is checked
+ * for overflow (ONNXRUN_E_LIMIT). */
+or_status or_set_shape(or_kernel *k, or_tensor *out, onnxrun_dtype dt, int rank,
+                       const int64_t *dims);
+
+/* Reads a shape-like 1-D int64 (or int32) input known at infer time into
+ * vals[0..*n) (at most max). Fails naming the input if it is not known. */
+or_status or_known_ints(or_kernel *k, size_t i, size_t max, int64_t *vals, size_t *n);
+
+/* Normalises a possibly negative axis for rank r into [0, r); fails if out
+ * of range. */
+or_status or_axis(or_kernel *k, int64_t axis, int r, int *out);
+
+/* ---- attributes (ops/attr.c); absent -> default, wrong type -> error ---- */
+
+bool or_attr_has(const or_kernel *k, const char *name);
+or_status or_attr_int(or_kernel *k, const char *name, int64_t def, int64_t *out);
+or_status or_attr_float(or_kernel *k, const char *name, float def, float *out);
+/* *out points into the model (NUL-terminated). */
+or_status or_attr_string(or_kernel *k, const char *name, const char *def, const char **out);
+/* Copies at most max ints into vals; *n = count (0 when absent). More than
+ * max is an error. */
+or_status or_attr_ints(or_kernel *k, const char *name, size_t max, int64_t *vals, size_t *n);
+/* *vals points into the model; *n = 0 and *vals = NULL when absent. */
+or_status or_attr_floats(or_kernel *k, const char *name, const float **vals, size_t *n);
+/* *t points into the model, NULL when absent. */
+or_status or_attr_tensor(or_kernel *k, const char *name, const or_tensor **t);
+
+/* ---- broadcasting (ops/broadcast.c) ---- */
+
+/* Multidirectional (numpy) broadcast of shapes a and b into out; false if
+ * they do not broadcast. */
+bool or_broadcast_shape(int ra, const int64_t *da, int rb, const int64_t *db, int *rout,
+                        int64_t *dout);
+/* Element strides of `in` for walking the shape of `out` (rank out->rank,
+ * in aligned to the right): 0 on broadcast axes. */
+void or_broadcast_strides(const or_tensor *in, const or_tensor *out, int64_t *strides);
+
+/* ---- threads (interp/exec.c) ---- */
+
+/* Calls fn(ctx, begin, end) over [0, n) split in up to k->threads contiguous
+ * chunks, in parallel; returns when all are done. */
+void or_parallel_for(const or_kernel *k, int64_t n, void (*fn)(void *ctx, int64_t begin, int64_t end),
+                     void *ctx);
+
+#endif /* OR_OP_H */

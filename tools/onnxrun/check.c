@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int or_placeholder_t;
