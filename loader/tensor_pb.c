@@ -1,0 +1,210 @@
+/*
+ * tensor_pb.c - TensorProto -> or_tensor, shared by initializers, TENSOR
+ * attributes (Constant) and the .pb files of the ONNX test layout.
+ *
+ * The payload comes from exactly one of: raw_data (little-endian bytes,
+ * taken over from protobuf-c's buffer without a copy), the typed field that
+ * ONNX assigns to the dtype (converted to the dense layout), or external
+ * data (external.c). Its size must match the dims exactly. Relies on a
+ * little-endian host, as ONNX's raw_data is little-endian.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "raw_data is little-endian");
+
+/* Which TensorProto field holds a dtype's values when raw_data is not used. */
+typedef enum pb_field { F_NONE, F_FLOAT, F_INT32, F_INT64, F_DOUBLE, F_UINT64, F_COUNT } pb_field;
+
+static const pb_field field_of[] = {
+    [ONNXRUN_UNDEFINED] = F_NONE,
+    [ONNXRUN_FLOAT] = F_FLOAT,
+    [ONNXRUN_UINT8] = F_INT32,
+    [ONNXRUN_INT8] = F_INT32,
+    [ONNXRUN_UINT16] = F_INT32,
+    [ONNXRUN_INT16] = F_INT32,
+    [ONNXRUN_INT32] = F_INT32,
+    [ONNXRUN_INT64] = F_INT64,
+    [ONNXRUN_STRING] = F_NONE,
+    [ONNXRUN_BOOL] = F_INT32,
+    [ONNXRUN_FLOAT16] = F_INT32,   /* the half's bits in the low 16 bits */
+    [ONNXRUN_DOUBLE] = F_DOUBLE,
+    [ONNXRUN_UINT32] = F_UINT64,
+    [ONNXRUN_UINT64] = F_UINT64,
+};
+_Static_assert(sizeof field_of / sizeof field_of[0] == ONNXRUN_DTYPE_COUNT, "field table");
+
+static const char *const field_names[F_COUNT] = {
+    [F_NONE] = "none", [F_FLOAT] = "float_data", [F_INT32] = "int32_data",
+    [F_INT64] = "int64_data", [F_DOUBLE] = "double_data", [F_UINT64] = "uint64_data",
+};
+
+const char *or_pb_dtype_name(int32_t dt)
+{
+    static const char *const extra[] = { "complex64", "complex128", "bfloat16", "float8e4m3fn",
+                                         "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz",
+                                         "uint4", "int4", "float4e2m1" };
+    if (dt >= 0 && dt < ONNXRUN_DTYPE_COUNT) return onnxrun_dtype_name((onnxrun_dtype)dt);
+    if (dt >= 14 && dt < 14 + (int32_t)(sizeof extra / sizeof extra[0])) return extra[dt - 14];
+    return "unknown";
+}
+
+static size_t field_count(const Onnx__TensorProto *tp, pb_field f)
+{
+    switch (f) {
+    case F_FLOAT: return tp->n_float_data;
+    case F_INT32: return tp->n_int32_data;
+    case F_INT64: return tp->n_int64_data;
+    case F_DOUBLE: return tp->n_double_data;
+    case F_UINT64: return tp->n_uint64_data;
+    default: return 0;
+    }
+}
+
+/* Dense little-endian values of dtype dt from its typed field; n values. */
+static void convert_typed(const Onnx__TensorProto *tp, onnxrun_dtype dt, size_t n, void *dst)
+{
+    const int32_t *i32 = tp->int32_data;
+    switch (dt) {
+    case ONNXRUN_FLOAT: memcpy(dst, tp->float_data, n * sizeof(float)); break;
+    case ONNXRUN_INT32: memcpy(dst, i32, n * sizeof(int32_t)); break;
+    case ONNXRUN_INT64: memcpy(dst, tp->int64_data, n * sizeof(int64_t)); break;
+    case ONNXRUN_DOUBLE: memcpy(dst, tp->double_data, n * sizeof(double)); break;
+    case ONNXRUN_UINT64: memcpy(dst, tp->uint64_data, n * sizeof(uint64_t)); break;
+    case ONNXRUN_UINT32:
+        for (size_t i = 0; i < n; i++) ((uint32_t *)dst)[i] = (uint32_t)tp->uint64_data[i];
+        break;
+    case ONNXRUN_UINT8:
+        for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = (uint8_t)i32[i];
+        break;
+    case ONNXRUN_INT8:
+        for (size_t i = 0; i < n; i++) ((int8_t *)dst)[i] = (int8_t)i32[i];
+        break;
+    case ONNXRUN_BOOL:
+        for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = i32[i] != 0;
+        break;
+    case ONNXRUN_UINT16: case ONNXRUN_FLOAT16:
+        for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = (uint16_t)i32[i];
+        break;
+    case ONNXRUN_INT16:
+        for (size_t i = 0; i < n; i++) ((int16_t *)dst)[i] = (int16_t)i32[i];
+        break;
+    default: break; /* excluded by the caller */
+    }
+}
+
+or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_tensor *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!tp->has_data_type || tp->data_type == ONNXRUN_UNDEFINED)
+        return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s has no data type", what);
+    int32_t pdt = tp->data_type;
+    if (pdt < 0 || pdt >= ONNXRUN_DTYPE_COUNT || !onnxrun_dtype_size((onnxrun_dtype)pdt))
+        return or_ld_fail(ld, ONNXRUN_E_UNSUPPORTED, "%s: data type %s (%d) is not supported", what,
+                          or_pb_dtype_name(pdt), (int)pdt);
+    onnxrun_dtype dt = (onnxrun_dtype)pdt;
+    if (tp->n_dims > OR_MAX_RANK)
+        return or_ld_fail(ld, ONNXRUN_E_UNSUPPORTED, "%s: rank %zu is above onnxrun's limit of %d", what,
+                          tp->n_dims, OR_MAX_RANK);
+    if (tp->segment) return or_ld_fail(ld, ONNXRUN_E_UNSUPPORTED, "%s: segmented tensors are not supported", what);
+    t->dtype = dt;
+    t->rank = (int)tp->n_dims;
+    for (int i = 0; i < t->rank; i++) {
+        if (tp->dims[i] < 0)
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: dim %d is negative (%lld)", what, i,
+                              (long long)tp->dims[i]);
+        t->dims[i] = tp->dims[i];
+    }
+    char shape[OR_MAX_RANK * 21 + 3];
+    or_shape_str(t, shape, sizeof shape);
+    int64_t numel;
+    if (!or_shape_numel(t->rank, t->dims, dt, &numel))
+        return or_ld_fail(ld, ONNXRUN_E_LIMIT, "%s: dims %s of %s overflow onnxrun's size limit of 2^40 bytes",
+                          what, shape, onnxrun_dtype_name(dt));
+    uint64_t bytes = (uint64_t)numel * onnxrun_dtype_size(dt);
+    if (!or_add_ok(ld->bytes, bytes, &ld->bytes) || ld->bytes > ld->max_bytes)
+        return or_ld_fail(ld, ONNXRUN_E_LIMIT,
+                          "%s: %s %s brings the tensors to more than the limit of %llu bytes", what,
+                          onnxrun_dtype_name(dt), shape, (unsigned long long)ld->max_bytes);
+
+    /* typed fields other than the dtype's own must be empty */
+    pb_field own = field_of[dt];
+    for (pb_field f = F_FLOAT; f < F_COUNT; f++)
+        if (f != own && field_count(tp, f))
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has %s but its data type is %s", what,
+                              field_names[f], onnxrun_dtype_name(dt));
+    if (tp->n_string_data)
+        return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has string_data but its data type is %s", what,
+                          onnxrun_dtype_name(dt));
+    size_t n_typed = field_count(tp, own);
+    bool has_raw = tp->has_raw_data && tp->raw_data.len;
+
+    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        if (has_raw || n_typed)
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has both external data and %s", what,
+                              has_raw ? "raw_data" : field_names[own]);
+        return or_ld_external(ld, tp, what, bytes, &t->data);
+    }
+    if (has_raw) {
+        if (n_typed)
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has both raw_data and %s", what, field_names[own]);
+        if (tp->raw_data.len != bytes)
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: raw_data has %zu bytes but %s %s needs %llu", what,
+                              tp->raw_data.len, onnxrun_dtype_name(dt), shape, (unsigned long long)bytes);
+        t->data = tp->raw_data.data; /* taken over: protobuf-c will not free it */
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+        if (dt == ONNXRUN_BOOL)
+            for (size_t i = 0; i < bytes; i++) ((uint8_t *)t->data)[i] = ((uint8_t *)t->data)[i] != 0;
+        return ONNXRUN_OK;
+    }
+    if ((uint64_t)n_typed != (uint64_t)numel) {
+        if (!n_typed)
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has no data but %s %s needs %lld values", what,
+                              onnxrun_dtype_name(dt), shape, (long long)numel);
+        return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: %s has %zu values but %s %s needs %lld", what,
+                          field_names[own], n_typed, onnxrun_dtype_name(dt), shape, (long long)numel);
+    }
+    if (!(t->data = or_ld_malloc((size_t)bytes))) return or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
+    convert_typed(tp, dt, n_typed, t->data);
+    return ONNXRUN_OK;
+}
+
+or_status or_tensor_parse(const uint8_t *buf, size_t len, const char *what, or_tensor *t,
+                          char **name, char *err, size_t err_len)
+{
+    or_ld ld = { .path = what ? what : "<tensor>", .err = err, .err_len = err_len,
+                 .max_bytes = OR_MAX_TENSOR_BYTES };
+    if (err && err_len) err[0] = 0;
+    if (name) *name = NULL;
+    if (!t) return or_ld_fail(&ld, ONNXRUN_E_ARG, "no tensor to fill");
+    memset(t, 0, sizeof *t);
+    if (!buf && len) return or_ld_fail(&ld, ONNXRUN_E_ARG, "NULL buffer of %zu bytes", len);
+    or_pb_alloc pa;
+    or_pb_alloc_init(&pa);
+    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(&pa.a, len, buf);
+    if (!tp)
+        return pa.failed ? or_ld_fail(&ld, ONNXRUN_E_NOMEM, "out of memory")
+                         : or_ld_fail(&ld, ONNXRUN_E_PARSE,
+                                      "not a valid TensorProto: the %zu bytes are truncated or corrupt", len);
+    const char *nm = tp->name ? tp->name : "";
+    or_status st = or_ld_utf8(&ld, nm, "tensor", "name");
+    char *w = NULL;
+    if (!st && !(w = or_ld_malloc(strlen(nm) + 16))) st = or_ld_fail(&ld, ONNXRUN_E_NOMEM, "out of memory");
+    if (!st) {
+        sprintf(w, "tensor '%s'", nm);
+        st = or_ld_tensor(&ld, tp, w, t);
+    }
+    if (!st && name && !(*name = or_ld_strndup(nm, strlen(nm))))
+        st = or_ld_fail(&ld, ONNXRUN_E_NOMEM, "out of memory");
+    free(w);
+    onnx__tensor_proto__free_unpacked(tp, &pa.a);
+    if (st) {
+        free(t->data);
+        memset(t, 0, sizeof *t);
+    }
+    return st;
+}
