@@ -1,0 +1,327 @@
+/*
+ * plan.c - the memory planner. For the current input shapes it runs every
+ * kernel's infer in schedule order, computes nodes whose inputs are all
+ * constant once (folding), lets views and in-place ops share their input's
+ * buffer, and places every remaining intermediate in one arena by its
+ * lifetime (greedy by size, best fit into gaps). Weights are never copied.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp.h"
+
+#define ALIGN 64
+
+static size_t align_up(size_t n)
+{
+    return (n + ALIGN - 1) / ALIGN * ALIGN;
+}
+
+/* ---- offsets ---- */
+
+typedef struct placed {
+    size_t off, size;
+} placed;
+
+static int by_off(const void *a, const void *b)
+{
+    const placed *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static void sort_by_size(size_t *idx, size_t n, const size_t *sizes, const int *first)
+{
+    /* stable insertion sort: n is the number of intermediates (hundreds) */
+    for (size_t i = 1; i < n; i++) {
+        size_t v = idx[i], j = i;
+        while (j > 0) {
+            size_t u = idx[j - 1];
+            bool before = sizes[v] > sizes[u] || (sizes[v] == sizes[u] && first[v] < first[u]);
+            if (!before) break;
+            idx[j] = u;
+            j--;
+        }
+        idx[j] = v;
+    }
+}
+
+or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const int *last,
+                          size_t *offsets, size_t *arena, size_t *lower_bound)
+{
+    size_t *idx = malloc((n + 1) * sizeof *idx);
+    placed *cand = malloc((n + 1) * sizeof *cand);
+    or_status st = ONNXRUN_OK;
+    int max_step = 0;
+    *arena = 0;
+    *lower_bound = 0;
+    if (!idx || !cand) {
+        st = ONNXRUN_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        if (last[i] > max_step) max_step = last[i];
+    }
+    sort_by_size(idx, n, sizes, first);
+    for (size_t a = 0; a < n; a++) {
+        size_t i = idx[a], nc = 0;
+        for (size_t b = 0; b < a; b++) {
+            size_t j = idx[b];
+            if (first[j] <= last[i] && first[i] <= last[j] && sizes[j])
+                cand[nc++] = (placed){ offsets[j], sizes[j] };
+        }
+        qsort(cand, nc, sizeof *cand, by_off);
+        size_t best = SIZE_MAX, best_gap = SIZE_MAX, cur = 0;
+        for (size_t c = 0; c < nc; c++) {
+            if (cand[c].off > cur) {
+                size_t gap = cand[c].off - cur;
+                if (gap >= sizes[i] && gap < best_gap) {
+                    best_gap = gap;
+                    best = cur;
+                }
+            }
+            if (cand[c].off + cand[c].size > cur) cur = cand[c].off + cand[c].size;
+        }
+        offsets[i] = best != SIZE_MAX ? best : cur;
+        if (offsets[i] + sizes[i] > *arena) *arena = offsets[i] + sizes[i];
+    }
+    /* lower bound: the peak over steps of live bytes */
+    size_t *delta = calloc((size_t)max_step + 2, sizeof *delta);
+    size_t *minus = calloc((size_t)max_step + 2, sizeof *minus);
+    if (!delta || !minus) {
+        free(delta);
+        free(minus);
+        st = ONNXRUN_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        delta[first[i]] += sizes[i];
+        minus[last[i] + 1] += sizes[i];
+    }
+    size_t live = 0;
+    for (int t = 0; t <= max_step; t++) {
+        live += delta[t];
+        live -= minus[t];
+        if (live > *lower_bound) *lower_bound = live;
+    }
+    free(delta);
+    free(minus);
+out:
+    free(idx);
+    free(cand);
+    return st;
+}
+
+/* ---- the plan ---- */
+
+void or_plan_free(onnxrun_session *s)
+{
+    for (size_t v = 0; v < s->n_values; v++) {
+        free(s->values[v].owned);
+        s->values[v].owned = NULL;
+    }
+    free(s->arena);
+    free(s->scratch);
+    s->arena = s->scratch = NULL;
+    s->arena_bytes = s->scratch_bytes = s->lower_bound = 0;
+    s->const_bytes = 0;
+    s->planned = false;
+}
+
+static void *alloc_aligned(size_t bytes)
+{
+    return aligned_alloc(ALIGN, align_up(bytes ? bytes : 1));
+}
+
+/* Runs one step now, with outputs in owned buffers: its value is constant. */
+static or_status fold(onnxrun_session *s, or_step *st)
+{
+    or_kernel *k = &st->k;
+    for (size_t j = 0; j < k->n_out; j++) {
+        if (st->out_ids[j] < 0) continue;
+        or_value *v = &s->values[st->out_ids[j]];
+        size_t bytes = or_nbytes(&v->t);
+        v->owned = alloc_aligned(bytes);
+        if (!v->owned) return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory folding a constant");
+        memset(v->owned, 0, align_up(bytes ? bytes : 1));
+        v->t.data = v->owned;
+        v->kind = OR_V_CONST;
+        s->const_bytes += bytes;
+    }
+    void *scratch = k->scratch_bytes ? alloc_aligned(k->scratch_bytes) : NULL;
+    if (k->scratch_bytes && !scratch) return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory");
+    k->scratch = scratch;
+    or_status r = k->def->run(k);
+    free(scratch);
+    k->scratch = NULL;
+    st->folded = true;
+    return r;
+}
+
+static bool is_known(const or_value *v)
+{
+    return v->kind == OR_V_WEIGHT || v->kind == OR_V_CONST;
+}
+
+static void reset_values(onnxrun_session *s, bool with_data)
+{
+    const onnxrun_model *h = s->model;
+    for (size_t v = 0; v < s->n_values; v++) {
+        or_value *x = &s->values[v];
+        x->root = (int)v;
+        x->first = x->last = -1;
+        x->offset = x->bytes = 0;
+        if (h->value_init[v] >= 0) {
+            x->kind = OR_V_WEIGHT;
+            x->t = h->m.graph.inits[h->value_init[v]].t;
+        } else if (h->value_input[v] >= 0) {
+            x->kind = OR_V_INPUT; /* shape set by the caller of or_plan */
+            if (!with_data) x->t.data = NULL;
+        } else {
+            int p = h->value_producer[v];
+            x->kind = p >= 0 && h->defs[p] ? OR_V_ARENA : OR_V_UNUSED;
+            memset(&x->t, 0, sizeof x->t);
+        }
+    }
+}
+
+/* Shape inference and folding over the schedule. */
+static or_status infer_all(onnxrun_session *s, bool with_data)
+{
+    for (size_t i = 0; i < s->n_steps; i++) {
+        or_step *st = &s->steps[i];
+        or_kernel *k = &st->k;
+        st->folded = st->skip = false;
+        k->known_used = 0;
+        k->scratch_bytes = 0;
+        bool all_known = true;
+        for (size_t j = 0; j < k->n_in; j++)
+            if (st->in_ids[j] >= 0 && !is_known(&s->values[st->in_ids[j]])) all_known = false;
+        or_status r = k->def->infer(k);
+        if (r != ONNXRUN_OK) {
+            for (size_t j = 0; j < k->n_in && j < 32; j++)
+                if ((k->known_used >> j & 1) && st->in_ids[j] >= 0 &&
+                    s->values[st->in_ids[j]].kind == OR_V_INPUT && !with_data)
+                    s->plan_needs_data = true;
+            return r;
+        }
+        const char *op = k->node->op_type;
+        bool shape_only = !strcmp(k->node->domain, "") && (!strcmp(op, "Shape") || !strcmp(op, "Size"));
+        if (all_known || shape_only) {
+            r = fold(s, st);
+            if (r) return r;
+        }
+    }
+    return ONNXRUN_OK;
+}
+
+/* Lifetimes, aliases and offsets of arena values. */
+static or_status place(onnxrun_session *s)
+{
+    int n_steps = (int)s->n_steps;
+    or_value *vals = s->values;
+    for (int i = 0; i < n_steps; i++) {
+        or_step *st = &s->steps[i];
+        if (st->folded) continue;
+        for (size_t j = 0; j < st->k.n_out; j++)
+            if (st->out_ids[j] >= 0) {
+                or_value *v = &vals[st->out_ids[j]];
+                v->first = v->last = i;
+                v->bytes = align_up(or_nbytes(&v->t));
+            }
+        for (size_t j = 0; j < st->k.n_in; j++)
+            if (st->in_ids[j] >= 0 && vals[st->in_ids[j]].kind == OR_V_ARENA)
+                vals[st->in_ids[j]].last = i;
+    }
+    for (size_t v = 0; v < s->n_values; v++)
+        if (vals[v].is_output && vals[v].kind == OR_V_ARENA) vals[v].last = n_steps;
+    /* aliases: rootlast kept in the root's `last` */
+    for (int i = 0; i < n_steps; i++) {
+        or_step *st = &s->steps[i];
+        unsigned flags = st->k.def->flags;
+        if (st->folded || !(flags & (OR_OP_VIEW | OR_OP_INPLACE)) || st->k.n_in < 1 ||
+            st->k.n_out < 1 || st->in_ids[0] < 0 || st->out_ids[0] < 0)
+            continue;
+        or_value *in = &vals[st->in_ids[0]], *out = &vals[st->out_ids[0]];
+        or_value *r = &vals[in->root];
+        if (in->kind != OR_V_ARENA || out->kind != OR_V_ARENA || or_nbytes(&in->t) != or_nbytes(&out->t))
+            continue;
+        if (flags & OR_OP_VIEW) {
+            out->root = in->root;
+            st->skip = true;
+        } else {
+            if (r->last != i || !or_same_shape(&in->t, &out->t)) continue;
+            bool shared = false; /* another input on the same buffer */
+            for (size_t j = 1; j < st->k.n_in; j++)
+                if (st->in_ids[j] >= 0 && vals[st->in_ids[j]].root == in->root) shared = true;
+            if (shared) continue;
+            out->root = in->root;
+        }
+        if (out->last > r->last) r->last = out->last;
+    }
+    /* offsets of roots */
+    size_t n = 0;
+    for (size_t v = 0; v < s->n_values; v++)
+        if (vals[v].kind == OR_V_ARENA && vals[v].root == (int)v && vals[v].first >= 0) n++;
+    size_t *sizes = malloc((n + 1) * sizeof *sizes), *offs = malloc((n + 1) * sizeof *offs);
+    int *first = malloc((n + 1) * sizeof *first), *last = malloc((n + 1) * sizeof *last);
+    size_t *ids = malloc((n + 1) * sizeof *ids);
+    or_status r = ONNXRUN_E_NOMEM;
+    if (sizes && offs && first && last && ids) {
+        size_t c = 0;
+        for (size_t v = 0; v < s->n_values; v++)
+            if (vals[v].kind == OR_V_ARENA && vals[v].root == (int)v && vals[v].first >= 0) {
+                ids[c] = v;
+                sizes[c] = vals[v].bytes;
+                first[c] = vals[v].first;
+                last[c] = vals[v].last;
+                c++;
+            }
+        r = or_plan_offsets(n, sizes, first, last, offs, &s->arena_bytes, &s->lower_bound);
+        for (size_t c2 = 0; r == ONNXRUN_OK && c2 < n; c2++) vals[ids[c2]].offset = offs[c2];
+    }
+    free(sizes);
+    free(offs);
+    free(first);
+    free(last);
+    free(ids);
+    if (r) return or_errf(s->err, r, "out of memory planning the arena");
+    return ONNXRUN_OK;
+}
+
+or_status or_plan(onnxrun_session *s, bool with_data)
+{
+    or_plan_free(s);
+    s->plan_needs_data = false;
+    reset_values(s, with_data);
+    or_status r = infer_all(s, with_data);
+    if (!r) r = place(s);
+    if (r) {
+        or_plan_free(s);
+        return r;
+    }
+    for (size_t i = 0; i < s->n_steps; i++)
+        if (!s->steps[i].folded && s->steps[i].k.scratch_bytes > s->scratch_bytes)
+            s->scratch_bytes = s->steps[i].k.scratch_bytes;
+    s->arena = alloc_aligned(s->arena_bytes);
+    s->scratch = s->scratch_bytes ? alloc_aligned(s->scratch_bytes) : NULL;
+    if (!s->arena || (s->scratch_bytes && !s->scratch)) {
+        or_plan_free(s);
+        return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory: arena of %zu bytes", s->arena_bytes);
+    }
+    for (size_t v = 0; v < s->n_values; v++) {
+        or_value *x = &s->values[v];
+        if (x->kind == OR_V_ARENA && x->first >= 0) x->t.data = (char *)s->arena + s->values[x->root].offset;
+        /* a graph output that is a graph input is copied out of the caller's buffer */
+        if (x->is_output && x->kind == OR_V_INPUT) {
+            x->owned = alloc_aligned(or_nbytes(&x->t));
+            if (!x->owned) {
+                or_plan_free(s);
+                return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory");
+            }
+        }
+    }
+    for (size_t i = 0; i < s->n_steps; i++) s->steps[i].k.scratch = s->scratch;
+    s->planned = true;
+    return ONNXRUN_OK;
+}
