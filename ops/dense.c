@@ -1,9 +1,260 @@
 /*
- * dense.c - the dense op family (placeholder table, filled in by its kernels).
+ * dense.c - matrix products: Gemm and MatMul, float32 and float64, through
+ * OpenBLAS's cblas_?gemm (row-major).
+ *
+ * Gemm    Y[M,N] = alpha * A' * B' + beta * C, A' = A or A^T, B' = B or B^T.
+ *         Transposes are passed to BLAS, never materialised. C is written
+ *         into Y first (broadcast to [M,N]) and the product is accumulated
+ *         onto it with BLAS beta = 1.
+ *         Versions: 1 and 6 have the `broadcast` attribute (C must be [M,N]
+ *         unless broadcast=1); 7 makes C unidirectionally broadcastable;
+ *         11 makes C optional; 9 and 13 only add types.
+ * MatMul  numpy.matmul: 1-D operands are promoted (A to [1,K], B to [K,1])
+ *         and the added dim removed from the result; batch dims broadcast.
+ *         When B has a single batch, the batch is folded into M (one call).
+ *
+ * Relies on: cblas.h (blasint is int here; sizes are checked to fit).
  */
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "op.h"
 
+/* ---- shared: one row-major product C[M,N] = alpha*op(A)*op(B) + beta*C ---- */
+
+static bool blas_fits(int64_t m, int64_t n, int64_t k)
+{
+    return m <= INT_MAX && n <= INT_MAX && k <= INT_MAX;
+}
+
+/* a is [M,K] (or [K,M] when ta), b is [K,N] (or [N,K] when tb), c is [M,N].
+ * beta is the BLAS beta applied to what c holds. K = 0 leaves beta*c. */
+static void gemm(onnxrun_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                 const void *a, const void *b, float beta, void *c)
+{
+    if (m == 0 || n == 0) return;
+    if (k == 0) { /* BLAS needs lda >= 1; the product is empty */
+        size_t cnt = (size_t)m * (size_t)n;
+        for (size_t i = 0; i < cnt; i++) {
+            if (dt == ONNXRUN_FLOAT) ((float *)c)[i] = beta == 0 ? 0 : beta * ((float *)c)[i];
+            else ((double *)c)[i] = beta == 0 ? 0 : beta * ((double *)c)[i];
+        }
+        return;
+    }
+    blasint bm = (blasint)m, bn = (blasint)n, bk = (blasint)k;
+    blasint lda = ta ? bm : bk, ldb = tb ? bk : bn;
+    enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
+    if (dt == ONNXRUN_FLOAT)
+        cblas_sgemm(CblasRowMajor, opa, opb, bm, bn, bk, alpha, a, lda, b, ldb, beta, c, bn);
+    else
+        cblas_dgemm(CblasRowMajor, opa, opb, bm, bn, bk, alpha, a, lda, b, ldb, beta, c, bn);
+}
+
+/* ---- Gemm ---- */
+
+typedef struct gemm_params {
+    float alpha, beta;
+    bool trans_a, trans_b;
+    bool legacy_broadcast;   /* opset < 7: the `broadcast` attribute was given non-zero */
+    int64_t m, n, k;         /* set by infer */
+} gemm_params;
+
+static or_status gemm_init(or_kernel *k)
+{
+    gemm_params *p = calloc(1, sizeof *p);
+    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+    k->params = p;
+    int64_t ta, tb, bc = 0;
+    OR_TRY(or_attr_float(k, "alpha", 1.0f, &p->alpha));
+    OR_TRY(or_attr_float(k, "beta", 1.0f, &p->beta));
+    OR_TRY(or_attr_int(k, "transA", 0, &ta));
+    OR_TRY(or_attr_int(k, "transB", 0, &tb));
+    if (k->def->since < 7) OR_TRY(or_attr_int(k, "broadcast", 0, &bc));
+    p->trans_a = ta != 0;
+    p->trans_b = tb != 0;
+    p->legacy_broadcast = bc != 0;
+    return ONNXRUN_OK;
+}
+
+static or_status gemm_infer(or_kernel *k)
+{
+    gemm_params *p = k->params;
+    const or_tensor *a = or_in(k, 0), *b = or_in(k, 1), *c = or_in(k, 2);
+    OR_CHECK(k, a && b, "inputs A and B are required");
+    OR_CHECK(k, c || k->def->since >= 11, "input C is required before opset 11");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK(k, b->dtype == a->dtype && (!c || c->dtype == a->dtype),
+             "A, B and C must have the same type (%s, %s, %s)", onnxrun_dtype_name(a->dtype),
+             onnxrun_dtype_name(b->dtype), c ? onnxrun_dtype_name(c->dtype) : "-");
+    OR_CHECK_SHAPE(k, a->rank == 2 && b->rank == 2, "A and B must be 2-D (ranks %d and %d)",
+                   a->rank, b->rank);
+    int64_t m = p->trans_a ? a->dims[1] : a->dims[0];
+    int64_t ka = p->trans_a ? a->dims[0] : a->dims[1];
+    int64_t kb = p->trans_b ? b->dims[1] : b->dims[0];
+    int64_t n = p->trans_b ? b->dims[0] : b->dims[1];
+    OR_CHECK_SHAPE(k, ka == kb, "inner dimensions differ: A gives K=%lld, B gives K=%lld",
+                   (long long)ka, (long long)kb);
+    if (!blas_fits(m, n, ka))
+        return or_fail(k, ONNXRUN_E_LIMIT, "matrix dimensions exceed the BLAS integer range");
+    if (c) {
+        OR_CHECK_SHAPE(k, c->rank <= 2, "C must have rank <= 2, not %d", c->rank);
+        int64_t cm = c->rank == 2 ? c->dims[0] : 1, cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+        if (k->def->since < 7 && !p->legacy_broadcast)
+            OR_CHECK_SHAPE(k, c->rank == 2 && cm == m && cn == n,
+                           "C must be [%lld,%lld] when broadcast=0", (long long)m, (long long)n);
+        OR_CHECK_SHAPE(k, (cm == m || cm == 1) && (cn == n || cn == 1),
+                       "C does not broadcast to [%lld,%lld]", (long long)m, (long long)n);
+    }
+    p->m = m;
+    p->n = n;
+    p->k = ka;
+    int64_t dims[2] = { m, n };
+    return or_set_shape(k, or_out(k, 0), a->dtype, 2, dims);
+}
+
+/* Y = beta * C broadcast to [M,N] (C is [cm,cn] with cm in {1,M}, cn in {1,N}). */
+#define FILL_BIAS(T, y, c, cm, cn, m, n, beta) \
+    for (int64_t i = 0; i < (m); i++) { \
+        const T *crow = (const T *)(c) + ((cm) == 1 ? 0 : i * (cn)); \
+        T *yrow = (T *)(y) + i * (n); \
+        for (int64_t j = 0; j < (n); j++) yrow[j] = (T)(beta) * crow[(cn) == 1 ? 0 : j]; \
+    }
+
+static or_status gemm_run(or_kernel *k)
+{
+    const gemm_params *p = k->params;
+    const or_tensor *a = k->in[0], *b = k->in[1], *c = or_in(k, 2);
+    or_tensor *y = k->out[0];
+    float beta = 0;
+    if (c && p->beta != 0 && or_numel(y) > 0) {
+        int64_t cm = c->rank == 2 ? c->dims[0] : 1, cn = c->rank >= 1 ? c->dims[c->rank - 1] : 1;
+        if (a->dtype == ONNXRUN_FLOAT) FILL_BIAS(float, y->data, c->data, cm, cn, p->m, p->n, p->beta)
+        else FILL_BIAS(double, y->data, c->data, cm, cn, p->m, p->n, p->beta)
+        beta = 1;
+    }
+    gemm(a->dtype, p->trans_a, p->trans_b, p->m, p->n, p->k, p->alpha, a->data, b->data, beta,
+         y->data);
+    return ONNXRUN_OK;
+}
+
+static uint64_t gemm_macs(const or_kernel *k)
+{
+    const gemm_params *p = k->params;
+    return (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
+}
+
+/* ---- MatMul ---- */
+
+typedef struct matmul_params {
+    int64_t m, n, k;                  /* per-batch product [M,K] x [K,N] */
+    int batch_rank;                   /* rank of the broadcast batch shape */
+    int64_t batch[OR_MAX_RANK];       /* broadcast batch dims */
+    int64_t a_step[OR_MAX_RANK];      /* A's matrix stride per batch dim (0 = broadcast) */
+    int64_t b_step[OR_MAX_RANK];
+    int64_t batch_count;              /* product of batch */
+    bool fold;                        /* B has one matrix: fold the batch into M */
+} matmul_params;
+
+static or_status matmul_init(or_kernel *k)
+{
+    k->params = calloc(1, sizeof(matmul_params));
+    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+}
+
+static or_status matmul_infer(or_kernel *k)
+{
+    matmul_params *p = k->params;
+    const or_tensor *a = or_in(k, 0), *b = or_in(k, 1);
+    OR_CHECK(k, a && b, "inputs A and B are required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK(k, b->dtype == a->dtype, "A and B must have the same type (%s, %s)",
+             onnxrun_dtype_name(a->dtype), onnxrun_dtype_name(b->dtype));
+    OR_CHECK_SHAPE(k, a->rank >= 1 && b->rank >= 1, "MatMul operands must have rank >= 1");
+    int64_t m = a->rank >= 2 ? a->dims[a->rank - 2] : 1, ka = a->dims[a->rank - 1];
+    int64_t kb = b->rank >= 2 ? b->dims[b->rank - 2] : b->dims[0];
+    int64_t n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
+    OR_CHECK_SHAPE(k, ka == kb, "inner dimensions differ: A gives K=%lld, B gives K=%lld",
+                   (long long)ka, (long long)kb);
+    if (!blas_fits(m, n, ka))
+        return or_fail(k, ONNXRUN_E_LIMIT, "matrix dimensions exceed the BLAS integer range");
+
+    /* batch dims: numpy broadcast of A[:-2] and B[:-2], aligned right */
+    int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
+    int r = ra > rb ? ra : rb;
+    int64_t a_mat = m * ka, b_mat = ka * n, a_acc = a_mat, b_acc = b_mat, count = 1;
+    for (int i = r - 1; i >= 0; i--) {
+        int ia = i - (r - ra), ib = i - (r - rb);
+        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+        OR_CHECK_SHAPE(k, da == db || da == 1 || db == 1,
+                       "batch dimension %d does not broadcast (%lld vs %lld)", i, (long long)da,
+                       (long long)db);
+        p->batch[i] = da == 1 ? db : da;
+        p->a_step[i] = da == 1 ? 0 : a_acc;
+        p->b_step[i] = db == 1 ? 0 : b_acc;
+        a_acc *= da; /* products of validated input sizes: cannot overflow */
+        b_acc *= db;
+        if (!or_mul_ok((uint64_t)count, (uint64_t)p->batch[i], (uint64_t *)&count))
+            return or_fail(k, ONNXRUN_E_LIMIT, "batch size overflows");
+    }
+    p->batch_rank = r;
+    p->batch_count = count;
+    p->m = m;
+    p->n = n;
+    p->k = ka;
+    p->fold = b_acc == b_mat && (uint64_t)count * (uint64_t)m <= INT_MAX;
+
+    int64_t dims[OR_MAX_RANK + 2];
+    int rank = r;
+    memcpy(dims, p->batch, (size_t)r * sizeof *dims);
+    if (a->rank >= 2) dims[rank++] = m;
+    if (b->rank >= 2) dims[rank++] = n;
+    return or_set_shape(k, or_out(k, 0), a->dtype, rank, dims);
+}
+
+static or_status matmul_run(or_kernel *k)
+{
+    const matmul_params *p = k->params;
+    const or_tensor *a = k->in[0], *b = k->in[1];
+    or_tensor *y = k->out[0];
+    size_t es = onnxrun_dtype_size(a->dtype);
+    if (p->fold) {
+        gemm(a->dtype, false, false, p->batch_count * p->m, p->n, p->k, 1.0f, a->data, b->data, 0,
+             y->data);
+        return ONNXRUN_OK;
+    }
+    int64_t idx[OR_MAX_RANK] = { 0 };
+    int64_t ao = 0, bo = 0, y_mat = p->m * p->n;
+    for (int64_t t = 0; t < p->batch_count; t++) {
+        gemm(a->dtype, false, false, p->m, p->n, p->k, 1.0f, (const char *)a->data + ao * es,
+             (const char *)b->data + bo * es, 0, (char *)y->data + t * y_mat * es);
+        for (int i = p->batch_rank - 1; i >= 0; i--) { /* odometer over the batch */
+            ao += p->a_step[i];
+            bo += p->b_step[i];
+            if (++idx[i] < p->batch[i]) break;
+            ao -= p->a_step[i] * idx[i];
+            bo -= p->b_step[i] * idx[i];
+            idx[i] = 0;
+        }
+    }
+    return ONNXRUN_OK;
+}
+
+static uint64_t matmul_macs(const or_kernel *k)
+{
+    const matmul_params *p = k->params;
+    return (uint64_t)p->batch_count * (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
+}
+
+#define GEMM(since) { "", "Gemm", since, 0, gemm_init, gemm_infer, gemm_run, NULL, gemm_macs }
+#define MATMUL(since) { "", "MatMul", since, 0, matmul_init, matmul_infer, matmul_run, NULL, matmul_macs }
+
 OR_OP_TABLE(dense) = {
-    { "", "__none_dense", 1, 0, NULL, NULL, NULL, NULL, NULL },
+    GEMM(1),   /* `broadcast` attribute */
+    GEMM(7),   /* unidirectional broadcast of C */
+    GEMM(11),  /* C optional */
+    MATMUL(1),
 };
 OR_OP_TABLE_END(dense);

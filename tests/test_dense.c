@@ -1,0 +1,379 @@
+/*
+ * test_dense.c - Gemm and MatMul kernels against naive triple loops: every
+ * transA/transB/alpha/beta/C-shape combination, legacy broadcast rules,
+ * MatMul with 1-D operands and broadcast batch dims, and shape errors.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "tests/kernel_harness.h"
+
+static uint32_t rng = 12345;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float *rand_buf(int64_t n)
+{
+    float *b = malloc((size_t)(n ? n : 1) * sizeof *b);
+    for (int64_t i = 0; i < n; i++) b[i] = frand();
+    return b;
+}
+
+static or_tensor tensor(onnxrun_dtype dt, int rank, const int64_t *dims, void *data)
+{
+    or_tensor t = { .dtype = dt, .rank = rank, .data = data };
+    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
+    return t;
+}
+
+static void assert_close(const float *got, const double *want, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double tol = 1e-5 + 1e-5 * fabs(want[i]);
+        if (fabs(got[i] - want[i]) > tol) {
+            print_error("element %lld: got %g, want %g\n", (long long)i, got[i], want[i]);
+            fail();
+        }
+    }
+}
+
+/* ---- Gemm ---- */
+
+/* C shapes: rank, dims (m/n filled in: -1 = M, -2 = N) */
+typedef struct cshape {
+    int rank;
+    int64_t dims[2];
+} cshape;
+
+static void run_gemm_case(int ta, int tb, float alpha, float beta, const cshape *cs, int opset)
+{
+    const int64_t M = 3, N = 5, K = 4;
+    int64_t ad[2] = { ta ? K : M, ta ? M : K }, bd[2] = { tb ? N : K, tb ? K : N };
+    float *a = rand_buf(M * K), *b = rand_buf(K * N);
+    int64_t cd[2] = { 0, 0 };
+    int64_t cm = 1, cn = 1;
+    float *c = NULL;
+    or_tensor ta_t = tensor(ONNXRUN_FLOAT, 2, ad, a), tb_t = tensor(ONNXRUN_FLOAT, 2, bd, b), tc;
+    if (cs) {
+        for (int i = 0; i < cs->rank; i++) cd[i] = cs->dims[i] == -1 ? M : cs->dims[i] == -2 ? N : cs->dims[i];
+        if (cs->rank == 2) cm = cd[0];
+        if (cs->rank >= 1) cn = cd[cs->rank - 1];
+        c = rand_buf(cm * cn);
+        tc = tensor(ONNXRUN_FLOAT, cs->rank, cd, c);
+    }
+    or_tensor y = { 0 };
+    or_tensor *ins[] = { &ta_t, &tb_t, cs ? &tc : NULL }, *outs[] = { &y };
+    or_attr attrs[] = { KH_FLOAT("alpha", alpha), KH_FLOAT("beta", beta), KH_INT("transA", ta),
+                        KH_INT("transB", tb), KH_INT("broadcast", 1) };
+    char err[512];
+    or_status st = kh_run("", "Gemm", opset, attrs, opset < 7 ? 5 : 4, ins, cs ? 3 : 2, outs, 1,
+                          err, sizeof err);
+    if (st != ONNXRUN_OK) print_error("%s\n", err);
+    assert_int_equal(st, ONNXRUN_OK);
+    assert_int_equal(y.rank, 2);
+    assert_int_equal(y.dims[0], M);
+    assert_int_equal(y.dims[1], N);
+    double want[3 * 5];
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0;
+            for (int64_t q = 0; q < K; q++)
+                s += (double)(ta ? a[q * M + i] : a[i * K + q]) * (tb ? b[j * K + q] : b[q * N + j]);
+            double cv = c ? c[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)] : 0;
+            want[i * N + j] = alpha * s + beta * cv;
+        }
+    assert_close(y.data, want, M * N);
+    free(y.data);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static void test_gemm_combinations(void **state)
+{
+    (void)state;
+    static const cshape shapes[] = {
+        { 0, { 0, 0 } }, { 1, { 1, 0 } }, { 1, { -2, 0 } }, { 2, { 1, -2 } },
+        { 2, { -1, 1 } }, { 2, { -1, -2 } }, { 2, { 1, 1 } },
+    };
+    static const float alphas[] = { 1.0f, 0.5f, -2.0f }, betas[] = { 1.0f, 0.25f, 0.0f };
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int ia = 0; ia < 3; ia++)
+                for (int ib = 0; ib < 3; ib++) {
+                    run_gemm_case(ta, tb, alphas[ia], betas[ib], NULL, 13);
+                    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                        run_gemm_case(ta, tb, alphas[ia], betas[ib], &shapes[s], 13);
+                        run_gemm_case(ta, tb, alphas[ia], betas[ib], &shapes[s], 6);
+                    }
+                }
+}
+
+static or_status gemm_status(int opset, int broadcast, int rank_c, const int64_t *cdims,
+                             const int64_t *adims, const int64_t *bdims, char *err, size_t len)
+{
+    float a[64] = { 0 }, b[64] = { 0 }, c[64] = { 0 };
+    or_tensor ta = tensor(ONNXRUN_FLOAT, 2, adims, a), tb = tensor(ONNXRUN_FLOAT, 2, bdims, b);
+    or_tensor tc = tensor(ONNXRUN_FLOAT, rank_c < 0 ? 0 : rank_c, cdims, c), y = { 0 };
+    or_tensor *ins[] = { &ta, &tb, rank_c < 0 ? NULL : &tc }, *outs[] = { &y };
+    or_attr attrs[] = { KH_INT("broadcast", broadcast) };
+    or_status st = kh_run("", "Gemm", opset, attrs, 1, ins, 3, outs, 1, err, len);
+    free(y.data);
+    return st;
+}
+
+static void test_gemm_errors(void **state)
+{
+    (void)state;
+    char err[512];
+    int64_t a[2] = { 2, 3 }, b[2] = { 3, 4 }, bad_b[2] = { 2, 4 }, c_row[1] = { 4 };
+    int64_t c_full[2] = { 2, 4 }, c_bad[2] = { 3, 4 }, c_rank3[3] = { 1, 2, 4 };
+    /* legacy: C must match unless broadcast=1 */
+    assert_int_equal(gemm_status(6, 0, 1, c_row, a, b, err, sizeof err), ONNXRUN_E_SHAPE);
+    assert_int_equal(gemm_status(6, 1, 1, c_row, a, b, err, sizeof err), ONNXRUN_OK);
+    assert_int_equal(gemm_status(6, 0, 2, c_full, a, b, err, sizeof err), ONNXRUN_OK);
+    assert_int_equal(gemm_status(1, 0, 2, c_full, a, b, err, sizeof err), ONNXRUN_OK);
+    /* opset 7: broadcast without the attribute; C still required until 11 */
+    assert_int_equal(gemm_status(7, 0, 1, c_row, a, b, err, sizeof err), ONNXRUN_OK);
+    assert_int_equal(gemm_status(9, 0, -1, NULL, a, b, err, sizeof err), ONNXRUN_E_INVALID);
+    assert_int_equal(gemm_status(11, 0, -1, NULL, a, b, err, sizeof err), ONNXRUN_OK);
+    /* mismatches */
+    assert_int_equal(gemm_status(13, 0, 1, c_row, a, bad_b, err, sizeof err), ONNXRUN_E_SHAPE);
+    assert_non_null(strstr(err, "inner dimensions"));
+    assert_int_equal(gemm_status(13, 0, 2, c_bad, a, b, err, sizeof err), ONNXRUN_E_SHAPE);
+    assert_int_equal(gemm_status(13, 0, 3, c_rank3, a, b, err, sizeof err), ONNXRUN_E_SHAPE);
+
+    /* rank-3 A, mixed types */
+    float buf[64] = { 0 };
+    double dbuf[64] = { 0 };
+    int64_t a3[3] = { 1, 2, 3 };
+    or_tensor ta = tensor(ONNXRUN_FLOAT, 3, a3, buf), tb = tensor(ONNXRUN_FLOAT, 2, b, buf), y;
+    or_tensor *ins[] = { &ta, &tb }, *outs[] = { &y };
+    assert_int_equal(kh_run("", "Gemm", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_SHAPE);
+    ta = tensor(ONNXRUN_FLOAT, 2, a, buf);
+    tb = tensor(ONNXRUN_DOUBLE, 2, b, dbuf);
+    assert_int_equal(kh_run("", "Gemm", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_INVALID);
+    int32_t ibuf[64] = { 0 };
+    ta = tensor(ONNXRUN_INT32, 2, a, ibuf);
+    tb = tensor(ONNXRUN_INT32, 2, b, ibuf);
+    assert_int_equal(kh_run("", "Gemm", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_UNSUPPORTED);
+}
+
+static void test_gemm_double_and_empty(void **state)
+{
+    (void)state;
+    char err[512];
+    int64_t ad[2] = { 2, 3 }, bd[2] = { 4, 3 };
+    double a[6] = { 1, 2, 3, 4, 5, 6 }, b[12] = { 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1 }, c = 10;
+    or_tensor ta = tensor(ONNXRUN_DOUBLE, 2, ad, a), tb = tensor(ONNXRUN_DOUBLE, 2, bd, b);
+    or_tensor tc = tensor(ONNXRUN_DOUBLE, 0, NULL, &c), y = { 0 };
+    or_tensor *ins[] = { &ta, &tb, &tc }, *outs[] = { &y };
+    or_attr attrs[] = { KH_INT("transB", 1), KH_FLOAT("beta", 0.5f) };
+    assert_int_equal(kh_run("", "Gemm", 13, attrs, 2, ins, 3, outs, 1, err, sizeof err), ONNXRUN_OK);
+    double want[8] = { 6, 7, 8, 11, 9, 10, 11, 20 };
+    for (int i = 0; i < 8; i++) assert_true(fabs(((double *)y.data)[i] - want[i]) < 1e-12);
+    free(y.data);
+
+    /* K = 0: Y = beta * C */
+    int64_t ae[2] = { 2, 0 }, be[2] = { 0, 3 }, cd[1] = { 3 };
+    float cf[3] = { 1, 2, 3 };
+    ta = tensor(ONNXRUN_FLOAT, 2, ae, cf);
+    tb = tensor(ONNXRUN_FLOAT, 2, be, cf);
+    tc = tensor(ONNXRUN_FLOAT, 1, cd, cf);
+    or_attr beta2[] = { KH_FLOAT("beta", 2.0f) };
+    assert_int_equal(kh_run("", "Gemm", 13, beta2, 1, ins, 3, outs, 1, err, sizeof err), ONNXRUN_OK);
+    double we[6] = { 2, 4, 6, 2, 4, 6 };
+    assert_close(y.data, we, 6);
+    free(y.data);
+}
+
+/* init + infer of op at opset 13, then its macs callback. */
+static uint64_t macs_of(const char *op, or_attr *attrs, size_t n_attrs, or_tensor **ins, size_t n_in)
+{
+    char err[256], *in_names[] = { "a", "b", "c" }, *out_names[] = { "y" };
+    or_node node = { .name = "m", .op_type = (char *)op, .domain = "", .n_inputs = n_in,
+                     .inputs = in_names, .n_outputs = 1, .outputs = out_names,
+                     .n_attrs = n_attrs, .attrs = attrs };
+    or_tensor y = { 0 }, *outs[] = { &y };
+    or_kernel k = { .def = or_op_find("", op, 13), .node = &node, .opset = 13, .n_in = n_in,
+                    .n_out = 1, .in = ins, .out = outs, .threads = 1, .err = err,
+                    .err_len = sizeof err };
+    assert_non_null(k.def);
+    assert_non_null(k.def->macs);
+    assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+    assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
+    uint64_t macs = k.def->macs(&k);
+    free(k.params);
+    return macs;
+}
+
+static void test_macs(void **state)
+{
+    (void)state;
+    /* the VGG classifier's first layer: [1,25088] x [4096,25088]^T */
+    or_tensor a = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 1, 25088 }, NULL);
+    or_tensor b = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 4096, 25088 }, NULL);
+    or_tensor *ins[] = { &a, &b };
+    or_attr tb[] = { KH_INT("transB", 1) };
+    assert_int_equal(macs_of("Gemm", tb, 1, ins, 2), (uint64_t)25088 * 4096);
+    a = tensor(ONNXRUN_FLOAT, 3, (int64_t[]){ 2, 3, 4 }, NULL);
+    b = tensor(ONNXRUN_FLOAT, 4, (int64_t[]){ 5, 1, 4, 6 }, NULL);
+    assert_int_equal(macs_of("MatMul", NULL, 0, ins, 2), (uint64_t)5 * 2 * 3 * 4 * 6);
+}
+
+/* A large FC layer (transB, weights as stored) against its known answer. */
+static void test_gemm_large_fc(void **state)
+{
+    (void)state;
+    const int64_t K = 4096, N = 1000; /* 16 MB of weights */
+    float *x = rand_buf(K), *w = malloc((size_t)(K * N) * sizeof *w), bias[1000];
+    for (int64_t j = 0; j < N; j++) {
+        bias[j] = (float)j;
+        for (int64_t q = 0; q < K; q++) w[j * K + q] = q == j ? 1.0f : 0.0f;
+    }
+    or_tensor a = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 1, K }, x);
+    or_tensor b = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ N, K }, w);
+    or_tensor c = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ N }, bias), y = { 0 };
+    or_tensor *ins[] = { &a, &b, &c }, *outs[] = { &y };
+    or_attr attrs[] = { KH_INT("transB", 1) };
+    char err[256];
+    assert_int_equal(kh_run("", "Gemm", 13, attrs, 1, ins, 3, outs, 1, err, sizeof err), ONNXRUN_OK);
+    for (int64_t j = 0; j < N; j++) assert_true(fabsf(((float *)y.data)[j] - (x[j] + (float)j)) < 1e-3f);
+    free(y.data);
+    free(w);
+    free(x);
+}
+
+/* ---- MatMul ---- */
+
+/* Runs MatMul on random A (ra, ad) and B (rb, bd) and checks against
+ * numpy.matmul semantics computed naively; want_rank/want dims given. */
+static void run_matmul_case(int ra, const int64_t *ad, int rb, const int64_t *bd, int want_rank,
+                            const int64_t *want_dims)
+{
+    or_tensor ta = tensor(ONNXRUN_FLOAT, ra, ad, NULL), tb = tensor(ONNXRUN_FLOAT, rb, bd, NULL);
+    int64_t na = or_numel(&ta), nb = or_numel(&tb);
+    float *a = rand_buf(na), *b = rand_buf(nb);
+    ta.data = a;
+    tb.data = b;
+    or_tensor y = { 0 };
+    or_tensor *ins[] = { &ta, &tb }, *outs[] = { &y };
+    char err[512];
+    or_status st = kh_run("", "MatMul", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err);
+    if (st != ONNXRUN_OK) print_error("%s\n", err);
+    assert_int_equal(st, ONNXRUN_OK);
+    assert_int_equal(y.rank, want_rank);
+    for (int i = 0; i < want_rank; i++) assert_int_equal(y.dims[i], want_dims[i]);
+
+    /* naive: promote to rank >= 2, broadcast batch */
+    int64_t M = ra >= 2 ? ad[ra - 2] : 1, K = ad[ra - 1], N = rb >= 2 ? bd[rb - 1] : 1;
+    int bra = ra > 2 ? ra - 2 : 0, brb = rb > 2 ? rb - 2 : 0, br = bra > brb ? bra : brb;
+    int64_t batch = 1, bdims[8];
+    for (int i = 0; i < br; i++) {
+        int64_t da = i - (br - bra) >= 0 ? ad[i - (br - bra)] : 1;
+        int64_t db = i - (br - brb) >= 0 ? bd[i - (br - brb)] : 1;
+        bdims[i] = da == 1 ? db : da;
+        batch *= bdims[i];
+    }
+    double *want = malloc((size_t)(batch * M * N) * sizeof *want);
+    for (int64_t t = 0; t < batch; t++) {
+        int64_t rem = t, aoff = 0, boff = 0, astr = M * K, bstr = K * N;
+        for (int i = br - 1; i >= 0; i--) {
+            int64_t idx = rem % bdims[i];
+            rem /= bdims[i];
+            int ia = i - (br - bra), ib = i - (br - brb);
+            if (ia >= 0) {
+                aoff += (ad[ia] == 1 ? 0 : idx) * astr;
+                astr *= ad[ia];
+            }
+            if (ib >= 0) {
+                boff += (bd[ib] == 1 ? 0 : idx) * bstr;
+                bstr *= bd[ib];
+            }
+        }
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double s = 0;
+                for (int64_t q = 0; q < K; q++) s += (double)a[aoff + i * K + q] * b[boff + q * N + j];
+                want[(t * M + i) * N + j] = s;
+            }
+    }
+    assert_close(y.data, want, batch * M * N);
+    free(want);
+    free(y.data);
+    free(a);
+    free(b);
+}
+
+static void test_matmul_shapes(void **state)
+{
+    (void)state;
+    run_matmul_case(2, (int64_t[]){ 3, 4 }, 2, (int64_t[]){ 4, 5 }, 2, (int64_t[]){ 3, 5 });
+    run_matmul_case(1, (int64_t[]){ 4 }, 2, (int64_t[]){ 4, 5 }, 1, (int64_t[]){ 5 });
+    run_matmul_case(2, (int64_t[]){ 3, 4 }, 1, (int64_t[]){ 4 }, 1, (int64_t[]){ 3 });
+    run_matmul_case(1, (int64_t[]){ 4 }, 1, (int64_t[]){ 4 }, 0, NULL);
+    /* batch folded into M (B has one matrix) */
+    run_matmul_case(3, (int64_t[]){ 2, 3, 4 }, 2, (int64_t[]){ 4, 5 }, 3, (int64_t[]){ 2, 3, 5 });
+    run_matmul_case(4, (int64_t[]){ 2, 3, 3, 4 }, 3, (int64_t[]){ 1, 4, 5 }, 4,
+                    (int64_t[]){ 2, 3, 3, 5 });
+    run_matmul_case(3, (int64_t[]){ 2, 3, 4 }, 1, (int64_t[]){ 4 }, 2, (int64_t[]){ 2, 3 });
+    /* per-batch products with broadcasting on either side */
+    run_matmul_case(3, (int64_t[]){ 2, 3, 4 }, 3, (int64_t[]){ 2, 4, 5 }, 3, (int64_t[]){ 2, 3, 5 });
+    run_matmul_case(4, (int64_t[]){ 2, 1, 3, 4 }, 3, (int64_t[]){ 3, 4, 5 }, 4,
+                    (int64_t[]){ 2, 3, 3, 5 });
+    run_matmul_case(2, (int64_t[]){ 3, 4 }, 3, (int64_t[]){ 2, 4, 5 }, 3, (int64_t[]){ 2, 3, 5 });
+    run_matmul_case(1, (int64_t[]){ 4 }, 3, (int64_t[]){ 2, 4, 5 }, 2, (int64_t[]){ 2, 5 });
+    run_matmul_case(5, (int64_t[]){ 2, 1, 3, 2, 4 }, 4, (int64_t[]){ 2, 1, 4, 3 }, 5,
+                    (int64_t[]){ 2, 2, 3, 2, 3 });
+    /* empty batch and empty K */
+    run_matmul_case(3, (int64_t[]){ 0, 3, 4 }, 3, (int64_t[]){ 1, 4, 5 }, 3, (int64_t[]){ 0, 3, 5 });
+    run_matmul_case(2, (int64_t[]){ 3, 0 }, 2, (int64_t[]){ 0, 5 }, 2, (int64_t[]){ 3, 5 });
+}
+
+static void test_matmul_errors(void **state)
+{
+    (void)state;
+    float buf[256] = { 0 };
+    char err[512];
+    or_tensor y = { 0 };
+    or_tensor a = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 3, 4 }, buf);
+    or_tensor b = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 5, 4 }, buf);
+    or_tensor *ins[] = { &a, &b }, *outs[] = { &y };
+    assert_int_equal(kh_run("", "MatMul", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_SHAPE);
+    a = tensor(ONNXRUN_FLOAT, 3, (int64_t[]){ 2, 3, 4 }, buf);
+    b = tensor(ONNXRUN_FLOAT, 3, (int64_t[]){ 3, 4, 5 }, buf);
+    assert_int_equal(kh_run("", "MatMul", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_SHAPE);
+    assert_non_null(strstr(err, "batch"));
+    a = tensor(ONNXRUN_FLOAT, 0, NULL, buf);
+    assert_int_equal(kh_run("", "MatMul", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_SHAPE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gemm_combinations),
+        cmocka_unit_test(test_gemm_errors),
+        cmocka_unit_test(test_gemm_double_and_empty),
+        cmocka_unit_test(test_macs),
+        cmocka_unit_test(test_gemm_large_fc),
+        cmocka_unit_test(test_matmul_shapes),
+        cmocka_unit_test(test_matmul_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
