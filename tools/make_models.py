@@ -1,0 +1,309 @@
+#!/usr/bin/python3
+"""Export the classic ImageNet CNNs, with seeded random weights, as ONNX test folders.
+
+    OPENBLAS_CORETYPE=Haswell /usr/bin/python3 tools/make_models.py OUT_DIR [NAME ...]
+    /usr/bin/python3 tools/make_models.py --list
+
+Writes, for each model NAME (default: all of them), the ONNX test layout
+    OUT_DIR/NAME/model.onnx
+    OUT_DIR/NAME/test_data_set_0/input_0.pb    seeded torch.randn input of the model's shape
+    OUT_DIR/NAME/test_data_set_0/output_0.pb   PyTorch's eval-mode output for it
+A folder that already holds all three files is skipped; a folder is written under a
+temporary name and renamed when complete, so an interrupted run leaves nothing half-made.
+Nothing is downloaded: every weight is random, seeded per model from its name.
+
+Weights: torchvision's own initialisation, plus non-zero biases where it leaves them zero.
+BatchNorm: weight ~ U(0.5, 1.5), bias ~ N(0, 0.1), and running statistics that are the
+real statistics of the layer's input on a calibration batch (measured in eval mode, layer
+by layer, so every upstream layer already has its final values), then perturbed:
+running_mean += N(0, 0.1) * std, running_var *= U(0.5, 1.5). Plain N(0, 0.1) / U(0.5, 1.5)
+statistics make deep nets useless as tests: the logits of resnet152 reach 1e11 and those of
+googlenet and mobilenet_v2 stop depending on the input (relative change 1e-7). Calibrated
+ones keep every layer's output near unit scale, and a wrong BatchNormalization still shows.
+
+Note torch.onnx.export in EVAL mode folds a BatchNorm that follows a Conv into the Conv's
+weights, so BatchNormalization nodes remain only where BN follows something else
+(densenet121's pre-activation layers).
+
+Relies on Debian's python3-torch / torchvision / onnx; run with OPENBLAS_CORETYPE=Haswell.
+"""
+import os
+import shutil
+import sys
+import time
+import warnings
+import zlib
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import torch
+import torch.nn as nn
+import torchvision
+from torchvision.models.resnet import Bottleneck, ResNet
+
+IMAGENET_META = {"mean": "0.485,0.456,0.406", "std": "0.229,0.224,0.225",
+                 "size": "224", "channel_order": "RGB", "labels": "imagenet"}
+# The original Caffe AlexNet takes BGR pixels 0..255 minus the per-channel mean, unscaled.
+CAFFE_META = {"mean": "104,117,123", "std": "1,1,1", "scale": "1",
+              "size": "227", "channel_order": "BGR", "labels": "imagenet"}
+INPUT_NAME = "input"
+OUTPUT_NAME = "logits"
+
+
+# ---------------------------------------------------------------- architectures
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation: global average pool, 1x1 reduce by r, ReLU, 1x1 expand,
+    Sigmoid, and the channel-wise scale of the input by the result."""
+
+    def __init__(self, channels, r=16):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.reduce = nn.Conv2d(channels, channels // r, 1)
+        self.relu = nn.ReLU(inplace=True)
+        self.expand = nn.Conv2d(channels // r, channels, 1)
+        self.gate = nn.Sigmoid()
+
+    def forward(self, x):
+        s = self.gate(self.expand(self.relu(self.reduce(self.pool(x)))))
+        return x * s
+
+
+class SEBottleneck(Bottleneck):
+    """torchvision's ResNet-50 bottleneck with SE applied to the block output before the add."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.se = SqueezeExcite(self.conv3.out_channels)
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.se(self.bn3(self.conv3(out)))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return self.relu(out + identity)
+
+
+def se_resnet50():
+    return ResNet(SEBottleneck, [3, 4, 6, 3])
+
+
+class _LRNFunction(torch.autograd.Function):
+    """Local response normalisation exported as one ONNX LRN node (torch's own
+    nn.LocalResponseNorm traces into Pad/AveragePool/If/... instead)."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        return nn.functional.local_response_norm(x, size, alpha, beta, k)
+
+    @staticmethod
+    def symbolic(g, x, size, alpha, beta, k):
+        return g.op("LRN", x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
+
+
+class LRN(nn.Module):
+    """Across-channel LRN, as ONNX and Caffe define it: x / (k + alpha/size * sum x^2)^beta."""
+
+    def __init__(self, size, alpha, beta, k):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return _LRNFunction.apply(x, self.size, self.alpha, self.beta, self.k)
+
+
+class AlexNetCaffe(nn.Module):
+    """The original (Krizhevsky 2012 / Caffe bvlc_alexnet) AlexNet: 227x227 input, LRN after
+    the first two convolutions, and conv2/4/5 split in two groups."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        lrn = lambda: LRN(5, alpha=1e-4, beta=0.75, k=2.0)
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(inplace=True),                 # 55x55
+            nn.MaxPool2d(3, 2), lrn(),                                              # 27x27
+            nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2), lrn(),                                              # 13x13
+            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, 3, padding=1, groups=2), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1, groups=2), nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2))                                                     # 6x6
+        self.classifier = nn.Sequential(
+            nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True), nn.Dropout(),
+            nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(),
+            nn.Linear(4096, num_classes))
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                last = m is self.classifier[-1]
+                nn.init.kaiming_normal_(m.weight, nonlinearity="linear" if last else "relu")
+                nn.init.normal_(m.bias, 0.0, 1.0)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+# ---------------------------------------------------------------- the model list
+
+def spec(build, shape=(1, 3, 224, 224), opset=13, seed_name=None, dynamic=False,
+         meta=IMAGENET_META, input_scale=1.0):
+    return dict(build=build, shape=shape, opset=opset, seed_name=seed_name,
+                dynamic=dynamic, meta=meta, input_scale=input_scale)
+
+
+tvm = torchvision.models
+MODELS = {
+    "alexnet": spec(lambda: tvm.alexnet()),
+    "vgg16": spec(lambda: tvm.vgg16()),
+    "vgg19": spec(lambda: tvm.vgg19()),
+    "googlenet": spec(lambda: tvm.googlenet(aux_logits=False, init_weights=True,
+                                            transform_input=False)),
+    "resnet18": spec(lambda: tvm.resnet18()),
+    "resnet50": spec(lambda: tvm.resnet50()),
+    "resnet152": spec(lambda: tvm.resnet152()),
+    "se_resnet50": spec(se_resnet50),
+    # Caffe-style input: pixels minus mean, spread like 0..255 images, so LRN's sum of
+    # squares is not negligible next to k = 2.
+    "alexnet_caffe": spec(AlexNetCaffe, shape=(1, 3, 227, 227), meta=CAFFE_META,
+                          input_scale=60.0),
+    "resnext50_32x4d": spec(lambda: tvm.resnext50_32x4d()),
+    "wide_resnet50_2": spec(lambda: tvm.wide_resnet50_2()),
+    "densenet121": spec(lambda: tvm.densenet121()),
+    "mobilenet_v2": spec(lambda: tvm.mobilenet_v2()),
+    # resnet50 again, same weights and input: the outputs must agree across these.
+    "resnet50_opset9": spec(lambda: tvm.resnet50(), opset=9, seed_name="resnet50"),
+    "resnet50_opset17": spec(lambda: tvm.resnet50(), opset=17, seed_name="resnet50"),
+    "resnet50_dynamic": spec(lambda: tvm.resnet50(), shape=(4, 3, 224, 224),
+                             seed_name="resnet50", dynamic=True),
+}
+
+
+# ---------------------------------------------------------------- weights
+
+def seed_of(name):
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+def fill_zero_biases(model, gen):
+    """Give Conv/Linear biases that torchvision initialised to zero small random values,
+    so a kernel that drops its bias fails the test."""
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None:
+            if not m.bias.detach().any():
+                m.bias.data.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+
+
+def randomise_batchnorm(model, gen, calib_shape):
+    """Random BN affine parameters and calibrated-then-perturbed running statistics
+    (see the file comment). One eval-mode pass over a calibration batch: a pre-hook on
+    each BN sets its statistics from its actual input just before it runs."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+
+    def hook(bn, inputs):
+        x = inputs[0]
+        dims = [0] + list(range(2, x.dim()))
+        mean = x.mean(dim=dims)
+        var = x.var(dim=dims, unbiased=False)
+        n = bn.num_features
+        bn.weight.data.copy_(torch.rand(n, generator=gen) + 0.5)
+        bn.bias.data.copy_(torch.randn(n, generator=gen) * 0.1)
+        bn.running_mean.copy_(mean + torch.randn(n, generator=gen) * 0.1 * var.sqrt())
+        bn.running_var.copy_(var * (torch.rand(n, generator=gen) + 0.5))
+
+    handles = [bn.register_forward_pre_hook(hook) for bn in bns]
+    model.eval()
+    with torch.no_grad():
+        model(torch.randn(calib_shape, generator=gen))
+    for h in handles:
+        h.remove()
+
+
+# ---------------------------------------------------------------- export
+
+def is_complete(folder):
+    return all(os.path.isfile(os.path.join(folder, f)) for f in
+               ("model.onnx", "test_data_set_0/input_0.pb", "test_data_set_0/output_0.pb"))
+
+
+def save_tensor(array, name, path):
+    t = onnx.numpy_helper.from_array(np.ascontiguousarray(array), name)
+    with open(path, "wb") as f:
+        f.write(t.SerializeToString())
+
+
+def make_model(name, s, out_dir):
+    """Build, export, check and write one model folder; returns (max |ref|, bytes)."""
+    seed = seed_of(s["seed_name"] or name)
+    torch.manual_seed(seed)
+    model = s["build"]().eval()
+    gen = torch.Generator().manual_seed(seed)
+    fill_zero_biases(model, gen)
+    calib = (2,) + tuple(s["shape"][1:])
+    randomise_batchnorm(model, gen, calib)
+    x = torch.randn(s["shape"], generator=gen) * s["input_scale"]
+    with torch.no_grad():
+        ref = model(x).numpy()
+
+    final = os.path.join(out_dir, name)
+    tmp = os.path.join(out_dir, ".%s.tmp%d" % (name, os.getpid()))
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(os.path.join(tmp, "test_data_set_0"))
+    onnx_path = os.path.join(tmp, "model.onnx")
+    dyn = {INPUT_NAME: {0: "N"}, OUTPUT_NAME: {0: "N"}} if s["dynamic"] else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, x, onnx_path, opset_version=s["opset"],
+                          input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes=dyn, do_constant_folding=True,
+                          training=torch.onnx.TrainingMode.EVAL)
+    m = onnx.load(onnx_path)
+    del m.metadata_props[:]
+    for k, v in s["meta"].items():
+        p = m.metadata_props.add()
+        p.key, p.value = k, v
+    onnx.checker.check_model(m)
+    assert [i.name for i in m.graph.input if i.name == INPUT_NAME] == [INPUT_NAME]
+    assert [o.name for o in m.graph.output] == [OUTPUT_NAME]
+    onnx.save(m, onnx_path)
+    save_tensor(x.numpy(), INPUT_NAME, os.path.join(tmp, "test_data_set_0", "input_0.pb"))
+    save_tensor(ref, OUTPUT_NAME, os.path.join(tmp, "test_data_set_0", "output_0.pb"))
+    if os.path.exists(final):
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    return float(np.abs(ref).max()), os.path.getsize(os.path.join(final, "model.onnx"))
+
+
+def main(argv):
+    if argv[1:] == ["--list"]:
+        print("\n".join(MODELS))
+        return 0
+    if len(argv) < 2 or argv[1].startswith("-"):
+        sys.stderr.write("usage: make_models.py OUT_DIR [NAME ...] | --list\n")
+        return 2
+    out_dir, names = argv[1], argv[2:] or list(MODELS)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        sys.stderr.write("make_models.py: unknown model(s) %s; --list shows them\n"
+                         % ", ".join(unknown))
+        return 2
+    torch.set_num_threads(2)
+    os.makedirs(out_dir, exist_ok=True)
+    total = time.time()
+    for name in names:
+        if is_complete(os.path.join(out_dir, name)):
+            print("%-18s complete, skipped" % name, flush=True)
+            continue
+        t = time.time()
+        ref_max, size = make_model(name, MODELS[name], out_dir)
+        print("%-18s %6.1f s  %7.1f MB  opset %2d  max|ref| %.4g" % (
+            name, time.time() - t, size / 1e6, MODELS[name]["opset"], ref_max), flush=True)
+    print("total %.1f s" % (time.time() - total))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
