@@ -1,9 +1,415 @@
 /*
- * conv.c - the conv op family (placeholder table, filled in by its kernels).
+ * conv.c - Conv and ConvTranspose on float32 tensors of any spatial rank
+ * (N, C, D1, ..., Dn). Relies on window.c for the attribute geometry,
+ * conv_im2col.c for the data-movement loops and OpenBLAS's cblas_sgemm.
+ *
+ * Conv chooses its algorithm at infer, per group:
+ *   1x1    kernel all ones, stride 1, no padding: Y_g = W_g * X_g, one sgemm
+ *          straight on the input;
+ *   direct one input channel per group (depthwise, any multiplier): a
+ *          multiply-add loop per output plane (conv_im2col.c);
+ *   im2col otherwise: the input windows of a tile of output positions are
+ *          gathered into scratch (K x tile, K = C/group * kernel size) and
+ *          Y_g[:, tile] = W_g * col; the tile is sized so the scratch stays
+ *          within COL_BUDGET bytes.
+ * The bias is written into Y first and the sgemm accumulates (beta = 1).
+ *
+ * ConvTranspose is the adjoint: per tile of input positions,
+ * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
  */
-#include "op.h"
+#include <cblas.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_im2col.h"
+
+#define COL_BUDGET ((int64_t)4 << 20) /* bytes of column scratch to aim for */
+
+typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL } conv_algo;
+
+typedef struct conv_params {
+    /* attributes (init) */
+    or_window_attrs attrs;
+    int64_t group;
+    size_t n_output_padding, n_output_shape;          /* ConvTranspose */
+    int64_t output_padding[OR_WIN_MAX];
+    int64_t output_shape[OR_WIN_MAX + 2];
+    /* geometry (infer); for ConvTranspose w.in is X's and w.out Y's spatial shape */
+    or_window w;
+    int64_t batch;      /* N */
+    int64_t c, m;       /* input and output channels */
+    int64_t cg, mg;     /* per group */
+    int64_t kdim;       /* rows of the column matrix: Conv cg * kernel, ConvTranspose mg * kernel */
+    int64_t tile;       /* columns per tile */
+    conv_algo algo;
+} conv_params;
+
+static or_status conv_init(or_kernel *k)
+{
+    conv_params *p = calloc(1, sizeof *p);
+    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+    k->params = p;
+    OR_TRY(or_window_read(k, OR_WIN_DILATIONS, &p->attrs));
+    OR_TRY(or_attr_int(k, "group", 1, &p->group));
+    OR_CHECK(k, p->group >= 1 && p->group <= INT_MAX,
+             "attribute 'group' = %lld must be at least 1", (long long)p->group);
+    if (strcmp(k->def->op_type, "ConvTranspose") == 0) {
+        OR_TRY(or_attr_ints(k, "output_padding", OR_WIN_MAX, p->output_padding,
+                            &p->n_output_padding));
+        OR_TRY(or_attr_ints(k, "output_shape", OR_WIN_MAX + 2, p->output_shape,
+                            &p->n_output_shape));
+        for (size_t i = 0; i < p->n_output_shape; i++)
+            OR_CHECK(k, p->output_shape[i] >= 0 && p->output_shape[i] < ((int64_t)1 << 40),
+                     "attribute 'output_shape'[%zu] = %lld is out of range", i,
+                     (long long)p->output_shape[i]);
+    }
+    return ONNXRUN_OK;
+}
+
+/* Checks what Conv and ConvTranspose share: types, ranks, bias length. */
+static or_status check_inputs(or_kernel *k, int64_t bias_len)
+{
+    const or_tensor *x = or_in(k, 0), *w = or_in(k, 1), *b = or_in(k, 2);
+    OR_CHECK(k, x && w, "inputs X and W are required");
+    for (size_t i = 0; i < 3; i++) OR_TRY(or_check_dtype(k, i, ONNXRUN_FLOAT, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 3, "input X has rank %d; expected N x C x D1 ... (rank >= 3)",
+                   x->rank);
+    OR_CHECK_SHAPE(k, w->rank == x->rank, "weight W has rank %d but X has rank %d", w->rank,
+                   x->rank);
+    if (b)
+        OR_CHECK_SHAPE(k, b->rank == 1 && b->dims[0] == bias_len,
+                       "bias B must be 1-D of length %lld", (long long)bias_len);
+    return ONNXRUN_OK;
+}
+
+/* Columns per tile so that kdim x tile floats fit the budget (at least 1). */
+static int64_t tile_cols(int64_t kdim, int64_t cols)
+{
+    int64_t t = kdim > 0 ? COL_BUDGET / ((int64_t)sizeof(float) * kdim) : cols;
+    if (t < 1) t = 1;
+    return t < cols ? t : cols;
+}
+
+static or_status check_blas(or_kernel *k, int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    if (a > INT_MAX || b > INT_MAX || c > INT_MAX || d > INT_MAX)
+        return or_fail(k, ONNXRUN_E_LIMIT, "matrix sizes exceed the BLAS int range");
+    return ONNXRUN_OK;
+}
+
+static or_status conv_infer(or_kernel *k)
+{
+    conv_params *p = k->params;
+    const or_tensor *x = or_in(k, 0), *w = or_in(k, 1);
+    OR_CHECK(k, x && w && or_out(k, 0), "inputs X, W and output Y are required");
+    OR_TRY(check_inputs(k, w->dims[0]));
+    int nsp = x->rank - 2;
+    p->batch = x->dims[0];
+    p->c = x->dims[1];
+    p->m = w->dims[0];
+    p->cg = w->dims[1];
+    OR_CHECK_SHAPE(k, p->c % p->group == 0, "input channels %lld are not divisible by group %lld",
+                   (long long)p->c, (long long)p->group);
+    OR_CHECK_SHAPE(k, p->cg * p->group == p->c,
+                   "weight W has %lld channels per group; X has %lld channels in %lld groups",
+                   (long long)p->cg, (long long)p->c, (long long)p->group);
+    OR_CHECK_SHAPE(k, p->m % p->group == 0,
+                   "output channels %lld (W dim 0) are not divisible by group %lld",
+                   (long long)p->m, (long long)p->group);
+    p->mg = p->m / p->group;
+    OR_TRY(or_window_forward(k, &p->attrs, nsp, x->dims + 2, w->dims + 2, &p->w));
+    int64_t dims[OR_MAX_RANK] = { p->batch, p->m };
+    memcpy(dims + 2, p->w.out, (size_t)nsp * sizeof *dims);
+    OR_TRY(or_set_shape(k, or_out(k, 0), ONNXRUN_FLOAT, x->rank, dims));
+
+    bool unit = true;
+    for (int i = 0; i < nsp; i++)
+        unit = unit && p->w.kernel[i] == 1 && p->w.stride[i] == 1 && p->w.pad_begin[i] == 0 &&
+               p->w.pad_end[i] == 0;
+    /* = W's elements per output channel (bounded by W unless W is empty) */
+    OR_CHECK(k, or_mul_ok((uint64_t)p->cg, (uint64_t)p->w.kernel_size, (uint64_t *)&p->kdim) &&
+                    p->kdim < ((int64_t)1 << 40),
+             "weight sizes overflow");
+    p->tile = 0;
+    k->scratch_bytes = 0;
+    if (unit) {
+        p->algo = ALGO_1X1;
+    } else if (p->cg == 1 && p->group > 1) {
+        p->algo = ALGO_DIRECT;
+    } else {
+        p->algo = ALGO_IM2COL;
+        p->tile = tile_cols(p->kdim, p->w.out_size);
+        k->scratch_bytes = (size_t)(p->kdim * p->tile) * sizeof(float);
+    }
+    return check_blas(k, p->mg, p->kdim, p->w.out_size, p->w.in_size);
+}
+
+/* Y rows [0, rows) of length len: the bias values, or zeros. */
+static void fill_rows(float *y, int64_t rows, int64_t len, const float *bias)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * len;
+        if (!bias) {
+            memset(yr, 0, (size_t)len * sizeof *yr);
+        } else {
+            for (int64_t j = 0; j < len; j++) yr[j] = bias[r];
+        }
+    }
+}
+
+/* Contexts for or_parallel_for. */
+typedef struct im2col_job {
+    const or_window *w;
+    const float *x;
+    int64_t j0, cols;
+    float *col;
+} im2col_job;
+
+static void im2col_rows(void *ctx, int64_t r0, int64_t r1)
+{
+    im2col_job *j = ctx;
+    or_im2col(j->w, j->x, j->j0, j->cols, r0, r1, j->col);
+}
+
+typedef struct direct_job {
+    const conv_params *p;
+    const float *x, *wt, *bias;
+    float *y;
+} direct_job;
+
+/* Planes [b0, b1) of Y (batch * m of them). */
+static void direct_planes(void *ctx, int64_t b0, int64_t b1)
+{
+    direct_job *j = ctx;
+    const conv_params *p = j->p;
+    for (int64_t pl = b0; pl < b1; pl++) {
+        int64_t n = pl / p->m, oc = pl % p->m, ic = oc / p->mg; /* the group's one channel */
+        or_conv_depthwise_plane(&p->w, j->x + (n * p->c + ic) * p->w.in_size,
+                                j->wt + oc * p->w.kernel_size, j->bias ? j->bias[oc] : 0.0f,
+                                j->y + pl * p->w.out_size);
+    }
+}
+
+static or_status conv_run(or_kernel *k)
+{
+    const conv_params *p = k->params;
+    const float *x = k->in[0]->data, *wt = k->in[1]->data;
+    const float *bias = or_in(k, 2) ? or_in(k, 2)->data : NULL;
+    float *y = k->out[0]->data;
+    const or_window *w = &p->w;
+    if (p->algo == ALGO_DIRECT) {
+        direct_job job = { p, x, wt, bias, y };
+        or_parallel_for(k, p->batch * p->m, direct_planes, &job);
+        return ONNXRUN_OK;
+    }
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t g = 0; g < p->group; g++) {
+            const float *xg = x + (n * p->c + g * p->cg) * w->in_size;
+            const float *wg = wt + g * p->mg * p->kdim;
+            float *yg = y + (n * p->m + g * p->mg) * w->out_size;
+            fill_rows(yg, p->mg, w->out_size, bias ? bias + g * p->mg : NULL);
+            if (p->kdim == 0 || p->mg == 0 || w->out_size == 0) continue;
+            if (p->algo == ALGO_1X1) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg,
+                            (int)w->out_size, (int)p->cg, 1.0f, wg, (int)p->cg, xg,
+                            (int)w->in_size, 1.0f, yg, (int)w->out_size);
+                continue;
+            }
+            for (int64_t j0 = 0; j0 < w->out_size; j0 += p->tile) {
+                int64_t cols = w->out_size - j0 < p->tile ? w->out_size - j0 : p->tile;
+                im2col_job job = { w, xg, j0, cols, k->scratch };
+                or_parallel_for(k, p->kdim, im2col_rows, &job);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)cols,
+                            (int)p->kdim, 1.0f, wg, (int)p->kdim, k->scratch, (int)cols, 1.0f,
+                            yg + j0, (int)w->out_size);
+            }
+        }
+    return ONNXRUN_OK;
+}
+
+/* a * b for the MAC count, saturating. */
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return or_mul_ok(a, b, &r) ? r : UINT64_MAX;
+}
+
+static uint64_t conv_macs(const or_kernel *k)
+{
+    const conv_params *p = k->params;
+    if (!p) return 0;
+    /* Conv: every output element takes kdim MACs; ConvTranspose: every input element */
+    bool tr = strcmp(k->def->op_type, "ConvTranspose") == 0;
+    uint64_t elems = sat_mul((uint64_t)p->batch, (uint64_t)(tr ? p->c : p->m));
+    elems = sat_mul(elems, (uint64_t)(tr ? p->w.in_size : p->w.out_size));
+    return sat_mul(elems, (uint64_t)p->kdim);
+}
+
+/* ---- ConvTranspose ---- */
+
+static or_status convt_axis(or_kernel *k, const conv_params *p, int i, int64_t in, int64_t kern,
+                            or_window *w)
+{
+    int n = w->n;
+    const or_window_attrs *a = &p->attrs;
+    int64_t s = a->n_strides ? a->strides[i] : 1, d = a->n_dilations ? a->dilations[i] : 1;
+    int64_t op = p->n_output_padding ? p->output_padding[i] : 0;
+    int64_t ext, full, pb, pe, out;
+    OR_CHECK_SHAPE(k, in >= 1, "input X is empty on spatial axis %d", i);
+    OR_CHECK_SHAPE(k, kern >= 1 && kern < ((int64_t)1 << 31),
+                   "kernel size %lld on spatial axis %d is out of range", (long long)kern, i);
+    OR_CHECK_SHAPE(k, a->n_kernel == 0 || a->kernel[i] == kern,
+                   "attribute 'kernel_shape'[%d] = %lld disagrees with the weight's %lld", i,
+                   (long long)a->kernel[i], (long long)kern);
+    OR_CHECK(k, op >= 0 && (op < s || op < d),
+             "attribute 'output_padding'[%d] = %lld must be less than the stride or dilation", i,
+             (long long)op);
+    /* full = s * (in - 1) + op + ext: the output before any padding is removed */
+    if (!or_window_extent(kern, d, &ext) || __builtin_mul_overflow(s, in - 1, &full) ||
+        __builtin_add_overflow(full, op, &full) || __builtin_add_overflow(full, ext, &full) ||
+        full >= ((int64_t)1 << 40))
+        return or_fail(k, ONNXRUN_E_LIMIT, "output size overflows on spatial axis %d", i);
+    if (p->n_output_shape || a->auto_pad == OR_PAD_SAME_UPPER ||
+        a->auto_pad == OR_PAD_SAME_LOWER) {
+        out = p->n_output_shape ? p->output_shape[p->n_output_shape - (size_t)n + (size_t)i]
+                                : in * s; /* <= full + s: no overflow */
+        int64_t total = full - out;
+        if (a->auto_pad == OR_PAD_SAME_UPPER) {
+            pb = or_floor_div(total, 2);
+            pe = total - pb;
+        } else {
+            pe = or_floor_div(total, 2);
+            pb = total - pe;
+        }
+    } else {
+        pb = a->n_pads ? a->pads[i] : 0;
+        pe = a->n_pads ? a->pads[n + i] : 0;
+        out = full - pb - pe;
+        OR_CHECK_SHAPE(k, out >= 0,
+                       "pads %lld + %lld exceed the output size %lld on spatial axis %d",
+                       (long long)pb, (long long)pe, (long long)full, i);
+    }
+    w->in[i] = in;
+    w->out[i] = out;
+    w->kernel[i] = kern;
+    w->stride[i] = s;
+    w->dilation[i] = d;
+    w->pad_begin[i] = pb;
+    w->pad_end[i] = pe;
+    return ONNXRUN_OK;
+}
+
+static or_status convt_infer(or_kernel *k)
+{
+    conv_params *p = k->params;
+    const or_tensor *x = or_in(k, 0), *wt = or_in(k, 1);
+    OR_CHECK(k, x && wt && or_out(k, 0), "inputs X, W and output Y are required");
+    OR_CHECK_SHAPE(k, wt->rank >= 2, "weight W has rank %d", wt->rank);
+    int64_t m;
+    OR_CHECK(k, !__builtin_mul_overflow(wt->dims[1], p->group, &m) && m < ((int64_t)1 << 40),
+             "output channels overflow");
+    OR_TRY(check_inputs(k, m));
+    int nsp = x->rank - 2;
+    const or_window_attrs *a = &p->attrs;
+    OR_CHECK_SHAPE(k, nsp <= OR_WIN_MAX, "input has %d spatial axes; at most %d are supported",
+                   nsp, OR_WIN_MAX);
+    OR_CHECK_SHAPE(k, a->n_kernel == 0 || a->n_kernel == (size_t)nsp,
+                   "attribute 'kernel_shape' has %zu values for %d spatial axes", a->n_kernel, nsp);
+    OR_CHECK_SHAPE(k, a->n_strides == 0 || a->n_strides == (size_t)nsp,
+                   "attribute 'strides' has %zu values for %d spatial axes", a->n_strides, nsp);
+    OR_CHECK_SHAPE(k, a->n_dilations == 0 || a->n_dilations == (size_t)nsp,
+                   "attribute 'dilations' has %zu values for %d spatial axes", a->n_dilations, nsp);
+    OR_CHECK_SHAPE(k, a->n_pads == 0 || a->n_pads == 2 * (size_t)nsp,
+                   "attribute 'pads' has %zu values for %d spatial axes", a->n_pads, nsp);
+    OR_CHECK_SHAPE(k, p->n_output_padding == 0 || p->n_output_padding == (size_t)nsp,
+                   "attribute 'output_padding' has %zu values for %d spatial axes",
+                   p->n_output_padding, nsp);
+    OR_CHECK_SHAPE(k, p->n_output_shape == 0 || p->n_output_shape == (size_t)nsp ||
+                          p->n_output_shape == (size_t)nsp + 2,
+                   "attribute 'output_shape' has %zu values for %d spatial axes",
+                   p->n_output_shape, nsp);
+    p->batch = x->dims[0];
+    p->c = x->dims[1];
+    p->m = m;
+    p->mg = wt->dims[1];
+    OR_CHECK_SHAPE(k, wt->dims[0] == p->c, "weight W has %lld input channels but X has %lld",
+                   (long long)wt->dims[0], (long long)p->c);
+    OR_CHECK_SHAPE(k, p->c % p->group == 0, "input channels %lld are not divisible by group %lld",
+                   (long long)p->c, (long long)p->group);
+    p->cg = p->c / p->group;
+    or_window *w = &p->w;
+    memset(w, 0, sizeof *w);
+    w->n = nsp;
+    for (int i = 0; i < nsp; i++) OR_TRY(convt_axis(k, p, i, x->dims[2 + i], wt->dims[2 + i], w));
+    if (p->n_output_shape == (size_t)nsp + 2)
+        OR_CHECK_SHAPE(k, p->output_shape[0] == p->batch && p->output_shape[1] == m,
+                       "attribute 'output_shape' disagrees with the batch or channel count");
+    int64_t dims[OR_MAX_RANK] = { p->batch, m };
+    memcpy(dims + 2, w->out, (size_t)nsp * sizeof *dims);
+    OR_TRY(or_set_shape(k, or_out(k, 0), ONNXRUN_FLOAT, x->rank, dims));
+    /* in_size is bounded by X, out_size by the checked output shape, kernel by W */
+    w->in_size = w->out_size = w->kernel_size = 1;
+    for (int i = 0; i < nsp; i++) {
+        w->in_size *= w->in[i];
+        w->out_size *= w->out[i];
+        w->kernel_size *= w->kernel[i];
+    }
+    /* = W's elements per input channel (bounded by W unless W is empty) */
+    OR_CHECK(k, or_mul_ok((uint64_t)p->mg, (uint64_t)w->kernel_size, (uint64_t *)&p->kdim) &&
+                    p->kdim < ((int64_t)1 << 40),
+             "weight sizes overflow");
+    p->algo = ALGO_IM2COL;
+    p->tile = tile_cols(p->kdim, w->in_size);
+    k->scratch_bytes = (size_t)(p->kdim * p->tile) * sizeof(float);
+    return check_blas(k, p->cg, p->kdim, p->tile, w->in_size);
+}
+
+typedef struct col2im_job {
+    const or_window *w;
+    const float *col;
+    int64_t j0, cols;
+    float *y;
+} col2im_job;
+
+static void col2im_channels(void *ctx, int64_t m0, int64_t m1)
+{
+    col2im_job *j = ctx;
+    or_col2im(j->w, j->col, j->j0, j->cols, m0, m1, j->y);
+}
+
+static or_status convt_run(or_kernel *k)
+{
+    const conv_params *p = k->params;
+    const float *x = k->in[0]->data, *wt = k->in[1]->data;
+    const float *bias = or_in(k, 2) ? or_in(k, 2)->data : NULL;
+    float *y = k->out[0]->data;
+    const or_window *w = &p->w;
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t g = 0; g < p->group; g++) {
+            const float *xg = x + (n * p->c + g * p->cg) * w->in_size;
+            const float *wg = wt + g * p->cg * p->kdim;
+            float *yg = y + (n * p->m + g * p->mg) * w->out_size;
+            fill_rows(yg, p->mg, w->out_size, bias ? bias + g * p->mg : NULL);
+            if (p->kdim == 0 || p->cg == 0 || w->out_size == 0) continue;
+            for (int64_t j0 = 0; j0 < w->in_size; j0 += p->tile) {
+                int64_t cols = w->in_size - j0 < p->tile ? w->in_size - j0 : p->tile;
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p->kdim, (int)cols,
+                            (int)p->cg, 1.0f, wg, (int)p->kdim, xg + j0, (int)w->in_size, 0.0f,
+                            k->scratch, (int)cols);
+                col2im_job job = { w, k->scratch, j0, cols, yg };
+                or_parallel_for(k, p->mg, col2im_channels, &job);
+            }
+        }
+    return ONNXRUN_OK;
+}
 
 OR_OP_TABLE(conv) = {
-    { "", "__none_conv", 1, 0, NULL, NULL, NULL, NULL, NULL },
+    { "", "Conv", 1, 0, conv_init, conv_infer, conv_run, NULL, conv_macs },
+    { "", "Conv", 11, 0, conv_init, conv_infer, conv_run, NULL, conv_macs },
+    { "", "Conv", 22, 0, conv_init, conv_infer, conv_run, NULL, conv_macs },
+    { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
+    { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
+    { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
 };
 OR_OP_TABLE_END(conv);

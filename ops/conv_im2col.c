@@ -1,0 +1,150 @@
+/*
+ * conv_im2col.c - im2col, col2im and the depthwise loop (see conv_im2col.h).
+ *
+ * All three walk positions in runs along the last spatial axis: for a run,
+ * the outer axes fix one source row (or none, when an outer coordinate falls
+ * in the padding), and the positions of the run whose last coordinate lands
+ * inside the row form one interval [lo, hi) computed once per kernel offset
+ * (or_window_valid). So the inner loops are plain strided copies or
+ * multiply-adds, whatever the rank.
+ */
+#include <string.h>
+
+#include "conv_im2col.h"
+
+/* Splits a row-major index over dims[0..n) into coordinates c[0..n). */
+static void unravel(int n, const int64_t *dims, int64_t idx, int64_t *c)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        c[i] = dims[i] ? idx % dims[i] : 0;
+        idx = dims[i] ? idx / dims[i] : 0;
+    }
+}
+
+/* Row offset in the target plane of the run at walk coordinates oc with
+ * kernel coordinates kc, over the outer axes; -1 when it is in the padding. */
+static int64_t outer_offset(const or_window *w, const int64_t *target, const int64_t *oc,
+                            const int64_t *kc)
+{
+    int64_t off = 0;
+    for (int i = 0; i < w->n - 1; i++) {
+        int64_t t = oc[i] * w->stride[i] + kc[i] * w->dilation[i] - w->pad_begin[i];
+        if (t < 0 || t >= target[i]) return -1;
+        off = off * target[i] + t;
+    }
+    return off * target[w->n - 1];
+}
+
+/* Moves to the next run: adds len to the last coordinate and carries. */
+static void advance(int n, const int64_t *dims, int64_t *oc, int64_t len)
+{
+    oc[n - 1] += len;
+    if (oc[n - 1] < dims[n - 1]) return;
+    oc[n - 1] = 0;
+    for (int i = n - 2; i >= 0; i--) {
+        if (++oc[i] < dims[i]) return;
+        oc[i] = 0;
+    }
+}
+
+/*
+ * One kernel offset kc, positions j0 .. j0 + cols - 1 of the walked shape:
+ * gather (scatter == 0): row[j] = plane[target of j] or 0;
+ * scatter: plane[target of j] += row[j].
+ */
+static void walk(const or_window *w, const int64_t *walkd, const int64_t *target,
+                 const int64_t *kc, int64_t j0, int64_t cols, float *restrict row,
+                 float *restrict plane, int scatter)
+{
+    int n = w->n, l = n - 1;
+    int64_t oc[OR_WIN_MAX], lo, hi, s = w->stride[l];
+    int64_t off = kc[l] * w->dilation[l] - w->pad_begin[l];
+    or_window_valid(walkd[l], target[l], s, off, &lo, &hi);
+    unravel(n, walkd, j0, oc);
+    for (int64_t j = 0; j < cols;) {
+        int64_t a = oc[l], len = walkd[l] - a;
+        if (len > cols - j) len = cols - j;
+        int64_t base = lo < hi ? outer_offset(w, target, oc, kc) : -1;
+        float *r = row + j;
+        int64_t va = a > lo ? a : lo, vb = a + len < hi ? a + len : hi;
+        if (base < 0 || vb <= va) {
+            if (!scatter) memset(r, 0, (size_t)len * sizeof *r);
+        } else {
+            const int64_t n_v = vb - va;
+            float *p = plane + base + va * s + off;
+            float *rv = r + (va - a);
+            if (!scatter) {
+                memset(r, 0, (size_t)(va - a) * sizeof *r);
+                if (s == 1) {
+                    memcpy(rv, p, (size_t)n_v * sizeof *r);
+                } else {
+                    for (int64_t q = 0; q < n_v; q++) rv[q] = p[q * s];
+                }
+                memset(r + (vb - a), 0, (size_t)(a + len - vb) * sizeof *r);
+            } else if (s == 1) {
+                for (int64_t q = 0; q < n_v; q++) p[q] += rv[q];
+            } else {
+                for (int64_t q = 0; q < n_v; q++) p[q * s] += rv[q];
+            }
+        }
+        j += len;
+        advance(n, walkd, oc, len);
+    }
+}
+
+void or_im2col(const or_window *w, const float *x, int64_t j0, int64_t cols, int64_t r0,
+               int64_t r1, float *col)
+{
+    int64_t kc[OR_WIN_MAX];
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t c = r / w->kernel_size;
+        unravel(w->n, w->kernel, r % w->kernel_size, kc);
+        /* gather only reads the plane */
+        walk(w, w->out, w->in, kc, j0, cols, col + r * cols,
+             (float *)(x + c * w->in_size), 0);
+    }
+}
+
+void or_col2im(const or_window *w, const float *col, int64_t j0, int64_t cols, int64_t m0,
+               int64_t m1, float *y)
+{
+    int64_t kc[OR_WIN_MAX];
+    for (int64_t m = m0; m < m1; m++)
+        for (int64_t t = 0; t < w->kernel_size; t++) {
+            unravel(w->n, w->kernel, t, kc);
+            /* scatter only reads the row */
+            walk(w, w->in, w->out, kc, j0, cols, (float *)(col + (m * w->kernel_size + t) * cols),
+                 y + m * w->out_size, 1);
+        }
+}
+
+void or_conv_depthwise_plane(const or_window *w, const float *x, const float *wt, float bias,
+                             float *y)
+{
+    int n = w->n, l = n - 1;
+    int64_t width = w->out[l], s = w->stride[l];
+    int64_t rows = width ? w->out_size / width : 0;
+    int64_t oc[OR_WIN_MAX], kc[OR_WIN_MAX];
+    unravel(n, w->out, 0, oc);
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * width;
+        for (int64_t q = 0; q < width; q++) yr[q] = bias;
+        for (int64_t t = 0; t < w->kernel_size; t++) {
+            unravel(n, w->kernel, t, kc);
+            int64_t base = outer_offset(w, w->in, oc, kc), lo, hi;
+            if (base < 0) continue;
+            int64_t off = kc[l] * w->dilation[l] - w->pad_begin[l];
+            or_window_valid(width, w->in[l], s, off, &lo, &hi);
+            const float *restrict xr = x + base + lo * s + off;
+            float *restrict yv = yr + lo;
+            const float wv = wt[t];
+            const int64_t n_v = hi - lo;
+            if (s == 1) {
+                for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q];
+            } else {
+                for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q * s];
+            }
+        }
+        advance(n, w->out, oc, width);
+    }
+}
