@@ -1,0 +1,391 @@
+/*
+ * test_interp.c - the interpreter through the public API on models built in
+ * memory: schedule order, cycles, dead nodes, unsupported ops, opset
+ * resolution, shape inference and re-planning, API error paths, the arena
+ * planner (no overlap of live buffers; in-place and views), and several
+ * sessions on one model from several threads.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "interp/interp.h"
+#include "onnxrun.h"
+#include "tests/model_builder.h"
+
+static onnxrun_model *load_mb(mb *b, onnxrun_status want)
+{
+    size_t len;
+    uint8_t *buf = mb_pack(b, &len);
+    onnxrun_model *m = NULL;
+    onnxrun_status st = onnxrun_model_load_buffer(buf, len, "mem.onnx", NULL, &m);
+    free(buf);
+    mb_free(b);
+    if (st != want) fprintf(stderr, "load: %s\n", onnxrun_model_error(m));
+    assert_int_equal(st, want);
+    return m;
+}
+
+/* x -> Relu -> a -> Neg -> b -> Relu -> y, nodes written in reverse order */
+static void test_schedule_order(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ 2, 3 });
+    mb_node(&b, "Relu", "third", "b", "y");
+    mb_node(&b, "Neg", "second", "a", "b");
+    mb_node(&b, "Relu", "first", "x", "a");
+    mb_node(&b, "Relu", "dead", "x", "unused"); /* feeds no output */
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    assert_int_equal(onnxrun_session_node_count(s), 3);
+    const char *want[] = { "first", "second", "third" };
+    for (size_t i = 0; i < 3; i++) {
+        onnxrun_node_info ni;
+        assert_int_equal(onnxrun_session_node(s, i, &ni), ONNXRUN_OK);
+        assert_string_equal(ni.name, want[i]);
+        assert_int_equal(ni.output.rank, 2);
+        assert_int_equal(ni.output.dims[1], 3);
+    }
+    float x[6] = { -1, 2, -3, 4, -5, 6 };
+    onnxrun_tensor in = { ONNXRUN_FLOAT, 2, { 2, 3 }, x }, out;
+    const char *iname = "x";
+    assert_int_equal(onnxrun_session_run(s, 1, &iname, &in, 1, NULL, &out), ONNXRUN_OK);
+    for (int i = 0; i < 6; i++) assert_true(((float *)out.data)[i] == 0.0f); /* relu(-relu(x)) */
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
+/* ties between independent nodes keep file order */
+static void test_schedule_ties(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 1, (int64_t[]){ 4 });
+    mb_node(&b, "Add", "join", "p,q", "y");
+    mb_node(&b, "Relu", "p_node", "x", "p");
+    mb_node(&b, "Neg", "q_node", "x", "q");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    onnxrun_node_info a, c;
+    onnxrun_session_node(s, 0, &a);
+    onnxrun_session_node(s, 1, &c);
+    assert_string_equal(a.name, "p_node");
+    assert_string_equal(c.name, "q_node");
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
+static void test_cycle(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 1, (int64_t[]){ 4 });
+    mb_node(&b, "Add", "a", "x,c", "b");
+    mb_node(&b, "Relu", "loop", "b", "c");
+    mb_output(&b, "c", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_E_INVALID);
+    assert_non_null(strstr(onnxrun_model_error(m), "cycle"));
+    assert_non_null(strstr(onnxrun_model_error(m), "mem.onnx"));
+    onnxrun_model_free(m);
+}
+
+static void test_unsupported_listed_together(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 1, (int64_t[]){ 4 });
+    mb_node(&b, "FrobnicateA", "n1", "x", "a");
+    mb_node(&b, "FrobnicateB", "n2", "a", "b");
+    mb_node(&b, "FrobnicateA", "n3", "b", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_E_UNSUPPORTED);
+    const char *e = onnxrun_model_error(m);
+    assert_non_null(strstr(e, "FrobnicateA"));
+    assert_non_null(strstr(e, "FrobnicateB"));
+    assert_null(strstr(strstr(e, "FrobnicateA") + 1, "FrobnicateA")); /* each pair once */
+    onnxrun_model_free(m);
+}
+
+static void test_registry_resolution(void **state)
+{
+    (void)state;
+    const or_op_def *d13 = or_op_find("", "Softmax", 13), *d11 = or_op_find("", "Softmax", 11);
+    assert_non_null(d13);
+    assert_non_null(d11);
+    assert_true(d13->since <= 13 && d11->since <= 11);
+    assert_true(d13->since > d11->since); /* opset 13 changed Softmax's semantics */
+    assert_null(or_op_find("", "Relu", 0));
+    assert_null(or_op_find("", "NoSuchOp", 13));
+    assert_true(or_op_known("", "Conv"));
+    /* every entry names an op and has infer and run */
+    for (size_t i = 0; i < or_op_count(); i++) {
+        const or_op_def *d = or_op_at(i);
+        assert_non_null(d->op_type);
+        if (!strncmp(d->op_type, "__none", 6)) continue;
+        assert_non_null(d->infer);
+        assert_non_null(d->run);
+    }
+}
+
+/* symbolic batch: plans at the first run, re-plans for another batch */
+static void test_replan_batch(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ -1, 3 });
+    float w[3] = { 1, 2, 3 };
+    mb_init_raw(&b, "w", ONNXRUN_FLOAT, 1, (int64_t[]){ 3 }, w, sizeof w);
+    mb_node(&b, "Mul", "m", "x,w", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    assert_int_equal(onnxrun_model_input_count(m), 1);
+    onnxrun_value_info vi;
+    assert_int_equal(onnxrun_model_input(m, 0, &vi), ONNXRUN_OK);
+    assert_int_equal(vi.dims[0], -1);
+    assert_string_equal(vi.dim_names[0], "N");
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    const char *iname = "x";
+    for (int batch = 1; batch <= 4; batch += 3) {
+        float x[12];
+        for (int i = 0; i < batch * 3; i++) x[i] = (float)i;
+        onnxrun_tensor in = { ONNXRUN_FLOAT, 2, { batch, 3 }, x }, out;
+        assert_int_equal(onnxrun_session_run(s, 1, &iname, &in, 1, NULL, &out), ONNXRUN_OK);
+        assert_int_equal(out.dims[0], batch);
+        for (int i = 0; i < batch * 3; i++) assert_true(((float *)out.data)[i] == x[i] * w[i % 3]);
+    }
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
+static void test_api_errors(void **state)
+{
+    (void)state;
+    onnxrun_model *m = NULL;
+    assert_int_equal(onnxrun_model_load_file("/nonexistent/model.onnx", NULL, &m), ONNXRUN_E_IO);
+    assert_non_null(strstr(onnxrun_model_error(m), "/nonexistent/model.onnx"));
+    onnxrun_model_free(m);
+    assert_int_equal(onnxrun_model_load_file(NULL, NULL, NULL), ONNXRUN_E_ARG);
+    assert_int_equal(onnxrun_model_load_buffer("\xff\xff\xff", 3, "junk", NULL, &m), ONNXRUN_E_PARSE);
+    assert_non_null(strstr(onnxrun_model_error(m), "junk"));
+    onnxrun_session *s = NULL;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_E_ARG); /* failed model */
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+    onnxrun_model_free(NULL);
+    onnxrun_session_free(NULL);
+    onnxrun_tensor_release(NULL);
+
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ 1, 3 });
+    mb_node(&b, "Relu", "r", "x", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    m = load_mb(&b, ONNXRUN_OK);
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    float x[3] = { 1, 2, 3 };
+    int64_t xi[3] = { 1, 2, 3 };
+    onnxrun_tensor out, ok = { ONNXRUN_FLOAT, 2, { 1, 3 }, x };
+    onnxrun_tensor wrong_shape = { ONNXRUN_FLOAT, 2, { 1, 4 }, x };
+    onnxrun_tensor wrong_type = { ONNXRUN_INT64, 2, { 1, 3 }, xi };
+    onnxrun_tensor wrong_rank = { ONNXRUN_FLOAT, 1, { 3 }, x };
+    onnxrun_tensor no_data = { ONNXRUN_FLOAT, 2, { 1, 3 }, NULL };
+    const char *xn = "x", *bad = "z", *yn = "y";
+    assert_int_equal(onnxrun_session_run(s, 0, NULL, NULL, 1, NULL, &out), ONNXRUN_E_ARG);
+    assert_non_null(strstr(onnxrun_session_error(s), "'x' is missing"));
+    assert_int_equal(onnxrun_session_run(s, 1, &bad, &ok, 1, NULL, &out), ONNXRUN_E_ARG);
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &wrong_shape, 1, NULL, &out), ONNXRUN_E_SHAPE);
+    assert_non_null(strstr(onnxrun_session_error(s), "dim 1 is 4"));
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &wrong_type, 1, NULL, &out), ONNXRUN_E_ARG);
+    assert_non_null(strstr(onnxrun_session_error(s), "int64"));
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &wrong_rank, 1, NULL, &out), ONNXRUN_E_SHAPE);
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &no_data, 1, NULL, &out), ONNXRUN_E_ARG);
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &ok, 1, &bad, &out), ONNXRUN_E_ARG);
+    assert_non_null(strstr(onnxrun_session_error(s), "no output named 'z'"));
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &ok, 2, NULL, &out), ONNXRUN_E_ARG);
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &ok, 1, &yn, &out), ONNXRUN_OK);
+    onnxrun_tensor copy;
+    assert_int_equal(onnxrun_tensor_clone(&out, &copy), ONNXRUN_OK);
+    assert_true(((float *)copy.data)[2] == 3.0f);
+    onnxrun_tensor_release(&copy);
+    assert_null(copy.data);
+    assert_int_equal(onnxrun_session_set_input_shape(s, "nope", 2, (int64_t[]){ 1, 3 }), ONNXRUN_E_ARG);
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
+/* random lifetimes: buffers alive at the same step never overlap */
+static void test_plan_offsets_no_overlap(void **state)
+{
+    (void)state;
+    srand(7);
+    for (int round = 0; round < 50; round++) {
+        size_t n = 1 + (size_t)(rand() % 60), sizes[60], offs[60], arena, lb;
+        int first[60], last[60];
+        for (size_t i = 0; i < n; i++) {
+            sizes[i] = 64 * (size_t)(1 + rand() % 100);
+            first[i] = rand() % 40;
+            last[i] = first[i] + rand() % 10;
+        }
+        assert_int_equal(or_plan_offsets(n, sizes, first, last, offs, &arena, &lb), ONNXRUN_OK);
+        assert_true(arena >= lb);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(offs[i] + sizes[i] <= arena);
+            for (size_t j = i + 1; j < n; j++)
+                if (first[i] <= last[j] && first[j] <= last[i])
+                    assert_true(offs[i] + sizes[i] <= offs[j] || offs[j] + sizes[j] <= offs[i]);
+        }
+    }
+    /* a chain reuses two buffers: arena equals the lower bound */
+    size_t sizes[5] = { 640, 640, 640, 640, 640 }, offs[5], arena, lb;
+    int first[5] = { 0, 1, 2, 3, 4 }, last[5] = { 1, 2, 3, 4, 5 };
+    assert_int_equal(or_plan_offsets(5, sizes, first, last, offs, &arena, &lb), ONNXRUN_OK);
+    assert_int_equal(arena, lb);
+    assert_int_equal(arena, 1280);
+}
+
+/* elementwise chains run in place; Reshape is a view */
+static void test_inplace_and_views(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ 4, 256 });
+    int64_t shp[2] = { 256, 4 };
+    mb_init_raw(&b, "shape", ONNXRUN_INT64, 1, (int64_t[]){ 2 }, shp, sizeof shp);
+    mb_node(&b, "Relu", "r1", "x", "a");
+    mb_node(&b, "Neg", "n1", "a", "c");
+    mb_node(&b, "Reshape", "v", "c,shape", "d");
+    mb_node(&b, "Relu", "r2", "d", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    onnxrun_memory_info mi;
+    assert_int_equal(onnxrun_session_memory(s, &mi), ONNXRUN_OK);
+    assert_int_equal(mi.arena_bytes, 4 * 256 * sizeof(float)); /* one buffer for the whole chain */
+    assert_int_equal(mi.weights_bytes, sizeof shp);
+    float x[1024];
+    for (int i = 0; i < 1024; i++) x[i] = (float)(i % 7) - 3;
+    onnxrun_tensor in = { ONNXRUN_FLOAT, 2, { 4, 256 }, x }, out;
+    const char *xn = "x";
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &in, 1, NULL, &out), ONNXRUN_OK);
+    assert_int_equal(out.dims[0], 256);
+    for (int i = 0; i < 1024; i++) assert_true(((float *)out.data)[i] == 0.0f);
+    assert_true(((float *)x)[3] == 0.0f); /* the caller's input is never written */
+    assert_true(((float *)x)[6] == 3.0f);
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
+/* Reshape whose shape is a graph input: planned with the input values */
+static void test_shape_from_input(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ 2, 3 });
+    mb_input(&b, "s", ONNXRUN_INT64, 1, (int64_t[]){ 2 });
+    mb_node(&b, "Reshape", "v", "x,s", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    float x[6] = { 0, 1, 2, 3, 4, 5 };
+    for (int k = 0; k < 2; k++) {
+        int64_t shp[2] = { k ? 6 : 3, k ? 1 : 2 };
+        onnxrun_tensor in[2] = { { ONNXRUN_FLOAT, 2, { 2, 3 }, x }, { ONNXRUN_INT64, 1, { 2 }, shp } }, out;
+        const char *names[2] = { "x", "s" };
+        assert_int_equal(onnxrun_session_run(s, 2, names, in, 1, NULL, &out), ONNXRUN_OK);
+        assert_int_equal(out.dims[0], shp[0]);
+        assert_int_equal(out.dims[1], shp[1]);
+        assert_true(((float *)out.data)[5] == 5.0f);
+    }
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
+typedef struct thread_job {
+    const onnxrun_model *m;
+    int id, failures;
+} thread_job;
+
+static void *thread_main(void *arg)
+{
+    thread_job *j = arg;
+    onnxrun_session *s;
+    onnxrun_session_options o = { .threads = 1 };
+    if (onnxrun_session_create(j->m, &o, &s)) j->failures++;
+    const char *xn = "x";
+    for (int it = 0; it < 200 && !j->failures; it++) {
+        float x[3] = { (float)j->id, (float)-it, 2 };
+        onnxrun_tensor in = { ONNXRUN_FLOAT, 2, { 1, 3 }, x }, out;
+        if (onnxrun_session_run(s, 1, &xn, &in, 1, NULL, &out)) j->failures++;
+        else {
+            const float *y = out.data;
+            if (y[0] != (float)j->id * 2 || y[1] != 0 || y[2] != 4) j->failures++;
+        }
+    }
+    onnxrun_session_free(s);
+    return NULL;
+}
+
+/* one model, four sessions on four threads */
+static void test_threads(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ 1, 3 });
+    mb_node(&b, "Relu", "r", "x", "a");
+    mb_node(&b, "Add", "d", "a,a", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    pthread_t th[4];
+    thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){ m, i, 0 };
+        assert_int_equal(pthread_create(&th[i], NULL, thread_main, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    onnxrun_model_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_schedule_order),
+        cmocka_unit_test(test_schedule_ties),
+        cmocka_unit_test(test_cycle),
+        cmocka_unit_test(test_unsupported_listed_together),
+        cmocka_unit_test(test_registry_resolution),
+        cmocka_unit_test(test_replan_batch),
+        cmocka_unit_test(test_api_errors),
+        cmocka_unit_test(test_plan_offsets_no_overlap),
+        cmocka_unit_test(test_inplace_and_views),
+        cmocka_unit_test(test_shape_from_input),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
