@@ -1,9 +1,379 @@
 /*
- * norm.c - the norm op family (placeholder table, filled in by its kernels).
+ * norm.c - normalisation ops for inference, float32 and float64:
+ * BatchNormalization, LRN, InstanceNormalization, LayerNormalization.
+ *
+ * BatchNormalization  y = a[c]*x + b[c] with a = scale/sqrt(var+eps) and
+ *   b = B - mean*a, computed into scratch at the start of each run (C
+ *   values; the statistics need not be constants). Inference only: the
+ *   optional training outputs and training_mode=1 are refused. Versions:
+ *   1 (consumed_inputs, is_test, spatial), 6 (is_test, spatial), 7
+ *   (spatial), 9 (always spatial), 14 (training_mode), 15 (mixed types).
+ *   spatial=0 takes per-element statistics of shape C x D1 x ... x Dn.
+ * LRN  across channels, ONNX's formula (alpha divided by size).
+ * InstanceNormalization  per (n, c) mean and population variance.
+ * LayerNormalization (17)  over axes [axis, rank); Scale and B broadcast to
+ *   those dims; optional Mean and InvStdDev outputs (float).
+ * Statistics are accumulated in double.
  */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "op.h"
 
+/* x[i] of a float or double buffer, as double */
+static inline double ld(const void *p, onnxrun_dtype dt, int64_t i)
+{
+    return dt == ONNXRUN_FLOAT ? (double)((const float *)p)[i] : ((const double *)p)[i];
+}
+
+static inline void st(void *p, onnxrun_dtype dt, int64_t i, double v)
+{
+    if (dt == ONNXRUN_FLOAT) ((float *)p)[i] = (float)v;
+    else ((double *)p)[i] = v;
+}
+
+static or_status alloc_params(or_kernel *k, size_t size)
+{
+    k->params = calloc(1, size);
+    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+}
+
+/* ---- BatchNormalization ---- */
+
+typedef struct bn_params {
+    float epsilon;
+    bool spatial;
+    int64_t batch;     /* N (set by infer) */
+    int64_t channels;  /* statistics per sample: C, or C*D1*..*Dn when !spatial */
+    int64_t inner;     /* elements per statistic and sample: D1*..*Dn, or 1 */
+} bn_params;
+
+static or_status bn_init(or_kernel *k)
+{
+    OR_TRY(alloc_params(k, sizeof(bn_params)));
+    bn_params *p = k->params;
+    int since = k->def->since;
+    int64_t spatial = 1, training = 0;
+    OR_TRY(or_attr_float(k, "epsilon", 1e-5f, &p->epsilon));
+    if (since < 9) OR_TRY(or_attr_int(k, "spatial", 1, &spatial));
+    if (since >= 14) OR_TRY(or_attr_int(k, "training_mode", 0, &training));
+    if (training)
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "training_mode=1 is not supported (inference only)");
+    for (size_t j = 1; j < k->node->n_outputs; j++)
+        if (k->node->outputs[j][0])
+            return or_fail(k, ONNXRUN_E_UNSUPPORTED,
+                           "output %zu ('%s'): training outputs are not supported (inference only)",
+                           j, k->node->outputs[j]);
+    OR_CHECK(k, p->epsilon >= 0, "epsilon must not be negative");
+    p->spatial = spatial != 0;
+    return ONNXRUN_OK;
+}
+
+static or_status bn_infer(or_kernel *k)
+{
+    bn_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, k->n_in >= 5, "needs 5 inputs (X, scale, B, mean, var), has %zu", k->n_in);
+    for (size_t i = 0; i < 5; i++) OR_CHECK(k, or_in(k, i), "input %zu is missing", i);
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 2, "X must have rank >= 2 (N x C x ...), has %d", x->rank);
+    int64_t inner = 1;
+    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
+    p->batch = x->dims[0];
+    p->channels = p->spatial ? x->dims[1] : x->dims[1] * inner;
+    p->inner = p->spatial ? inner : 1;
+    static const char *names[] = { "X", "scale", "B", "mean", "var" };
+    for (size_t i = 1; i < 5; i++) {
+        const or_tensor *t = k->in[i];
+        OR_CHECK_TYPE(k, t->dtype == x->dtype, "%s has type %s, X has %s (mixed types unsupported)",
+                      names[i], onnxrun_dtype_name(t->dtype), onnxrun_dtype_name(x->dtype));
+        OR_CHECK_SHAPE(k, or_numel(t) == p->channels && (t->rank == 1 || !p->spatial),
+                       "%s must have %lld values (%s), has %lld", names[i],
+                       (long long)p->channels, p->spatial ? "C" : "C x D1 x ... x Dn",
+                       (long long)or_numel(t));
+    }
+    k->scratch_bytes = 2 * (size_t)p->channels * sizeof(double);
+    return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+}
+
+static or_status bn_run(or_kernel *k)
+{
+    const bn_params *p = k->params;
+    onnxrun_dtype dt = k->in[0]->dtype;
+    const void *x = k->in[0]->data, *sc = k->in[1]->data, *bi = k->in[2]->data;
+    const void *mean = k->in[3]->data, *var = k->in[4]->data;
+    double *a = k->scratch, *b = a + p->channels;
+    for (int64_t c = 0; c < p->channels; c++) {
+        a[c] = ld(sc, dt, c) / sqrt(ld(var, dt, c) + p->epsilon);
+        b[c] = ld(bi, dt, c) - ld(mean, dt, c) * a[c];
+    }
+    int64_t i = 0;
+    for (int64_t n = 0; n < p->batch; n++)
+        for (int64_t c = 0; c < p->channels; c++) {
+            if (dt == ONNXRUN_FLOAT) {
+                const float *xs = (const float *)x + i;
+                float *ys = (float *)k->out[0]->data + i, fa = (float)a[c], fb = (float)b[c];
+                for (int64_t j = 0; j < p->inner; j++) ys[j] = fa * xs[j] + fb;
+            } else {
+                const double *xs = (const double *)x + i;
+                double *ys = (double *)k->out[0]->data + i;
+                for (int64_t j = 0; j < p->inner; j++) ys[j] = a[c] * xs[j] + b[c];
+            }
+            i += p->inner;
+        }
+    return ONNXRUN_OK;
+}
+
+/* ---- LRN ---- */
+
+typedef struct lrn_params {
+    float alpha, beta, bias;
+    int64_t size;
+} lrn_params;
+
+static or_status lrn_init(or_kernel *k)
+{
+    OR_TRY(alloc_params(k, sizeof(lrn_params)));
+    lrn_params *p = k->params;
+    OR_CHECK(k, or_attr_has(k, "size"), "attribute 'size' is required");
+    OR_TRY(or_attr_int(k, "size", 1, &p->size));
+    OR_TRY(or_attr_float(k, "alpha", 1e-4f, &p->alpha));
+    OR_TRY(or_attr_float(k, "beta", 0.75f, &p->beta));
+    OR_TRY(or_attr_float(k, "bias", 1.0f, &p->bias));
+    OR_CHECK(k, p->size >= 1, "size must be positive, is %lld", (long long)p->size);
+    return ONNXRUN_OK;
+}
+
+static or_status lrn_infer(or_kernel *k)
+{
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input X is missing");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 2, "X must have rank >= 2 (N x C x ...), has %d", x->rank);
+    int64_t inner = 1;
+    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
+    k->scratch_bytes = (size_t)inner * sizeof(double);
+    return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+}
+
+static or_status lrn_run(or_kernel *k)
+{
+    const lrn_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    onnxrun_dtype dt = x->dtype;
+    int64_t n_batch = x->dims[0], ch = x->dims[1], inner = 1;
+    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
+    int64_t below = (p->size - 1) / 2, above = p->size - 1 - below;
+    double scale = (double)p->alpha / (double)p->size, beta = p->beta;
+    double *sq = k->scratch; /* [inner]: sum of squares over the channel window */
+    for (int64_t n = 0; n < n_batch; n++)
+        for (int64_t c = 0; c < ch; c++) {
+            int64_t lo = c - below < 0 ? 0 : c - below;
+            int64_t hi = c > ch - 1 - above ? ch - 1 : c + above;
+            memset(sq, 0, (size_t)inner * sizeof *sq);
+            for (int64_t i = lo; i <= hi; i++) {
+                int64_t base = (n * ch + i) * inner;
+                for (int64_t j = 0; j < inner; j++) {
+                    double v = ld(x->data, dt, base + j);
+                    sq[j] += v * v;
+                }
+            }
+            int64_t base = (n * ch + c) * inner;
+            for (int64_t j = 0; j < inner; j++) {
+                double t = p->bias + scale * sq[j];
+                double d = beta == 0.75 ? sqrt(t * sqrt(t)) : pow(t, beta);
+                st(k->out[0]->data, dt, base + j, ld(x->data, dt, base + j) / d);
+            }
+        }
+    return ONNXRUN_OK;
+}
+
+/* ---- InstanceNormalization and LayerNormalization: shared statistics ---- */
+
+/* mean and 1/sqrt(population variance + eps) of x[0..n) (two passes). */
+static void moments(const void *x, onnxrun_dtype dt, int64_t off, int64_t n, double eps,
+                    double *mean, double *inv_std)
+{
+    double s = 0, ss = 0;
+    for (int64_t j = 0; j < n; j++) s += ld(x, dt, off + j);
+    double m = n ? s / (double)n : 0;
+    for (int64_t j = 0; j < n; j++) {
+        double d = ld(x, dt, off + j) - m;
+        ss += d * d;
+    }
+    *mean = m;
+    *inv_std = 1.0 / sqrt((n ? ss / (double)n : 0) + eps);
+}
+
+typedef struct inorm_params {
+    float epsilon;
+} inorm_params;
+
+static or_status inorm_init(or_kernel *k)
+{
+    OR_TRY(alloc_params(k, sizeof(inorm_params)));
+    inorm_params *p = k->params;
+    OR_TRY(or_attr_float(k, "epsilon", 1e-5f, &p->epsilon));
+    OR_CHECK(k, p->epsilon >= 0, "epsilon must not be negative");
+    return ONNXRUN_OK;
+}
+
+static or_status inorm_infer(or_kernel *k)
+{
+    const or_tensor *x = or_in(k, 0), *s = or_in(k, 1), *b = or_in(k, 2);
+    OR_CHECK(k, x && s && b, "inputs input, scale and B are required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 2, "input must have rank >= 2 (N x C x ...), has %d", x->rank);
+    OR_CHECK_TYPE(k, s->dtype == x->dtype && b->dtype == x->dtype, "scale and B must have type %s",
+                  onnxrun_dtype_name(x->dtype));
+    OR_CHECK_SHAPE(k, s->rank == 1 && s->dims[0] == x->dims[1] && b->rank == 1 &&
+                      b->dims[0] == x->dims[1],
+                   "scale and B must be 1-D of size C=%lld", (long long)x->dims[1]);
+    return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+}
+
+static or_status inorm_run(or_kernel *k)
+{
+    const inorm_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    onnxrun_dtype dt = x->dtype;
+    int64_t ch = x->dims[1], inner = 1;
+    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
+    int64_t planes = x->dims[0] * ch;
+    for (int64_t pl = 0; pl < planes; pl++) {
+        int64_t c = pl % ch, off = pl * inner;
+        double mean, inv;
+        moments(x->data, dt, off, inner, p->epsilon, &mean, &inv);
+        double a = ld(k->in[1]->data, dt, c) * inv, b = ld(k->in[2]->data, dt, c) - mean * a;
+        for (int64_t j = 0; j < inner; j++)
+            st(k->out[0]->data, dt, off + j, a * ld(x->data, dt, off + j) + b);
+    }
+    return ONNXRUN_OK;
+}
+
+/* ---- LayerNormalization ---- */
+
+typedef struct lnorm_params {
+    int64_t axis_attr;
+    float epsilon;
+    int axis;           /* normalised, set by infer */
+    int64_t outer;      /* d[0] * .. * d[axis-1] */
+    int64_t inner;      /* d[axis] * .. * d[rank-1] */
+} lnorm_params;
+
+static or_status lnorm_init(or_kernel *k)
+{
+    OR_TRY(alloc_params(k, sizeof(lnorm_params)));
+    lnorm_params *p = k->params;
+    int64_t stash;
+    OR_TRY(or_attr_int(k, "axis", -1, &p->axis_attr));
+    OR_TRY(or_attr_float(k, "epsilon", 1e-5f, &p->epsilon));
+    OR_TRY(or_attr_int(k, "stash_type", 1, &stash));
+    OR_CHECK_TYPE(k, stash == ONNXRUN_FLOAT, "stash_type %lld is not supported (only float)",
+                  (long long)stash);
+    OR_CHECK(k, p->epsilon >= 0, "epsilon must not be negative");
+    return ONNXRUN_OK;
+}
+
+/* Whether t broadcasts (aligned right) to the normalised dims x[axis..). */
+static bool fits_normalised(const or_tensor *t, const or_tensor *x, int axis)
+{
+    if (t->rank > x->rank - axis) return false;
+    for (int i = 0; i < t->rank; i++) {
+        int64_t d = t->dims[t->rank - 1 - i], xd = x->dims[x->rank - 1 - i];
+        if (d != xd && d != 1) return false;
+    }
+    return true;
+}
+
+static or_status lnorm_infer(or_kernel *k)
+{
+    lnorm_params *p = k->params;
+    const or_tensor *x = or_in(k, 0), *s = or_in(k, 1), *b = or_in(k, 2);
+    OR_CHECK(k, x && s, "inputs X and Scale are required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 1, "X must have rank >= 1");
+    OR_TRY(or_axis(k, p->axis_attr, x->rank, &p->axis));
+    OR_CHECK_TYPE(k, s->dtype == x->dtype && (!b || b->dtype == x->dtype),
+                  "Scale and B must have type %s", onnxrun_dtype_name(x->dtype));
+    OR_CHECK_SHAPE(k, fits_normalised(s, x, p->axis) && (!b || fits_normalised(b, x, p->axis)),
+                   "Scale and B must broadcast to the normalised dims of X (from axis %d)",
+                   p->axis);
+    p->outer = 1;
+    p->inner = 1;
+    int64_t stat_dims[OR_MAX_RANK];
+    for (int i = 0; i < x->rank; i++) {
+        if (i < p->axis) p->outer *= x->dims[i];
+        else p->inner *= x->dims[i];
+        stat_dims[i] = i < p->axis ? x->dims[i] : 1;
+    }
+    k->scratch_bytes = 2 * (size_t)p->inner * sizeof(double);
+    OR_TRY(or_set_shape(k, or_out(k, 1), ONNXRUN_FLOAT, x->rank, stat_dims));
+    OR_TRY(or_set_shape(k, or_out(k, 2), ONNXRUN_FLOAT, x->rank, stat_dims));
+    return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+}
+
+/* dst[0..inner) = t broadcast over the normalised dims of x (from axis). */
+static void expand_normalised(const or_tensor *t, const or_tensor *x, int axis, double def,
+                              double *dst, int64_t inner)
+{
+    if (!t) {
+        for (int64_t j = 0; j < inner; j++) dst[j] = def;
+        return;
+    }
+    int r = x->rank - axis; /* normalised rank; t is aligned to its right */
+    int64_t stride[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 }, acc = 1, off = 0;
+    for (int i = r - 1; i >= 0; i--) {
+        int ti = i - (r - t->rank);
+        int64_t d = ti >= 0 ? t->dims[ti] : 1;
+        stride[i] = d == 1 ? 0 : acc;
+        acc *= d;
+    }
+    for (int64_t j = 0; j < inner; j++) {
+        dst[j] = ld(t->data, t->dtype, off);
+        for (int i = r - 1; i >= 0; i--) {
+            off += stride[i];
+            if (++idx[i] < x->dims[axis + i]) break;
+            off -= stride[i] * idx[i];
+            idx[i] = 0;
+        }
+    }
+}
+
+static or_status lnorm_run(or_kernel *k)
+{
+    const lnorm_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    onnxrun_dtype dt = x->dtype;
+    double *scale = k->scratch, *bias = scale + p->inner;
+    expand_normalised(k->in[1], x, p->axis, 1.0, scale, p->inner);
+    expand_normalised(or_in(k, 2), x, p->axis, 0.0, bias, p->inner);
+    or_tensor *mean_out = or_out(k, 1), *inv_out = or_out(k, 2);
+    for (int64_t o = 0; o < p->outer; o++) {
+        int64_t off = o * p->inner;
+        double mean, inv;
+        moments(x->data, dt, off, p->inner, p->epsilon, &mean, &inv);
+        if (mean_out) ((float *)mean_out->data)[o] = (float)mean;
+        if (inv_out) ((float *)inv_out->data)[o] = (float)inv;
+        for (int64_t j = 0; j < p->inner; j++)
+            st(k->out[0]->data, dt, off + j,
+               (ld(x->data, dt, off + j) - mean) * inv * scale[j] + bias[j]);
+    }
+    return ONNXRUN_OK;
+}
+
+#define BN(since) { "", "BatchNormalization", since, OR_OP_INPLACE, bn_init, bn_infer, bn_run, NULL, NULL }
+
 OR_OP_TABLE(norm) = {
-    { "", "__none_norm", 1, 0, NULL, NULL, NULL, NULL, NULL },
+    BN(1),   /* consumed_inputs, is_test, spatial */
+    BN(6),   /* is_test, spatial */
+    BN(7),   /* spatial */
+    BN(9),   /* always spatial */
+    BN(14),  /* training_mode */
+    BN(15),  /* separate types for scale/B and mean/var */
+    { "", "LRN", 1, 0, lrn_init, lrn_infer, lrn_run, NULL, NULL },
+    { "", "InstanceNormalization", 1, 0, inorm_init, inorm_infer, inorm_run, NULL, NULL },
+    { "", "LayerNormalization", 17, 0, lnorm_init, lnorm_infer, lnorm_run, NULL, NULL },
 };
 OR_OP_TABLE_END(norm);

@@ -1,9 +1,407 @@
 /*
- * reduce.c - the reduce op family (placeholder table, filled in by its kernels).
+ * reduce.c - reductions over axes (ReduceSum, ReduceMean, ReduceMax,
+ * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp,
+ * ReduceSumSquare) and index reductions over one axis (ArgMax, ArgMin).
+ *
+ * One walk serves every reduction: infer merges adjacent dims that are all
+ * reduced or all kept (dropping dims of size 1), and run visits the input
+ * once in memory order, folding each element into an accumulator per
+ * output element (double for float types, int64 for integer types) found
+ * by an odometer over the merged dims. A final pass turns accumulators
+ * into outputs (mean, sqrt, log). LogSumExp walks twice (max, then the sum
+ * of exp(x - max)).
+ *
+ * Axes: attribute before opset 13 (ReduceSum) / 18 (the others), then an
+ * optional input that must be known at infer time; empty axes reduce all
+ * dims unless noop_with_empty_axes=1 (then the op copies its input).
  */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "op.h"
 
+/* ---- the reduction kinds ---- */
+
+typedef enum rkind {
+    R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_LOGSUM, R_LOGSUMEXP, R_SUMSQUARE,
+    R_KIND_COUNT
+} rkind;
+
+/* How an element is folded into an accumulator. */
+typedef enum rstep { S_ADD, S_ADD_ABS, S_ADD_SQUARE, S_ADD_EXP, S_MUL, S_MAX, S_MIN } rstep;
+
+/* What is done to an accumulator at the end. */
+typedef enum rpost { P_NONE, P_DIV, P_SQRT, P_LOG, P_LOGSUMEXP } rpost;
+
+static const struct rinfo {
+    const char *op_type;
+    rstep step;
+    rpost post;
+    bool ints;           /* integer inputs allowed */
+    int axes_input;      /* first opset taking axes as an input */
+} rinfo[] = {
+    [R_SUM] = { "ReduceSum", S_ADD, P_NONE, true, 13 },
+    [R_MEAN] = { "ReduceMean", S_ADD, P_DIV, true, 18 },
+    [R_MAX] = { "ReduceMax", S_MAX, P_NONE, true, 18 },
+    [R_MIN] = { "ReduceMin", S_MIN, P_NONE, true, 18 },
+    [R_PROD] = { "ReduceProd", S_MUL, P_NONE, true, 18 },
+    [R_L1] = { "ReduceL1", S_ADD_ABS, P_NONE, true, 18 },
+    [R_L2] = { "ReduceL2", S_ADD_SQUARE, P_SQRT, false, 18 },
+    [R_LOGSUM] = { "ReduceLogSum", S_ADD, P_LOG, false, 18 },
+    [R_LOGSUMEXP] = { "ReduceLogSumExp", S_ADD_EXP, P_LOGSUMEXP, false, 18 },
+    [R_SUMSQUARE] = { "ReduceSumSquare", S_ADD_SQUARE, P_NONE, true, 18 },
+};
+_Static_assert(sizeof rinfo / sizeof rinfo[0] == R_KIND_COUNT, "rinfo covers every kind");
+
+typedef struct reduce_params {
+    rkind kind;
+    bool keepdims, noop_empty;
+    size_t n_axes_attr;
+    int64_t axes_attr[OR_MAX_RANK];
+    /* set by infer */
+    bool identity;                  /* no axis reduced: copy the input */
+    int m;                          /* merged dims */
+    int64_t dims[OR_MAX_RANK];      /* merged dims of the input */
+    bool red[OR_MAX_RANK];          /* merged dim i is reduced */
+    int64_t ostride[OR_MAX_RANK];   /* output stride of merged dim i (0 when reduced) */
+    int64_t count;                  /* input elements per output element */
+    int64_t n_out;
+} reduce_params;
+
+static or_status reduce_init(or_kernel *k)
+{
+    reduce_params *p = calloc(1, sizeof *p);
+    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+    k->params = p;
+    p->kind = R_KIND_COUNT;
+    for (int i = 0; i < R_KIND_COUNT; i++)
+        if (strcmp(k->def->op_type, rinfo[i].op_type) == 0) p->kind = (rkind)i;
+    OR_CHECK(k, p->kind != R_KIND_COUNT, "not a reduction");
+    int64_t keep, noop = 0;
+    OR_TRY(or_attr_int(k, "keepdims", 1, &keep));
+    if (k->def->since >= rinfo[p->kind].axes_input) {
+        OR_TRY(or_attr_int(k, "noop_with_empty_axes", 0, &noop));
+        OR_CHECK(k, !or_attr_has(k, "axes"), "axes is an input from opset %d, not an attribute",
+                 rinfo[p->kind].axes_input);
+    } else {
+        OR_TRY(or_attr_ints(k, "axes", OR_MAX_RANK, p->axes_attr, &p->n_axes_attr));
+    }
+    p->keepdims = keep != 0;
+    p->noop_empty = noop != 0;
+    return ONNXRUN_OK;
+}
+
+static bool is_int(onnxrun_dtype dt)
+{
+    return dt == ONNXRUN_INT32 || dt == ONNXRUN_INT64 || dt == ONNXRUN_INT8 || dt == ONNXRUN_UINT8;
+}
+
+static or_status reduce_infer(or_kernel *k)
+{
+    reduce_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input data is missing");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_INT32, ONNXRUN_INT64,
+                          ONNXRUN_INT8, ONNXRUN_UINT8, ONNXRUN_UNDEFINED));
+    OR_CHECK_TYPE(k, !is_int(x->dtype) || rinfo[p->kind].ints, "type %s is not supported",
+                  onnxrun_dtype_name(x->dtype));
+
+    int64_t axes[OR_MAX_RANK];
+    size_t n_axes = p->n_axes_attr;
+    memcpy(axes, p->axes_attr, sizeof axes);
+    if (k->def->since >= rinfo[p->kind].axes_input && or_in(k, 1)) {
+        if (or_numel(or_in(k, 1)) > 0) OR_TRY(or_known_ints(k, 1, OR_MAX_RANK, axes, &n_axes));
+        else n_axes = 0; /* an empty axes tensor needs no data */
+    }
+
+    bool red[OR_MAX_RANK] = { false };
+    for (size_t i = 0; i < n_axes; i++) {
+        int a;
+        OR_TRY(or_axis(k, axes[i], x->rank, &a));
+        OR_CHECK(k, !red[a], "axis %lld is listed twice", (long long)axes[i]);
+        red[a] = true;
+    }
+    p->identity = n_axes == 0 && p->noop_empty;
+    if (n_axes == 0 && !p->noop_empty)
+        for (int i = 0; i < x->rank; i++) red[i] = true;
+    if (p->identity) return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+
+    /* output shape; merged dims (size-1 dims dropped, like neighbours joined) */
+    int64_t odims[OR_MAX_RANK];
+    int orank = 0;
+    p->m = 0;
+    p->count = 1;
+    p->n_out = 1;
+    for (int i = 0; i < x->rank; i++) {
+        int64_t d = x->dims[i];
+        if (red[i]) p->count *= d;
+        else p->n_out *= d;
+        if (!red[i] || p->keepdims) odims[orank++] = red[i] ? 1 : d;
+        if (d == 1) continue;
+        if (p->m > 0 && p->red[p->m - 1] == red[i]) {
+            p->dims[p->m - 1] *= d;
+        } else {
+            p->dims[p->m] = d;
+            p->red[p->m++] = red[i];
+        }
+    }
+    if (p->m == 0) { /* one element: a reduction of one */
+        p->dims[0] = 1;
+        p->red[p->m++] = true;
+    }
+    int64_t acc = 1;
+    for (int i = p->m - 1; i >= 0; i--) {
+        p->ostride[i] = p->red[i] ? 0 : acc;
+        if (!p->red[i]) acc *= p->dims[i];
+    }
+    size_t per = p->kind == R_LOGSUMEXP ? 2 : 1;
+    k->scratch_bytes = per * (size_t)p->n_out * sizeof(double);
+    return or_set_shape(k, or_out(k, 0), x->dtype, orank, odims);
+}
+
+/* One step of folding v into a, both of type ACC (aux: the max for
+ * S_ADD_EXP). NaN propagates through max and min. */
+#define STEP(ACC, s, a, v, aux) \
+    ((s) == S_ADD ? (a) + (v) \
+     : (s) == S_ADD_ABS ? (a) + ((v) < 0 ? -(v) : (v)) \
+     : (s) == S_ADD_SQUARE ? (a) + (v) * (v) \
+     : (s) == S_ADD_EXP ? (a) + (ACC)exp((double)((v) - (aux))) \
+     : (s) == S_MUL ? (a) * (v) \
+     : (s) == S_MAX ? ((v) > (a) || (v) != (v) ? (v) : (a)) \
+     : ((v) < (a) || (v) != (v) ? (v) : (a)))
+
+/* Defines NAME(p, step, x, numel, acc, aux): folds x[0..numel) (type T) into
+ * acc[n_out] (type ACC), visiting x in memory order. */
+#define DEFINE_WALK(NAME, T, ACC) \
+    static void NAME(const reduce_params *p, rstep s, const T *x, int64_t numel, ACC *acc, \
+                     const ACC *aux) \
+    { \
+        int m = p->m; \
+        int64_t inner = p->dims[m - 1], idx[OR_MAX_RANK] = { 0 }, o = 0; \
+        for (int64_t r = 0; r < numel; r += inner) { \
+            const T *xr = x + r; \
+            if (p->red[m - 1]) { \
+                ACC a = acc[o], mx = aux ? aux[o] : 0; \
+                for (int64_t j = 0; j < inner; j++) a = (ACC)STEP(ACC, s, a, (ACC)xr[j], mx); \
+                acc[o] = a; \
+            } else { \
+                for (int64_t j = 0; j < inner; j++) \
+                    acc[o + j] = (ACC)STEP(ACC, s, acc[o + j], (ACC)xr[j], aux ? aux[o + j] : 0); \
+            } \
+            for (int i = m - 2; i >= 0; i--) { \
+                o += p->ostride[i]; \
+                if (++idx[i] < p->dims[i]) break; \
+                o -= p->ostride[i] * idx[i]; \
+                idx[i] = 0; \
+            } \
+        } \
+    }
+
+DEFINE_WALK(walk_f32, float, double)
+DEFINE_WALK(walk_f64, double, double)
+DEFINE_WALK(walk_i32, int32_t, int64_t)
+DEFINE_WALK(walk_i64, int64_t, int64_t)
+DEFINE_WALK(walk_i8, int8_t, int64_t)
+DEFINE_WALK(walk_u8, uint8_t, int64_t)
+
+static void walk_float(const reduce_params *p, rstep s, const or_tensor *x, double *acc,
+                       const double *aux)
+{
+    if (x->dtype == ONNXRUN_FLOAT) walk_f32(p, s, x->data, or_numel(x), acc, aux);
+    else walk_f64(p, s, x->data, or_numel(x), acc, aux);
+}
+
+static void walk_int(const reduce_params *p, rstep s, const or_tensor *x, int64_t *acc)
+{
+    int64_t n = or_numel(x);
+    switch (x->dtype) {
+    case ONNXRUN_INT32: walk_i32(p, s, x->data, n, acc, NULL); break;
+    case ONNXRUN_INT64: walk_i64(p, s, x->data, n, acc, NULL); break;
+    case ONNXRUN_INT8: walk_i8(p, s, x->data, n, acc, NULL); break;
+    default: walk_u8(p, s, x->data, n, acc, NULL); break;
+    }
+}
+
+static double float_identity(rstep s)
+{
+    return s == S_MUL ? 1 : s == S_MAX ? -INFINITY : s == S_MIN ? INFINITY : 0;
+}
+
+static int64_t int_identity(rstep s, onnxrun_dtype dt)
+{
+    int64_t lo = dt == ONNXRUN_INT32 ? INT32_MIN : dt == ONNXRUN_INT8 ? INT8_MIN
+               : dt == ONNXRUN_UINT8 ? 0 : INT64_MIN;
+    int64_t hi = dt == ONNXRUN_INT32 ? INT32_MAX : dt == ONNXRUN_INT8 ? INT8_MAX
+               : dt == ONNXRUN_UINT8 ? UINT8_MAX : INT64_MAX;
+    return s == S_MUL ? 1 : s == S_MAX ? lo : s == S_MIN ? hi : 0;
+}
+
+static or_status reduce_float(const reduce_params *p, const or_tensor *x, or_tensor *y,
+                              double *acc)
+{
+    const struct rinfo *ri = &rinfo[p->kind];
+    double *mx = acc + p->n_out;
+    bool walk = or_numel(x) > 0;
+    if (ri->post == P_LOGSUMEXP) { /* pass 1: max, kept in mx */
+        for (int64_t i = 0; i < p->n_out; i++) mx[i] = -INFINITY;
+        if (walk) walk_float(p, S_MAX, x, mx, NULL);
+    }
+    for (int64_t i = 0; i < p->n_out; i++) acc[i] = float_identity(ri->step);
+    if (walk) walk_float(p, ri->step, x, acc, ri->post == P_LOGSUMEXP ? mx : NULL);
+    for (int64_t i = 0; i < p->n_out; i++) {
+        double v = acc[i];
+        switch (ri->post) {
+        case P_NONE: break;
+        case P_DIV: v = v / (double)p->count; break;
+        case P_SQRT: v = sqrt(v); break;
+        case P_LOG: v = log(v); break;
+        case P_LOGSUMEXP: v = isfinite(mx[i]) ? mx[i] + log(v) : mx[i]; break;
+        }
+        if (y->dtype == ONNXRUN_FLOAT) ((float *)y->data)[i] = (float)v;
+        else ((double *)y->data)[i] = v;
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status reduce_int(const reduce_params *p, const or_tensor *x, or_tensor *y,
+                            int64_t *acc)
+{
+    const struct rinfo *ri = &rinfo[p->kind];
+    for (int64_t i = 0; i < p->n_out; i++) acc[i] = int_identity(ri->step, x->dtype);
+    if (or_numel(x) > 0) walk_int(p, ri->step, x, acc);
+    for (int64_t i = 0; i < p->n_out; i++) {
+        int64_t v = acc[i];
+        if (ri->post == P_DIV) v = p->count ? v / p->count : 0;
+        switch (y->dtype) { /* wraps like the type's own arithmetic */
+        case ONNXRUN_INT32: ((int32_t *)y->data)[i] = (int32_t)v; break;
+        case ONNXRUN_INT64: ((int64_t *)y->data)[i] = v; break;
+        case ONNXRUN_INT8: ((int8_t *)y->data)[i] = (int8_t)v; break;
+        default: ((uint8_t *)y->data)[i] = (uint8_t)v; break;
+        }
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status reduce_run(or_kernel *k)
+{
+    const reduce_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    or_tensor *y = k->out[0];
+    if (p->identity) {
+        if (y->data != x->data) memcpy(y->data, x->data, or_nbytes(x));
+        return ONNXRUN_OK;
+    }
+    if (is_int(x->dtype)) return reduce_int(p, x, y, k->scratch);
+    return reduce_float(p, x, y, k->scratch);
+}
+
+/* ---- ArgMax, ArgMin ---- */
+
+typedef struct arg_params {
+    bool is_max, keepdims, last;
+    int64_t axis_attr;
+    int64_t outer, n, inner;   /* set by infer: x viewed as [outer, n, inner] */
+} arg_params;
+
+static or_status arg_init(or_kernel *k)
+{
+    arg_params *p = calloc(1, sizeof *p);
+    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+    k->params = p;
+    int64_t keep, last = 0;
+    p->is_max = strcmp(k->def->op_type, "ArgMax") == 0;
+    OR_TRY(or_attr_int(k, "axis", 0, &p->axis_attr));
+    OR_TRY(or_attr_int(k, "keepdims", 1, &keep));
+    if (k->def->since >= 12) OR_TRY(or_attr_int(k, "select_last_index", 0, &last));
+    p->keepdims = keep != 0;
+    p->last = last != 0;
+    return ONNXRUN_OK;
+}
+
+static or_status arg_infer(or_kernel *k)
+{
+    arg_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input data is missing");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_INT32, ONNXRUN_INT64,
+                          ONNXRUN_INT8, ONNXRUN_UINT8, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 1, "input must have rank >= 1");
+    int axis, orank = 0;
+    OR_TRY(or_axis(k, p->axis_attr, x->rank, &axis));
+    int64_t odims[OR_MAX_RANK];
+    p->outer = p->inner = 1;
+    for (int i = 0; i < x->rank; i++) {
+        if (i < axis) p->outer *= x->dims[i];
+        if (i > axis) p->inner *= x->dims[i];
+        if (i != axis || p->keepdims) odims[orank++] = i == axis ? 1 : x->dims[i];
+    }
+    p->n = x->dims[axis];
+    OR_CHECK_SHAPE(k, p->n > 0 || p->outer * p->inner == 0,
+                   "cannot take the index of an extreme over an empty axis %d", axis);
+    return or_set_shape(k, or_out(k, 0), ONNXRUN_INT64, orank, odims);
+}
+
+/* Defines NAME(p, x, y): y[outer, inner] = index along n of the extreme. */
+#define DEFINE_ARG(NAME, T) \
+    static void NAME(const arg_params *p, const T *x, int64_t *y) \
+    { \
+        for (int64_t o = 0; o < p->outer; o++) { \
+            const T *xo = x + o * p->n * p->inner; \
+            int64_t *yo = y + o * p->inner; \
+            for (int64_t i = 0; i < p->inner; i++) yo[i] = 0; \
+            for (int64_t j = 1; j < p->n; j++) { \
+                const T *xr = xo + j * p->inner; \
+                for (int64_t i = 0; i < p->inner; i++) { \
+                    T v = xr[i], b = xo[yo[i] * p->inner + i]; \
+                    bool better = p->is_max ? (p->last ? v >= b : v > b) \
+                                            : (p->last ? v <= b : v < b); \
+                    if (better) yo[i] = j; \
+                } \
+            } \
+        } \
+    }
+
+DEFINE_ARG(arg_f32, float)
+DEFINE_ARG(arg_f64, double)
+DEFINE_ARG(arg_i32, int32_t)
+DEFINE_ARG(arg_i64, int64_t)
+DEFINE_ARG(arg_i8, int8_t)
+DEFINE_ARG(arg_u8, uint8_t)
+
+static or_status arg_run(or_kernel *k)
+{
+    const arg_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    int64_t *y = k->out[0]->data;
+    if (p->n == 0) return ONNXRUN_OK; /* then the output is empty */
+    switch (x->dtype) {
+    case ONNXRUN_FLOAT: arg_f32(p, x->data, y); break;
+    case ONNXRUN_DOUBLE: arg_f64(p, x->data, y); break;
+    case ONNXRUN_INT32: arg_i32(p, x->data, y); break;
+    case ONNXRUN_INT64: arg_i64(p, x->data, y); break;
+    case ONNXRUN_INT8: arg_i8(p, x->data, y); break;
+    default: arg_u8(p, x->data, y); break;
+    }
+    return ONNXRUN_OK;
+}
+
+#define REDUCE(op, since) { "", op, since, 0, reduce_init, reduce_infer, reduce_run, NULL, NULL }
+#define ARG(op, since) { "", op, since, 0, arg_init, arg_infer, arg_run, NULL, NULL }
+
 OR_OP_TABLE(reduce) = {
-    { "", "__none_reduce", 1, 0, NULL, NULL, NULL, NULL, NULL },
+    /* axes attribute, then (13 for ReduceSum, 18 for the others) an axes input */
+    REDUCE("ReduceSum", 1), REDUCE("ReduceSum", 13),
+    REDUCE("ReduceMean", 1), REDUCE("ReduceMean", 18),
+    REDUCE("ReduceMax", 1), REDUCE("ReduceMax", 18),
+    REDUCE("ReduceMin", 1), REDUCE("ReduceMin", 18),
+    REDUCE("ReduceProd", 1), REDUCE("ReduceProd", 18),
+    REDUCE("ReduceL1", 1), REDUCE("ReduceL1", 18),
+    REDUCE("ReduceL2", 1), REDUCE("ReduceL2", 18),
+    REDUCE("ReduceLogSum", 1), REDUCE("ReduceLogSum", 18),
+    REDUCE("ReduceLogSumExp", 1), REDUCE("ReduceLogSumExp", 18),
+    REDUCE("ReduceSumSquare", 1), REDUCE("ReduceSumSquare", 18),
+    ARG("ArgMax", 1), ARG("ArgMax", 12),  /* 12: select_last_index */
+    ARG("ArgMin", 1), ARG("ArgMin", 12),
 };
 OR_OP_TABLE_END(reduce);
