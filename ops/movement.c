@@ -1,9 +1,878 @@
 /*
- * movement.c - the movement op family (placeholder table, filled in by its kernels).
+ * movement.c - data movement kernels: Transpose, Concat, Split, Gather,
+ * GatherElements, Slice, Expand, Tile and Pad.
+ *
+ * Every kernel moves bytes with the element size, so one kernel serves every
+ * dtype. Most of them reduce to copy_box, a strided n-d copy that merges
+ * contiguous axes, copies contiguous rows with memcpy and walks transposes in
+ * cache-sized tiles. Values that decide an output shape (Slice starts, Expand
+ * shape, Tile repeats, Pad pads, Split sizes) are read at infer only through
+ * or_known_ints and kept in params for run. Index values (Gather) are data:
+ * they are checked at run and a bad one fails with ONNXRUN_E_RUNTIME.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "op.h"
 
+#define BOX_MAX (2 * OR_MAX_RANK)   /* Tile walks a box of twice the rank */
+
+/* ---- shared helpers ---- */
+
+static void *new_params(or_kernel *k, size_t size)
+{
+    k->params = calloc(1, size);
+    return k->params;
+}
+
+static or_status no_memory(or_kernel *k)
+{
+    return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the kernel's parameters");
+}
+
+/* Input i, which must be present and of a dtype with a byte size. */
+static or_status need_input(or_kernel *k, size_t i, const or_tensor **t)
+{
+    *t = or_in(k, i);
+    if (!*t) return or_fail(k, ONNXRUN_E_INVALID, "required input %zu is missing", i);
+    if (!onnxrun_dtype_size((*t)->dtype))
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "input %zu has unsupported type %s", i,
+                       onnxrun_dtype_name((*t)->dtype));
+    return ONNXRUN_OK;
+}
+
+/* Row-major element strides of dims. */
+static void contiguous_strides(int rank, const int64_t *dims, int64_t *strides)
+{
+    int64_t s = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+        strides[d] = s;
+        s *= dims[d];
+    }
+}
+
+static int64_t prod(const int64_t *dims, int from, int to)
+{
+    int64_t n = 1;
+    for (int d = from; d < to; d++) n *= dims[d];
+    return n;
+}
+
+/* Index j of an int32 or int64 tensor. */
+static int64_t index_at(const or_tensor *t, int64_t j)
+{
+    return t->dtype == ONNXRUN_INT32 ? ((const int32_t *)t->data)[j] : ((const int64_t *)t->data)[j];
+}
+
+/* Copies n elements of es bytes, dstep / sstep bytes apart. Inlined with a
+ * literal es so that the memcpy becomes a single move. */
+static inline __attribute__((always_inline)) void
+copy_run(char *d, int64_t dstep, const char *s, int64_t sstep, int64_t n, size_t es)
+{
+    for (int64_t i = 0; i < n; i++) memcpy(d + i * dstep, s + i * sstep, es);
+}
+
+static void copy_elems(char *d, int64_t dstep, const char *s, int64_t sstep, int64_t n, size_t es)
+{
+    switch (es) {
+    case 1: copy_run(d, dstep, s, sstep, n, 1); break;
+    case 2: copy_run(d, dstep, s, sstep, n, 2); break;
+    case 4: copy_run(d, dstep, s, sstep, n, 4); break;
+    case 8: copy_run(d, dstep, s, sstep, n, 8); break;
+    default: copy_run(d, dstep, s, sstep, n, es); break;
+    }
+}
+
+/* 2-D transpose-like copy in TILE x TILE blocks: element (j, i) goes from
+ * s + j*sj + i*si to d + j*dj + i*es (byte steps). */
+enum { TILE = 32 };
+static void copy_tiles(char *d, int64_t dj, const char *s, int64_t sj, int64_t si, int64_t nj,
+                       int64_t ni, size_t es)
+{
+    for (int64_t j0 = 0; j0 < nj; j0 += TILE)
+        for (int64_t i0 = 0; i0 < ni; i0 += TILE) {
+            int64_t j1 = j0 + TILE < nj ? j0 + TILE : nj, cnt = i0 + TILE < ni ? TILE : ni - i0;
+            for (int64_t j = j0; j < j1; j++)
+                copy_elems(d + j * dj + i0 * (int64_t)es, (int64_t)es, s + j * sj + i0 * si, si, cnt,
+                           es);
+        }
+}
+
+/* Copies a box of dims[0..rank) elements of es bytes: the element at index
+ * (i_0, ..) is read at src + sum(i_a * sstr[a]) elements and written at
+ * dst + sum(i_a * dstr[a]) elements. Source strides may be 0 (broadcast) or
+ * negative (reversed slices). The caller guarantees that every addressed
+ * element lies inside its buffer; rank <= BOX_MAX. */
+static void copy_box(char *dst, const int64_t *dstr, const char *src, const int64_t *sstr,
+                     int rank, const int64_t *dims, size_t es)
+{
+    int64_t n[BOX_MAX], ds[BOX_MAX], ss[BOX_MAX];
+    int r = 0;
+    for (int a = 0; a < rank; a++) {
+        if (dims[a] == 0) return;
+        if (dims[a] == 1) continue;
+        if (r > 0 && ds[r - 1] == dstr[a] * dims[a] && ss[r - 1] == sstr[a] * dims[a]) {
+            n[r - 1] *= dims[a];    /* axis a continues the previous one in both buffers */
+            ds[r - 1] = dstr[a];
+            ss[r - 1] = sstr[a];
+        } else {
+            n[r] = dims[a];
+            ds[r] = dstr[a];
+            ss[r] = sstr[a];
+            r++;
+        }
+    }
+    if (r == 0) {
+        memcpy(dst, src, es);
+        return;
+    }
+    const int64_t e = (int64_t)es;
+    for (int a = 0; a < r; a++) {
+        ds[a] *= e;
+        ss[a] *= e;
+    }
+    /* the innermost work: a contiguous row, a tile pair (a transpose) or a strided run */
+    enum { ROW, TILES, RUN } mode = RUN;
+    int in = r - 1, tj = -1;
+    if (ds[in] == e && ss[in] == e) {
+        mode = ROW;
+    } else if (ds[in] == e) {
+        for (int a = 0; a < in; a++)
+            if (ss[a] == e && n[a] >= 4 && n[in] >= 4) tj = a;
+        if (tj >= 0) mode = TILES;
+    }
+    int outer[BOX_MAX], no = 0;
+    for (int a = 0; a < in; a++)
+        if (a != tj) outer[no++] = a;
+    int64_t idx[BOX_MAX] = { 0 }, doff = 0, soff = 0;
+    for (;;) {
+        char *d = dst + doff;
+        const char *s = src + soff;
+        if (mode == ROW) memcpy(d, s, (size_t)(n[in] * e));
+        else if (mode == TILES) copy_tiles(d, ds[tj], s, ss[tj], ss[in], n[tj], n[in], es);
+        else copy_elems(d, ds[in], s, ss[in], n[in], es);
+        int q = no - 1;
+        for (; q >= 0; q--) {
+            int a = outer[q];
+            doff += ds[a];
+            soff += ss[a];
+            if (++idx[q] < n[a]) break;
+            doff -= ds[a] * n[a];
+            soff -= ss[a] * n[a];
+            idx[q] = 0;
+        }
+        if (q < 0) break;
+    }
+}
+
+/* Copies all of src (shape of dst, strides sstr) into the contiguous dst. */
+static void copy_to_contiguous(or_tensor *dst, const char *src, const int64_t *sstr)
+{
+    int64_t dstr[OR_MAX_RANK];
+    contiguous_strides(dst->rank, dst->dims, dstr);
+    copy_box(dst->data, dstr, src, sstr, dst->rank, dst->dims, onnxrun_dtype_size(dst->dtype));
+}
+
+/* ---- Transpose ---- */
+
+typedef struct transpose_params {
+    size_t n_perm;
+    int64_t perm[OR_MAX_RANK];   /* attribute; empty = reverse */
+    int axes[OR_MAX_RANK];       /* effective permutation (infer) */
+} transpose_params;
+
+static or_status transpose_init(or_kernel *k)
+{
+    transpose_params *p = new_params(k, sizeof *p);
+    if (!p) return no_memory(k);
+    return or_attr_ints(k, "perm", OR_MAX_RANK, p->perm, &p->n_perm);
+}
+
+static or_status transpose_infer(or_kernel *k)
+{
+    transpose_params *p = k->params;
+    const or_tensor *x;
+    OR_TRY(need_input(k, 0, &x));
+    int r = x->rank;
+    int64_t dims[OR_MAX_RANK];
+    bool seen[OR_MAX_RANK] = { false };
+    if (p->n_perm == 0) {
+        for (int i = 0; i < r; i++) p->axes[i] = r - 1 - i;
+    } else {
+        OR_CHECK(k, p->n_perm == (size_t)r, "perm has %zu entries but the input has rank %d",
+                 p->n_perm, r);
+        for (int i = 0; i < r; i++) {
+            int64_t v = p->perm[i];
+            OR_CHECK(k, v >= 0 && v < r && !seen[v], "perm is not a permutation of 0..%d", r - 1);
+            seen[v] = true;
+            p->axes[i] = (int)v;
+        }
+    }
+    for (int i = 0; i < r; i++) dims[i] = x->dims[p->axes[i]];
+    return or_set_shape(k, k->out[0], x->dtype, r, dims);
+}
+
+static or_status transpose_run(or_kernel *k)
+{
+    const transpose_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    int64_t istr[OR_MAX_RANK], sstr[OR_MAX_RANK];
+    contiguous_strides(x->rank, x->dims, istr);
+    for (int i = 0; i < x->rank; i++) sstr[i] = istr[p->axes[i]];
+    copy_to_contiguous(k->out[0], x->data, sstr);
+    return ONNXRUN_OK;
+}
+
+/* ---- Concat ---- */
+
+typedef struct axis_params {
+    int64_t axis;   /* attribute */
+    int ax;         /* normalised (infer) */
+} axis_params;
+
+/* Reads attribute "axis" (default def; required if def_required). */
+static or_status axis_init(or_kernel *k, int64_t def, bool required)
+{
+    axis_params *p = new_params(k, sizeof *p);
+    if (!p) return no_memory(k);
+    if (required && !or_attr_has(k, "axis"))
+        return or_fail(k, ONNXRUN_E_INVALID, "attribute 'axis' is required");
+    return or_attr_int(k, "axis", def, &p->axis);
+}
+
+/* Normalises p->axis for rank r; negative axes only from opset neg_since. */
+static or_status axis_resolve(or_kernel *k, int r, int neg_since)
+{
+    axis_params *p = k->params;
+    if (p->axis < 0 && k->def->since < neg_since)
+        return or_fail(k, ONNXRUN_E_INVALID, "negative axis %lld needs opset %d or later",
+                       (long long)p->axis, neg_since);
+    return or_axis(k, p->axis, r, &p->ax);
+}
+
+static or_status concat_init(or_kernel *k)
+{
+    return axis_init(k, 1, k->def->since >= 4);
+}
+
+static or_status concat_infer(or_kernel *k)
+{
+    axis_params *p = k->params;
+    const or_tensor *x0;
+    OR_CHECK(k, k->n_in >= 1, "needs at least one input");
+    OR_TRY(need_input(k, 0, &x0));
+    OR_CHECK_SHAPE(k, x0->rank >= 1, "cannot concatenate scalars");
+    OR_TRY(axis_resolve(k, x0->rank, 11));
+    int64_t dims[OR_MAX_RANK];
+    memcpy(dims, x0->dims, sizeof dims);
+    for (size_t i = 1; i < k->n_in; i++) {
+        const or_tensor *x;
+        OR_TRY(need_input(k, i, &x));
+        OR_CHECK(k, x->dtype == x0->dtype, "input %zu is %s but input 0 is %s", i,
+                 onnxrun_dtype_name(x->dtype), onnxrun_dtype_name(x0->dtype));
+        OR_CHECK_SHAPE(k, x->rank == x0->rank, "input %zu has rank %d but input 0 has rank %d", i,
+                       x->rank, x0->rank);
+        for (int d = 0; d < x->rank; d++)
+            OR_CHECK_SHAPE(k, d == p->ax || x->dims[d] == x0->dims[d],
+                           "input %zu has dim %d = %lld but input 0 has %lld", i, d,
+                           (long long)x->dims[d], (long long)x0->dims[d]);
+        uint64_t sum;
+        if (!or_add_ok((uint64_t)dims[p->ax], (uint64_t)x->dims[p->ax], &sum) ||
+            sum > OR_MAX_TENSOR_BYTES)
+            return or_fail(k, ONNXRUN_E_LIMIT, "concatenated axis is too large");
+        dims[p->ax] = (int64_t)sum;
+    }
+    return or_set_shape(k, k->out[0], x0->dtype, x0->rank, dims);
+}
+
+static or_status concat_run(or_kernel *k)
+{
+    const axis_params *p = k->params;
+    or_tensor *y = k->out[0];
+    size_t es = onnxrun_dtype_size(y->dtype);
+    int64_t outer = prod(y->dims, 0, p->ax), inner = prod(y->dims, p->ax + 1, y->rank) * (int64_t)es;
+    char *d = y->data;
+    for (int64_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < k->n_in; i++) {
+            const or_tensor *x = k->in[i];
+            size_t chunk = (size_t)(x->dims[p->ax] * inner);
+            if (!chunk) continue;
+            memcpy(d, (const char *)x->data + (size_t)o * chunk, chunk);
+            d += chunk;
+        }
+    return ONNXRUN_OK;
+}
+
+/* ---- Split ---- */
+
+typedef struct split_params {
+    axis_params a;       /* first: axis_init / axis_resolve use it */
+    size_t n_attr;       /* count of the 'split' attribute (before opset 13) */
+    int64_t num_outputs; /* attribute of opset 18, 0 if absent */
+    int64_t sizes[];     /* [n_out]: attribute values, then the effective sizes (infer) */
+} split_params;
+
+static or_status split_init(or_kernel *k)
+{
+    OR_CHECK(k, k->n_out >= 1, "needs at least one output");
+    split_params *p = new_params(k, sizeof *p + k->n_out * sizeof p->sizes[0]);
+    if (!p) return no_memory(k);
+    OR_TRY(or_attr_int(k, "axis", 0, &p->a.axis));
+    if (k->def->since < 13) OR_TRY(or_attr_ints(k, "split", k->n_out, p->sizes, &p->n_attr));
+    if (k->def->since >= 18) {
+        OR_TRY(or_attr_int(k, "num_outputs", 0, &p->num_outputs));
+        OR_CHECK(k, !or_attr_has(k, "num_outputs") || p->num_outputs == (int64_t)k->n_out,
+                 "num_outputs is %lld but the node has %zu outputs", (long long)p->num_outputs,
+                 k->n_out);
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status split_infer(or_kernel *k)
+{
+    split_params *p = k->params;
+    const or_tensor *x;
+    size_t n = k->n_out, got = 0;
+    OR_TRY(need_input(k, 0, &x));
+    OR_CHECK_SHAPE(k, x->rank >= 1, "cannot split a scalar");
+    OR_TRY(axis_resolve(k, x->rank, 11));
+    int64_t dim = x->dims[p->a.ax];
+    /* the split sizes come from input 1 (opset 13, and opset 1's optional
+     * input), or the attribute; else equal parts */
+    bool from_input = or_in(k, 1) && (k->def->since >= 13 || k->def->since == 1);
+    if (from_input) {
+        OR_TRY(or_known_ints(k, 1, n, p->sizes, &got));
+        OR_CHECK(k, got == n, "split has %zu values but the node has %zu outputs", got, n);
+    } else if (p->n_attr) {
+        OR_CHECK(k, p->n_attr == n, "split has %zu values but the node has %zu outputs", p->n_attr, n);
+        got = n;
+    }
+    if (got) {
+        int64_t sum = 0;
+        for (size_t j = 0; j < n; j++) {
+            OR_CHECK(k, p->sizes[j] >= 0 && p->sizes[j] <= dim, "split size %lld is invalid",
+                     (long long)p->sizes[j]);
+            sum += p->sizes[j];   /* each <= dim <= 2^40, at most 2^16 outputs: no overflow */
+            OR_CHECK_SHAPE(k, sum <= dim, "split sizes add up to more than the dim %lld",
+                           (long long)dim);
+        }
+        OR_CHECK_SHAPE(k, sum == dim, "split sizes add up to %lld, not the dim %lld",
+                       (long long)sum, (long long)dim);
+    } else if (p->num_outputs) {
+        int64_t part = (dim + (int64_t)n - 1) / (int64_t)n;
+        OR_CHECK_SHAPE(k, part * (int64_t)(n - 1) <= dim,
+                       "cannot split dim %lld into %zu parts of %lld", (long long)dim, n,
+                       (long long)part);
+        for (size_t j = 0; j < n; j++) p->sizes[j] = j + 1 < n ? part : dim - part * (int64_t)(n - 1);
+    } else {
+        OR_CHECK_SHAPE(k, dim % (int64_t)n == 0, "cannot split dim %lld into %zu equal parts",
+                       (long long)dim, n);
+        for (size_t j = 0; j < n; j++) p->sizes[j] = dim / (int64_t)n;
+    }
+    int64_t dims[OR_MAX_RANK];
+    memcpy(dims, x->dims, sizeof dims);
+    for (size_t j = 0; j < n; j++) {
+        dims[p->a.ax] = p->sizes[j];
+        OR_TRY(or_set_shape(k, k->out[j], x->dtype, x->rank, dims));
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status split_run(or_kernel *k)
+{
+    const split_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    size_t es = onnxrun_dtype_size(x->dtype);
+    int ax = p->a.ax;
+    int64_t outer = prod(x->dims, 0, ax), inner = prod(x->dims, ax + 1, x->rank) * (int64_t)es;
+    const char *s = x->data;
+    for (int64_t o = 0; o < outer; o++)
+        for (size_t j = 0; j < k->n_out; j++) {
+            size_t chunk = (size_t)(p->sizes[j] * inner);
+            if (k->out[j] && chunk) memcpy((char *)k->out[j]->data + (size_t)o * chunk, s, chunk);
+            s += chunk;
+        }
+    return ONNXRUN_OK;
+}
+
+/* ---- Gather, GatherElements ---- */
+
+static or_status gather_init(or_kernel *k)
+{
+    return axis_init(k, 0, false);
+}
+
+/* Checks data (rank >= 1) and int32/int64 indices; resolves the axis. */
+static or_status gather_inputs(or_kernel *k, const or_tensor **x, const or_tensor **ind)
+{
+    OR_TRY(need_input(k, 0, x));
+    OR_TRY(need_input(k, 1, ind));
+    OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT32, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, (*x)->rank >= 1, "data must have rank >= 1");
+    return axis_resolve(k, (*x)->rank, 11);
+}
+
+static or_status gather_infer(or_kernel *k)
+{
+    const axis_params *p = k->params;
+    const or_tensor *x, *ind;
+    OR_TRY(gather_inputs(k, &x, &ind));
+    int r = x->rank, q = ind->rank, ro = r - 1 + q;
+    int64_t dims[OR_MAX_RANK];
+    if (ro > OR_MAX_RANK)
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "output rank %d exceeds the maximum %d", ro,
+                       OR_MAX_RANK);
+    memcpy(dims, x->dims, (size_t)p->ax * sizeof dims[0]);
+    memcpy(dims + p->ax, ind->dims, (size_t)q * sizeof dims[0]);
+    memcpy(dims + p->ax + q, x->dims + p->ax + 1, (size_t)(r - 1 - p->ax) * sizeof dims[0]);
+    return or_set_shape(k, k->out[0], x->dtype, ro, dims);
+}
+
+/* Index j of ind for an axis of size n, made non-negative; fails when it
+ * lies outside [-n, n). */
+static or_status checked_index(or_kernel *k, const or_tensor *ind, int64_t j, int64_t n,
+                               int64_t *out)
+{
+    int64_t v = index_at(ind, j);
+    if (v < -n || v >= n)
+        return or_fail(k, ONNXRUN_E_RUNTIME, "index %lld is out of range for an axis of size %lld",
+                       (long long)v, (long long)n);
+    *out = v < 0 ? v + n : v;
+    return ONNXRUN_OK;
+}
+
+static or_status gather_run(or_kernel *k)
+{
+    const axis_params *p = k->params;
+    const or_tensor *x = k->in[0], *ind = k->in[1];
+    size_t es = onnxrun_dtype_size(x->dtype);
+    int64_t n = x->dims[p->ax], m = or_numel(ind), tmp;
+    int64_t outer = prod(x->dims, 0, p->ax);
+    size_t inner = (size_t)prod(x->dims, p->ax + 1, x->rank) * es;
+    for (int64_t j = 0; j < m; j++) OR_TRY(checked_index(k, ind, j, n, &tmp));
+    if (!inner) return ONNXRUN_OK;
+    char *d = k->out[0]->data;
+    const char *s = x->data;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < m; j++) {
+            int64_t v = index_at(ind, j);
+            if (v < 0) v += n;
+            memcpy(d, s + ((size_t)o * (size_t)n + (size_t)v) * inner, inner);
+            d += inner;
+        }
+    return ONNXRUN_OK;
+}
+
+static or_status gather_elements_infer(or_kernel *k)
+{
+    const axis_params *p = k->params;
+    const or_tensor *x, *ind;
+    OR_TRY(gather_inputs(k, &x, &ind));
+    OR_CHECK_SHAPE(k, ind->rank == x->rank, "indices have rank %d but data has rank %d", ind->rank,
+                   x->rank);
+    for (int d = 0; d < x->rank; d++)
+        OR_CHECK_SHAPE(k, d == p->ax || ind->dims[d] <= x->dims[d],
+                       "indices dim %d (%lld) exceeds the data's %lld", d, (long long)ind->dims[d],
+                       (long long)x->dims[d]);
+    return or_set_shape(k, k->out[0], x->dtype, ind->rank, ind->dims);
+}
+
+static or_status gather_elements_run(or_kernel *k)
+{
+    const axis_params *p = k->params;
+    const or_tensor *x = k->in[0], *ind = k->in[1];
+    size_t es = onnxrun_dtype_size(x->dtype);
+    int r = x->rank, ax = p->ax;
+    int64_t xs[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 }, m = or_numel(ind), base = 0, v;
+    contiguous_strides(r, x->dims, xs);
+    char *d = k->out[0]->data;
+    const char *s = x->data;
+    for (int64_t j = 0; j < m; j++) {
+        OR_TRY(checked_index(k, ind, j, x->dims[ax], &v));
+        memcpy(d + (size_t)j * es, s + (size_t)(base + v * xs[ax]) * es, es);
+        for (int a = r - 1; a >= 0; a--) {   /* next index; base skips the gathered axis */
+            if (a != ax) base += xs[a];
+            if (++idx[a] < ind->dims[a]) break;
+            if (a != ax) base -= xs[a] * ind->dims[a];
+            idx[a] = 0;
+        }
+    }
+    return ONNXRUN_OK;
+}
+
+/* ---- Slice ---- */
+
+typedef struct slice_params {
+    int64_t start[OR_MAX_RANK];   /* per input axis (infer) */
+    int64_t step[OR_MAX_RANK];
+} slice_params;
+
+static or_status slice_init(or_kernel *k)
+{
+    return new_params(k, sizeof(slice_params)) ? ONNXRUN_OK : no_memory(k);
+}
+
+/* Effective start, step and count of one sliced axis of size dim (ONNX
+ * rules: negative values count from the end, then clamp by step sign). */
+static void slice_axis(int64_t dim, int64_t s, int64_t e, int64_t step, int64_t *start,
+                       int64_t *count)
+{
+    if (s < 0) s += dim;   /* s < 0 <= dim: cannot overflow */
+    if (e < 0) e += dim;
+    *start = 0;
+    *count = 0;
+    if (dim == 0) return;
+    if (step > 0) {
+        s = s < 0 ? 0 : s > dim ? dim : s;
+        e = e < 0 ? 0 : e > dim ? dim : e;
+        if (e > s) *count = (e - s - 1) / step + 1;
+    } else {
+        s = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
+        e = e < -1 ? -1 : e > dim - 1 ? dim - 1 : e;
+        uint64_t mag = (uint64_t)(-(step + 1)) + 1;   /* |step| without overflow at INT64_MIN */
+        if (s > e) *count = (int64_t)((uint64_t)(s - e - 1) / mag + 1);
+    }
+    *start = s;
+}
+
+static or_status slice_infer(or_kernel *k)
+{
+    slice_params *p = k->params;
+    const or_tensor *x;
+    OR_TRY(need_input(k, 0, &x));
+    int r = x->rank;
+    int64_t starts[OR_MAX_RANK], ends[OR_MAX_RANK], axes[OR_MAX_RANK], steps[OR_MAX_RANK];
+    size_t ns, ne, na = 0, nst = 0;
+    if (k->def->since < 10) {
+        OR_TRY(or_attr_ints(k, "starts", OR_MAX_RANK, starts, &ns));
+        OR_TRY(or_attr_ints(k, "ends", OR_MAX_RANK, ends, &ne));
+        OR_TRY(or_attr_ints(k, "axes", OR_MAX_RANK, axes, &na));
+    } else {
+        OR_TRY(or_known_ints(k, 1, OR_MAX_RANK, starts, &ns));
+        OR_TRY(or_known_ints(k, 2, OR_MAX_RANK, ends, &ne));
+        if (or_in(k, 3)) OR_TRY(or_known_ints(k, 3, OR_MAX_RANK, axes, &na));
+        if (or_in(k, 4)) OR_TRY(or_known_ints(k, 4, OR_MAX_RANK, steps, &nst));
+    }
+    OR_CHECK(k, ns == ne, "starts has %zu values but ends has %zu", ns, ne);
+    if (!na)
+        for (size_t i = 0; i < ns; i++) axes[i] = (int64_t)i;
+    else OR_CHECK(k, na == ns, "axes has %zu values but starts has %zu", na, ns);
+    if (!nst)
+        for (size_t i = 0; i < ns; i++) steps[i] = 1;
+    else OR_CHECK(k, nst == ns, "steps has %zu values but starts has %zu", nst, ns);
+    int64_t dims[OR_MAX_RANK];
+    bool seen[OR_MAX_RANK] = { false };
+    for (int a = 0; a < r; a++) {
+        p->start[a] = 0;
+        p->step[a] = 1;
+        dims[a] = x->dims[a];
+    }
+    for (size_t i = 0; i < ns; i++) {
+        int a;
+        OR_TRY(or_axis(k, axes[i], r, &a));
+        OR_CHECK(k, !seen[a], "axis %d is sliced twice", a);
+        OR_CHECK(k, steps[i] != 0, "step %zu is 0", i);
+        seen[a] = true;
+        slice_axis(x->dims[a], starts[i], ends[i], steps[i], &p->start[a], &dims[a]);
+        p->step[a] = dims[a] > 1 ? steps[i] : 1;   /* |step| < dim when used: strides stay small */
+    }
+    return or_set_shape(k, k->out[0], x->dtype, r, dims);
+}
+
+static or_status slice_run(or_kernel *k)
+{
+    const slice_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    or_tensor *y = k->out[0];
+    if (!or_numel(y)) return ONNXRUN_OK;
+    int64_t xs[OR_MAX_RANK], sstr[OR_MAX_RANK], off = 0;
+    contiguous_strides(x->rank, x->dims, xs);
+    for (int a = 0; a < x->rank; a++) {
+        off += p->start[a] * xs[a];
+        sstr[a] = p->step[a] * xs[a];
+    }
+    copy_to_contiguous(y, (const char *)x->data + (size_t)off * onnxrun_dtype_size(x->dtype), sstr);
+    return ONNXRUN_OK;
+}
+
+/* ---- Expand ---- */
+
+static or_status expand_infer(or_kernel *k)
+{
+    const or_tensor *x;
+    int64_t shape[OR_MAX_RANK], dims[OR_MAX_RANK];
+    size_t n;
+    int ro;
+    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_known_ints(k, 1, OR_MAX_RANK, shape, &n));
+    for (size_t i = 0; i < n; i++)
+        OR_CHECK_SHAPE(k, shape[i] >= 0, "shape value %lld is negative", (long long)shape[i]);
+    if (!or_broadcast_shape(x->rank, x->dims, (int)n, shape, &ro, dims)) {
+        char a[128];
+        or_shape_str(x, a, sizeof a);
+        return or_fail(k, ONNXRUN_E_SHAPE, "input shape %s does not broadcast to the given shape", a);
+    }
+    return or_set_shape(k, k->out[0], x->dtype, ro, dims);
+}
+
+static or_status expand_run(or_kernel *k)
+{
+    int64_t sstr[OR_MAX_RANK];
+    or_broadcast_strides(k->in[0], k->out[0], sstr);
+    copy_to_contiguous(k->out[0], k->in[0]->data, sstr);
+    return ONNXRUN_OK;
+}
+
+/* ---- Tile ---- */
+
+typedef struct tile_params {
+    int64_t reps[OR_MAX_RANK];   /* per axis (infer) */
+} tile_params;
+
+static or_status tile_init(or_kernel *k)
+{
+    return new_params(k, sizeof(tile_params)) ? ONNXRUN_OK : no_memory(k);
+}
+
+static or_status tile_infer(or_kernel *k)
+{
+    tile_params *p = k->params;
+    const or_tensor *x;
+    int64_t dims[OR_MAX_RANK];
+    size_t n;
+    OR_TRY(need_input(k, 0, &x));
+    int r = x->rank;
+    if (k->def->since >= 6) {
+        OR_TRY(or_known_ints(k, 1, OR_MAX_RANK, p->reps, &n));
+        OR_CHECK_SHAPE(k, n == (size_t)r, "repeats has %zu values but the input has rank %d", n, r);
+    } else {   /* opset 1: scalar inputs tiles and axis */
+        int64_t tiles, axis;
+        int a;
+        OR_TRY(or_known_ints(k, 1, 1, &tiles, &n));
+        OR_CHECK(k, n == 1, "tiles must hold one value");
+        OR_TRY(or_known_ints(k, 2, 1, &axis, &n));
+        OR_CHECK(k, n == 1, "axis must hold one value");
+        OR_TRY(or_axis(k, axis, r, &a));
+        for (int d = 0; d < r; d++) p->reps[d] = d == a ? tiles : 1;
+    }
+    for (int d = 0; d < r; d++) {
+        uint64_t v;
+        OR_CHECK(k, p->reps[d] >= 0, "repeat %lld is negative", (long long)p->reps[d]);
+        if (!or_mul_ok((uint64_t)x->dims[d], (uint64_t)p->reps[d], &v) || v > OR_MAX_TENSOR_BYTES)
+            return or_fail(k, ONNXRUN_E_LIMIT, "tiled dim %d is too large", d);
+        dims[d] = (int64_t)v;
+    }
+    return or_set_shape(k, k->out[0], x->dtype, r, dims);
+}
+
+static or_status tile_run(or_kernel *k)
+{
+    const tile_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    /* the output, row-major, is the box [rep_0, d_0, rep_1, d_1, ...] whose
+     * repeat axes read the input with stride 0 */
+    int64_t xs[OR_MAX_RANK], box[BOX_MAX], sstr[BOX_MAX], dstr[BOX_MAX];
+    int r = x->rank;
+    contiguous_strides(r, x->dims, xs);
+    for (int d = 0; d < r; d++) {
+        box[2 * d] = p->reps[d];
+        box[2 * d + 1] = x->dims[d];
+        sstr[2 * d] = 0;
+        sstr[2 * d + 1] = xs[d];
+    }
+    contiguous_strides(2 * r, box, dstr);
+    copy_box(k->out[0]->data, dstr, x->data, sstr, 2 * r, box, onnxrun_dtype_size(x->dtype));
+    return ONNXRUN_OK;
+}
+
+/* ---- Pad ---- */
+
+typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } pad_mode;
+
+typedef struct pad_params {
+    pad_mode mode;
+    float value;                    /* 'value' attribute (before opset 11) */
+    int64_t begin[OR_MAX_RANK];     /* per axis, negative = crop (infer) */
+    int64_t end[OR_MAX_RANK];
+} pad_params;
+
+static or_status pad_init(or_kernel *k)
+{
+    pad_params *p = new_params(k, sizeof *p);
+    const char *mode;
+    if (!p) return no_memory(k);
+    OR_TRY(or_attr_string(k, "mode", "constant", &mode));
+    if (!strcmp(mode, "constant")) p->mode = PAD_CONSTANT;
+    else if (!strcmp(mode, "reflect")) p->mode = PAD_REFLECT;
+    else if (!strcmp(mode, "edge")) p->mode = PAD_EDGE;
+    else return or_fail(k, ONNXRUN_E_UNSUPPORTED, "pad mode '%s' is not supported", mode);
+    if (k->def->since < 11) OR_TRY(or_attr_float(k, "value", 0.0f, &p->value));
+    return ONNXRUN_OK;
+}
+
+/* Input index of output index j along an axis of n input elements padded by
+ * b / e (negative = crop), or -1 for a constant pad position. */
+static int64_t pad_source(pad_mode mode, int64_t n, int64_t b, int64_t e, int64_t j)
+{
+    int64_t c0 = b < 0 ? -b : 0, m = n - c0 - (e < 0 ? -e : 0), t = j - (b > 0 ? b : 0);
+    if (t >= 0 && t < m) return c0 + t;
+    if (mode == PAD_CONSTANT) return -1;
+    if (mode == PAD_EDGE) return c0 + (t < 0 ? 0 : m - 1);
+    if (m == 1) return c0;
+    int64_t period = 2 * (m - 1), u = t % period;   /* reflect: periodic mirror */
+    if (u < 0) u += period;
+    return c0 + (u >= m ? period - u : u);
+}
+
+static or_status pad_infer(or_kernel *k)
+{
+    pad_params *p = k->params;
+    const or_tensor *x;
+    OR_TRY(need_input(k, 0, &x));
+    int r = x->rank;
+    int64_t pads[2 * OR_MAX_RANK], axes[OR_MAX_RANK], dims[OR_MAX_RANK];
+    size_t np, na = 0;
+    if (k->def->since < 11) {
+        OR_TRY(or_attr_ints(k, k->def->since == 1 ? "paddings" : "pads", 2 * OR_MAX_RANK, pads, &np));
+    } else {
+        OR_TRY(or_known_ints(k, 1, 2 * OR_MAX_RANK, pads, &np));
+        if (k->def->since >= 18 && or_in(k, 3)) OR_TRY(or_known_ints(k, 3, OR_MAX_RANK, axes, &na));
+        const or_tensor *cv = or_in(k, 2);
+        if (cv) {
+            OR_CHECK(k, cv->dtype == x->dtype, "constant_value is %s but data is %s",
+                     onnxrun_dtype_name(cv->dtype), onnxrun_dtype_name(x->dtype));
+            OR_CHECK_SHAPE(k, or_numel(cv) <= 1, "constant_value must be a scalar");
+        }
+    }
+    if (!na) {
+        for (int a = 0; a < r; a++) axes[a] = a;
+        na = (size_t)r;
+    }
+    OR_CHECK(k, np == 2 * na, "pads has %zu values, expected %zu", np, 2 * na);
+    for (int a = 0; a < r; a++) p->begin[a] = p->end[a] = 0;
+    for (size_t i = 0; i < na; i++) {
+        int a;
+        OR_TRY(or_axis(k, axes[i], r, &a));
+        p->begin[a] = pads[i];
+        p->end[a] = pads[i + na];
+    }
+    for (int a = 0; a < r; a++) {
+        int64_t n = x->dims[a], b = p->begin[a], e = p->end[a];
+        OR_CHECK(k, b >= -n && e >= -n && (b < 0 ? -b : 0) + (e < 0 ? -e : 0) <= n,
+                 "pads %lld, %lld crop more than the %lld elements of axis %d", (long long)b,
+                 (long long)e, (long long)n, a);
+        OR_CHECK(k, b <= (int64_t)OR_MAX_TENSOR_BYTES && e <= (int64_t)OR_MAX_TENSOR_BYTES,
+                 "pads of axis %d are too large", a);
+        dims[a] = n + b + e;   /* |b|, |e| <= 2^40: no overflow */
+        int64_t m = n + (b < 0 ? b : 0) + (e < 0 ? e : 0);
+        OR_CHECK(k, p->mode == PAD_CONSTANT || m > 0 || (b <= 0 && e <= 0),
+                 "axis %d has no elements to pad from in %s mode", a,
+                 p->mode == PAD_EDGE ? "edge" : "reflect");
+    }
+    return or_set_shape(k, k->out[0], x->dtype, r, dims);
+}
+
+/* The fill value as bytes of dtype dt (constant mode). */
+static or_status pad_value(or_kernel *k, onnxrun_dtype dt, unsigned char *v)
+{
+    const pad_params *p = k->params;
+    size_t es = onnxrun_dtype_size(dt);
+    memset(v, 0, es);
+    if (k->def->since >= 11) {
+        const or_tensor *cv = or_in(k, 2);
+        if (cv && or_numel(cv) == 1) memcpy(v, cv->data, es);
+        return ONNXRUN_OK;
+    }
+    double f = p->value;
+    switch (dt) {   /* the attribute versions allow float types only */
+    case ONNXRUN_FLOAT: { float t = (float)f; memcpy(v, &t, 4); break; }
+    case ONNXRUN_DOUBLE: memcpy(v, &f, 8); break;
+    default:
+        if (f != 0)
+            return or_fail(k, ONNXRUN_E_UNSUPPORTED, "pad value %g for %s data is not supported", f,
+                           onnxrun_dtype_name(dt));
+    }
+    return ONNXRUN_OK;
+}
+
+static void fill(char *d, const unsigned char *v, int64_t n, size_t es)
+{
+    for (int64_t i = 0; i < n; i++) memcpy(d + (size_t)i * es, v, es);
+}
+
+static or_status pad_run(or_kernel *k)
+{
+    const pad_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    or_tensor *y = k->out[0];
+    size_t es = onnxrun_dtype_size(x->dtype);
+    unsigned char v[16];
+    int r = x->rank;
+    if (!or_numel(y)) return ONNXRUN_OK;
+    OR_TRY(pad_value(k, x->dtype, v));
+    if (r == 0) {
+        memcpy(y->data, x->data, es);
+        return ONNXRUN_OK;
+    }
+    int L = r - 1;
+    int64_t xs[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 };
+    contiguous_strides(r, x->dims, xs);
+    /* one output row (last axis) at a time: its source row, then its pads */
+    int64_t n = x->dims[L], b = p->begin[L], e = p->end[L], row = y->dims[L];
+    int64_t c0 = b < 0 ? -b : 0, m = n - c0 - (e < 0 ? -e : 0), pb = b > 0 ? b : 0;
+    int64_t rows = or_numel(y) / row;
+    char *d = y->data;
+    for (int64_t q = 0; q < rows; q++, d += (size_t)row * es) {
+        int64_t off = 0;
+        bool constant = false;
+        for (int a = 0; a < L && !constant; a++) {
+            int64_t i = pad_source(p->mode, x->dims[a], p->begin[a], p->end[a], idx[a]);
+            if (i < 0) constant = true;
+            else off += i * xs[a];
+        }
+        for (int a = L - 1; a >= 0; a--) {
+            if (++idx[a] < y->dims[a]) break;
+            idx[a] = 0;
+        }
+        if (constant) {
+            fill(d, v, row, es);
+            continue;
+        }
+        const char *s = (const char *)x->data + (size_t)off * es;
+        if (m > 0) memcpy(d + (size_t)pb * es, s + (size_t)c0 * es, (size_t)m * es);
+        for (int64_t j = 0; j < row; j++) {
+            if (j == pb && m > 0) j += m;   /* skip the copied middle */
+            if (j >= row) break;
+            int64_t i = pad_source(p->mode, n, b, e, j);
+            if (i < 0) memcpy(d + (size_t)j * es, v, es);
+            else memcpy(d + (size_t)j * es, s + (size_t)i * es, es);
+        }
+    }
+    return ONNXRUN_OK;
+}
+
 OR_OP_TABLE(movement) = {
-    { "", "__none_movement", 1, 0, NULL, NULL, NULL, NULL, NULL },
+    { "", "Transpose", 1, 0, transpose_init, transpose_infer, transpose_run, NULL, NULL },
+    { "", "Concat", 1, 0, concat_init, concat_infer, concat_run, NULL, NULL },
+    { "", "Concat", 4, 0, concat_init, concat_infer, concat_run, NULL, NULL },
+    { "", "Concat", 11, 0, concat_init, concat_infer, concat_run, NULL, NULL },
+    { "", "Split", 1, 0, split_init, split_infer, split_run, NULL, NULL },
+    { "", "Split", 2, 0, split_init, split_infer, split_run, NULL, NULL },
+    { "", "Split", 11, 0, split_init, split_infer, split_run, NULL, NULL },
+    { "", "Split", 13, 0, split_init, split_infer, split_run, NULL, NULL },
+    { "", "Split", 18, 0, split_init, split_infer, split_run, NULL, NULL },
+    { "", "Gather", 1, 0, gather_init, gather_infer, gather_run, NULL, NULL },
+    { "", "Gather", 11, 0, gather_init, gather_infer, gather_run, NULL, NULL },
+    { "", "GatherElements", 11, 0, gather_init, gather_elements_infer, gather_elements_run, NULL,
+      NULL },
+    { "", "Slice", 1, 0, slice_init, slice_infer, slice_run, NULL, NULL },
+    { "", "Slice", 10, 0, slice_init, slice_infer, slice_run, NULL, NULL },
+    { "", "Expand", 8, 0, NULL, expand_infer, expand_run, NULL, NULL },
+    { "", "Tile", 1, 0, tile_init, tile_infer, tile_run, NULL, NULL },
+    { "", "Tile", 6, 0, tile_init, tile_infer, tile_run, NULL, NULL },
+    { "", "Pad", 1, 0, pad_init, pad_infer, pad_run, NULL, NULL },
+    { "", "Pad", 2, 0, pad_init, pad_infer, pad_run, NULL, NULL },
+    { "", "Pad", 11, 0, pad_init, pad_infer, pad_run, NULL, NULL },
+    { "", "Pad", 18, 0, pad_init, pad_infer, pad_run, NULL, NULL },
 };
 OR_OP_TABLE_END(movement);
