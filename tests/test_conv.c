@@ -1,0 +1,626 @@
+/*
+ * test_conv.c - Conv and ConvTranspose against naive N-D loops written from
+ * the ONNX formulas: groups (incl. depthwise and channel multipliers),
+ * strides, dilations, symmetric and asymmetric pads, every auto_pad mode,
+ * 1-D / 2-D / 3-D, with and without bias, 1x1 layers, a layer large enough
+ * for the im2col tiling (checking the scratch stays bounded), random
+ * shapes, the MAC count, and the errors bad attributes and shapes must give.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/kernel_harness.h"
+
+static uint32_t rng = 2024;
+static uint32_t urand(uint32_t n)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (rng >> 8) % n;
+}
+static float frand(void)
+{
+    return (float)urand(65536) / 32768.0f - 1.0f;
+}
+static float *rand_buf(int64_t n)
+{
+    float *b = malloc((size_t)(n ? n : 1) * sizeof *b);
+    for (int64_t i = 0; i < n; i++) b[i] = frand();
+    return b;
+}
+
+/* Advances coordinates c over dims[0..n) row-major; false after the last. */
+static bool next(int n, const int64_t *dims, int64_t *c)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        if (++c[i] < dims[i]) return true;
+        c[i] = 0;
+    }
+    return false;
+}
+static int64_t prod(int n, const int64_t *d)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n; i++) p *= d[i];
+    return p;
+}
+
+static void assert_close(const float *got, const double *want, int64_t n, const char *what)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double tol = 1e-4 + 1e-4 * fabs(want[i]);
+        if (!(fabs(got[i] - want[i]) <= tol)) {
+            print_error("%s: element %lld: got %.7g, want %.7g\n", what, (long long)i, got[i],
+                        want[i]);
+            fail();
+        }
+    }
+}
+
+/* One Conv / ConvTranspose configuration. Zero counts = attribute absent. */
+typedef struct ccase {
+    int nsp;
+    int64_t n, c, m, group;
+    int64_t in[3], k[3];
+    int64_t s[3], d[3], pads[6];      /* used when has_* */
+    bool has_s, has_d, has_pads, bias, kernel_attr;
+    const char *auto_pad;             /* NULL = absent */
+    int64_t out_pad[3];               /* ConvTranspose */
+    bool has_out_pad;
+    int64_t out_shape[3];
+    bool has_out_shape;
+} ccase;
+
+static int64_t S(const ccase *t, int i) { return t->has_s ? t->s[i] : 1; }
+static int64_t D(const ccase *t, int i) { return t->has_d ? t->d[i] : 1; }
+
+/* Builds the attribute list for a case into a (at most 8). */
+static size_t attrs_of(const ccase *t, or_attr *a)
+{
+    size_t n = 0;
+    size_t ns = (size_t)t->nsp;
+    if (t->has_s) a[n++] = (or_attr){ .name = "strides", .type = OR_ATTR_INTS, .ints = (int64_t *)t->s, .n = ns };
+    if (t->has_d) a[n++] = (or_attr){ .name = "dilations", .type = OR_ATTR_INTS, .ints = (int64_t *)t->d, .n = ns };
+    if (t->has_pads) a[n++] = (or_attr){ .name = "pads", .type = OR_ATTR_INTS, .ints = (int64_t *)t->pads, .n = 2 * ns };
+    if (t->kernel_attr) a[n++] = (or_attr){ .name = "kernel_shape", .type = OR_ATTR_INTS, .ints = (int64_t *)t->k, .n = ns };
+    if (t->has_out_pad) a[n++] = (or_attr){ .name = "output_padding", .type = OR_ATTR_INTS, .ints = (int64_t *)t->out_pad, .n = ns };
+    if (t->has_out_shape) a[n++] = (or_attr){ .name = "output_shape", .type = OR_ATTR_INTS, .ints = (int64_t *)t->out_shape, .n = ns };
+    if (t->auto_pad) a[n++] = (or_attr){ .name = "auto_pad", .type = OR_ATTR_STRING, .s = (char *)t->auto_pad, .s_len = strlen(t->auto_pad) };
+    a[n++] = (or_attr){ .name = "group", .type = OR_ATTR_INT, .i = t->group };
+    return n;
+}
+
+/* Runs only init + infer (for scratch_bytes and macs); returns the status. */
+static or_status infer_only(const char *op, int opset, or_attr *attrs, size_t n_attrs,
+                            or_tensor **ins, size_t n_in, or_tensor *y, size_t *scratch,
+                            uint64_t *macs)
+{
+    char *in_names[3] = { "x", "w", ins[2] ? "b" : "" }, *out_names[1] = { "y" }, err[512];
+    or_node node = { .name = "t", .op_type = (char *)op, .domain = "", .n_inputs = n_in,
+                     .inputs = in_names, .n_outputs = 1, .outputs = out_names,
+                     .n_attrs = n_attrs, .attrs = attrs };
+    or_tensor *outs[] = { y };
+    or_kernel k = { .def = or_op_find("", op, opset), .node = &node, .opset = opset,
+                    .n_in = n_in, .n_out = 1, .in = ins, .out = outs, .threads = 1,
+                    .model_path = "t", .err = err, .err_len = sizeof err };
+    assert_non_null(k.def);
+    or_status st = k.def->init ? k.def->init(&k) : ONNXRUN_OK;
+    if (st == ONNXRUN_OK) st = k.def->infer(&k);
+    *scratch = k.scratch_bytes;
+    *macs = st == ONNXRUN_OK && k.def->macs ? k.def->macs(&k) : 0;
+    if (k.def->fini) k.def->fini(&k);
+    else free(k.params);
+    return st;
+}
+
+/* Forward padding per axis, resolved the way the ONNX spec states it. */
+static void conv_pads(const ccase *t, int i, int64_t *pb, int64_t *pe, int64_t *out)
+{
+    int64_t ext = (t->k[i] - 1) * D(t, i) + 1, s = S(t, i), in = t->in[i];
+    if (t->auto_pad && strncmp(t->auto_pad, "SAME", 4) == 0) {
+        *out = (in + s - 1) / s;
+        int64_t total = (*out - 1) * s + ext - in;
+        if (total < 0) total = 0;
+        *pb = strcmp(t->auto_pad, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
+        *pe = total - *pb;
+        return;
+    }
+    bool valid = t->auto_pad && strcmp(t->auto_pad, "VALID") == 0;
+    *pb = t->has_pads && !valid ? t->pads[i] : 0;
+    *pe = t->has_pads && !valid ? t->pads[t->nsp + i] : 0;
+    *out = (in + *pb + *pe - ext) / s + 1;
+}
+
+static void naive_conv(const ccase *t, const float *x, const float *w, const float *b,
+                       const int64_t *out, const int64_t *pb, double *y)
+{
+    int n = t->nsp;
+    int64_t cg = t->c / t->group, mg = t->m / t->group, insz = prod(n, t->in);
+    int64_t outsz = prod(n, out), ksz = prod(n, t->k);
+    for (int64_t bn = 0; bn < t->n; bn++)
+        for (int64_t m = 0; m < t->m; m++) {
+            int64_t g = m / mg, o[3] = { 0 };
+            do {
+                double acc = b ? b[m] : 0.0;
+                for (int64_t c = 0; c < cg; c++) {
+                    int64_t kc[3] = { 0 };
+                    do {
+                        int64_t xo = 0;
+                        bool inside = true;
+                        for (int i = 0; i < n; i++) {
+                            int64_t p = o[i] * S(t, i) + kc[i] * D(t, i) - pb[i];
+                            inside = inside && p >= 0 && p < t->in[i];
+                            xo = xo * t->in[i] + p;
+                        }
+                        int64_t ko = 0;
+                        for (int i = 0; i < n; i++) ko = ko * t->k[i] + kc[i];
+                        if (inside)
+                            acc += (double)x[(bn * t->c + g * cg + c) * insz + xo] *
+                                   w[(m * cg + c) * ksz + ko];
+                    } while (next(n, t->k, kc));
+                }
+                int64_t yo = 0;
+                for (int i = 0; i < n; i++) yo = yo * out[i] + o[i];
+                y[(bn * t->m + m) * outsz + yo] = acc;
+            } while (next(n, out, o));
+        }
+}
+
+/* Runs Conv on a case and compares with the naive loops; returns scratch bytes. */
+static size_t check_conv(const ccase *t)
+{
+    int n = t->nsp;
+    int64_t out[3], pb[3], pe[3];
+    for (int i = 0; i < n; i++) conv_pads(t, i, &pb[i], &pe[i], &out[i]);
+    int64_t xd[5] = { t->n, t->c }, wd[5] = { t->m, t->c / t->group }, bd[1] = { t->m };
+    for (int i = 0; i < n; i++) {
+        xd[2 + i] = t->in[i];
+        wd[2 + i] = t->k[i];
+    }
+    float *x = rand_buf(prod(n + 2, xd)), *w = rand_buf(prod(n + 2, wd)), *b = rand_buf(t->m);
+    or_tensor tx = { ONNXRUN_FLOAT, n + 2, { 0 }, x }, tw = { ONNXRUN_FLOAT, n + 2, { 0 }, w };
+    or_tensor tb = { ONNXRUN_FLOAT, 1, { 0 }, b }, y = { 0 };
+    memcpy(tx.dims, xd, sizeof xd);
+    memcpy(tw.dims, wd, sizeof wd);
+    memcpy(tb.dims, bd, sizeof bd);
+    or_tensor *ins[] = { &tx, &tw, t->bias ? &tb : NULL }, *outs[] = { &y };
+    or_attr attrs[8];
+    size_t na = attrs_of(t, attrs);
+    char err[512];
+    or_status st = kh_run("", "Conv", 11, attrs, na, ins, 3, outs, 1, err, sizeof err);
+    if (st != ONNXRUN_OK) print_error("%s\n", err);
+    assert_int_equal(st, ONNXRUN_OK);
+    assert_int_equal(y.rank, n + 2);
+    assert_int_equal(y.dims[0], t->n);
+    assert_int_equal(y.dims[1], t->m);
+    for (int i = 0; i < n; i++) assert_int_equal(y.dims[2 + i], out[i]);
+    int64_t ny = t->n * t->m * prod(n, out);
+    double *want = malloc((size_t)(ny ? ny : 1) * sizeof *want);
+    naive_conv(t, x, w, t->bias ? b : NULL, out, pb, want);
+    assert_close(y.data, want, ny, "Conv");
+
+    size_t scratch;
+    uint64_t macs;
+    free(y.data);
+    y = (or_tensor){ 0 };
+    assert_int_equal(infer_only("Conv", 11, attrs, na, ins, 3, &y, &scratch, &macs), ONNXRUN_OK);
+    assert_true(macs == (uint64_t)(ny * (t->c / t->group) * prod(n, t->k)));
+    free(want);
+    free(x);
+    free(w);
+    free(b);
+    return scratch;
+}
+
+static void test_conv_fixed(void **state)
+{
+    (void)state;
+    static const ccase cases[] = {
+        /* plain 2-D, with and without padding and bias */
+        { .nsp = 2, .n = 1, .c = 1, .m = 1, .group = 1, .in = { 5, 5 }, .k = { 3, 3 } },
+        { .nsp = 2, .n = 2, .c = 3, .m = 4, .group = 1, .in = { 7, 6 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true, .kernel_attr = true },
+        /* asymmetric pads and strides */
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 7, 5 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 0, 1, 0 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 3, .m = 2, .group = 1, .in = { 9, 8 }, .k = { 3, 2 },
+          .has_s = true, .s = { 3, 1 }, .has_pads = true, .pads = { 0, 2, 1, 0 } },
+        /* dilations */
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 9, 10 }, .k = { 3, 3 },
+          .has_d = true, .d = { 2, 3 }, .has_pads = true, .pads = { 2, 1, 1, 2 }, .bias = true },
+        /* auto_pad modes */
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 7, 8 }, .k = { 3, 4 },
+          .has_s = true, .s = { 2, 2 }, .auto_pad = "SAME_UPPER", .bias = true },
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 7, 8 }, .k = { 3, 4 },
+          .has_s = true, .s = { 2, 2 }, .auto_pad = "SAME_LOWER" },
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 7, 8 }, .k = { 2, 3 },
+          .has_s = true, .s = { 2, 3 }, .auto_pad = "VALID" },
+        { .nsp = 2, .n = 1, .c = 1, .m = 1, .group = 1, .in = { 5, 5 }, .k = { 2, 2 },
+          .has_d = true, .d = { 2, 2 }, .auto_pad = "SAME_UPPER" },
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 6, 6 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 0, 0, 0, 0 }, .auto_pad = "NOTSET" },
+        /* groups, depthwise, depthwise with a channel multiplier */
+        { .nsp = 2, .n = 2, .c = 4, .m = 6, .group = 2, .in = { 6, 5 }, .k = { 3, 2 },
+          .bias = true },
+        { .nsp = 2, .n = 2, .c = 5, .m = 5, .group = 5, .in = { 8, 9 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 4, .m = 4, .group = 4, .in = { 9, 11 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 0, 0, 1 } },
+        { .nsp = 2, .n = 1, .c = 3, .m = 6, .group = 3, .in = { 7, 7 }, .k = { 5, 5 },
+          .has_d = true, .d = { 1, 2 }, .has_pads = true, .pads = { 2, 4, 2, 4 }, .bias = true },
+        /* 1x1: unit stride goes straight to sgemm; strided / padded / grouped ones do not */
+        { .nsp = 2, .n = 2, .c = 8, .m = 5, .group = 1, .in = { 6, 7 }, .k = { 1, 1 },
+          .bias = true },
+        { .nsp = 2, .n = 1, .c = 8, .m = 6, .group = 2, .in = { 4, 5 }, .k = { 1, 1 } },
+        { .nsp = 2, .n = 1, .c = 4, .m = 6, .group = 1, .in = { 7, 6 }, .k = { 1, 1 },
+          .has_s = true, .s = { 2, 2 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 3, .m = 2, .group = 1, .in = { 4, 4 }, .k = { 1, 1 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 } },
+        /* kernel as large as the padded input, and 1-pixel inputs */
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 3, 3 }, .k = { 5, 5 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 3, .m = 2, .group = 1, .in = { 1, 1 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 } },
+        /* 1-D */
+        { .nsp = 1, .n = 2, .c = 3, .m = 4, .group = 1, .in = { 17 }, .k = { 3 },
+          .has_pads = true, .pads = { 1, 2 }, .bias = true },
+        { .nsp = 1, .n = 1, .c = 4, .m = 4, .group = 4, .in = { 12 }, .k = { 3 },
+          .has_d = true, .d = { 2 }, .has_s = true, .s = { 2 } },
+        { .nsp = 1, .n = 1, .c = 4, .m = 2, .group = 2, .in = { 10 }, .k = { 5 },
+          .auto_pad = "SAME_LOWER", .has_s = true, .s = { 3 } },
+        /* 3-D */
+        { .nsp = 3, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 5, 6, 4 }, .k = { 2, 3, 2 },
+          .has_pads = true, .pads = { 1, 0, 1, 0, 1, 1 }, .bias = true },
+        { .nsp = 3, .n = 2, .c = 4, .m = 4, .group = 2, .in = { 6, 5, 7 }, .k = { 3, 3, 3 },
+          .has_s = true, .s = { 2, 1, 2 }, .has_d = true, .d = { 1, 2, 1 },
+          .auto_pad = "SAME_UPPER" },
+        { .nsp = 3, .n = 1, .c = 3, .m = 3, .group = 3, .in = { 4, 5, 6 }, .k = { 3, 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 3, .n = 1, .c = 4, .m = 3, .group = 1, .in = { 3, 4, 5 }, .k = { 1, 1, 1 } },
+        /* empty batch */
+        { .nsp = 2, .n = 0, .c = 2, .m = 2, .group = 1, .in = { 4, 4 }, .k = { 3, 3 },
+          .bias = true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
+}
+
+static void test_conv_random(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 150; it++) {
+        ccase t = { .nsp = 1 + (int)urand(3), .n = 1 + urand(2), .bias = urand(2) };
+        t.group = 1 + urand(3);
+        t.c = t.group * (1 + urand(3));
+        t.m = t.group * (1 + urand(3));
+        if (urand(4) == 0) t.m = t.c = t.group = 2 + urand(3); /* depthwise */
+        t.has_s = urand(2);
+        t.has_d = urand(3) == 0;
+        int mode = (int)urand(6);
+        if (mode == 0) t.auto_pad = "SAME_UPPER";
+        if (mode == 1) t.auto_pad = "SAME_LOWER";
+        if (mode == 2) t.auto_pad = "VALID";
+        if (mode >= 3) t.has_pads = mode > 3;
+        for (int i = 0; i < t.nsp; i++) {
+            t.k[i] = 1 + urand(t.nsp == 3 ? 3 : 4);
+            t.s[i] = 1 + urand(3);
+            t.d[i] = 1 + urand(2);
+            t.pads[i] = urand(3);
+            t.pads[t.nsp + i] = urand(3);
+            int64_t ext = (t.k[i] - 1) * D(&t, i) + 1;
+            t.in[i] = ext + urand(t.nsp == 3 ? 4 : 9); /* at least the kernel */
+        }
+        check_conv(&t);
+    }
+}
+
+/* A layer whose im2col matrix is larger than the scratch budget: the tiles
+ * (which end mid-row) must give the same result, and scratch stays bounded. */
+static void test_conv_large_tiled(void **state)
+{
+    (void)state;
+    ccase t = { .nsp = 2, .n = 1, .c = 32, .m = 24, .group = 1, .in = { 64, 64 },
+                .k = { 3, 3 }, .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true };
+    size_t scratch = check_conv(&t);
+    size_t full = (size_t)32 * 9 * 64 * 64 * sizeof(float);
+    assert_true(scratch > 0);
+    assert_true(scratch <= ((size_t)4 << 20));
+    assert_true(scratch < full);
+    /* 1x1 unit-stride layers need no scratch; depthwise neither */
+    ccase one = { .nsp = 2, .n = 1, .c = 16, .m = 8, .group = 1, .in = { 9, 9 }, .k = { 1, 1 } };
+    assert_int_equal(check_conv(&one), 0);
+    ccase dw = { .nsp = 2, .n = 1, .c = 8, .m = 8, .group = 8, .in = { 9, 9 }, .k = { 3, 3 } };
+    assert_int_equal(check_conv(&dw), 0);
+}
+
+/* Expects Conv (or ConvTranspose) on these shapes and attributes to fail
+ * with st, with a message containing `needle`. */
+static void expect_error(const char *op, int opset, int rank, const int64_t *xd,
+                         const int64_t *wd, const int64_t *bd, or_attr *attrs, size_t na,
+                         or_status st, const char *needle)
+{
+    int64_t nx = prod(rank, xd), nw = prod(rank, wd);
+    float *x = calloc((size_t)(nx > 0 ? nx : 1), sizeof *x);
+    float *w = calloc((size_t)(nw > 0 ? nw : 1), sizeof *w), b[64] = { 0 };
+    or_tensor tx = { ONNXRUN_FLOAT, rank, { 0 }, x }, tw = { ONNXRUN_FLOAT, rank, { 0 }, w };
+    or_tensor tb = { ONNXRUN_FLOAT, 1, { bd ? bd[0] : 0 }, b }, y = { 0 };
+    memcpy(tx.dims, xd, (size_t)rank * sizeof *xd);
+    memcpy(tw.dims, wd, (size_t)rank * sizeof *wd);
+    or_tensor *ins[] = { &tx, &tw, bd ? &tb : NULL }, *outs[] = { &y };
+    char err[512];
+    or_status got = kh_run("", op, opset, attrs, na, ins, 3, outs, 1, err, sizeof err);
+    if (got != st || !strstr(err, needle))
+        print_error("%s: got status %d '%s', want %d containing '%s'\n", op, got, err, st, needle);
+    assert_int_equal(got, st);
+    assert_non_null(strstr(err, needle));
+    free(y.data);
+    free(x);
+    free(w);
+}
+
+static void test_conv_errors(void **state)
+{
+    (void)state;
+    int64_t x4[] = { 1, 4, 5, 5 }, w4[] = { 2, 2, 3, 3 }, w_big[] = { 2, 4, 7, 3 };
+    int64_t x3[] = { 1, 3, 5, 5 }, w3[] = { 2, 1, 3, 3 }, w_odd[] = { 3, 2, 3, 3 };
+    or_attr g2[] = { KH_INT("group", 2) };
+    or_attr none[] = { KH_INT("group", 1) };
+    /* channels not divisible by group */
+    expect_error("Conv", 11, 4, x3, w3, NULL, g2, 1, ONNXRUN_E_SHAPE, "not divisible by group");
+    /* output channels not divisible by group */
+    expect_error("Conv", 11, 4, x4, w_odd, NULL, g2, 1, ONNXRUN_E_SHAPE, "not divisible by group");
+    /* W channels disagree with X */
+    expect_error("Conv", 11, 4, x4, w4, NULL, none, 1, ONNXRUN_E_SHAPE, "channels per group");
+    /* kernel larger than the (padded) input */
+    expect_error("Conv", 11, 4, x4, w_big, NULL, none, 1, ONNXRUN_E_SHAPE, "larger than the padded");
+    or_attr dil[] = { KH_INTS("dilations", 3, 1) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, dil, 1, ONNXRUN_E_SHAPE,
+                 "larger than the padded");
+    /* negative and zero strides, zero dilations, negative pads */
+    or_attr neg[] = { KH_INTS("strides", -1, 1) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, neg, 1, ONNXRUN_E_INVALID,
+                 "'strides'[0] = -1");
+    or_attr zero[] = { KH_INTS("strides", 1, 0) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, zero, 1, ONNXRUN_E_INVALID,
+                 "'strides'[1] = 0");
+    or_attr zd[] = { KH_INTS("dilations", 0, 1) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, zd, 1, ONNXRUN_E_INVALID,
+                 "'dilations'[0] = 0");
+    or_attr np[] = { KH_INTS("pads", 0, -1, 0, 0) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, np, 1, ONNXRUN_E_INVALID,
+                 "'pads'[1] = -1");
+    or_attr g0[] = { KH_INT("group", 0) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, g0, 1, ONNXRUN_E_INVALID,
+                 "'group'");
+    /* counts that disagree with the rank */
+    or_attr pc[] = { KH_INTS("pads", 1, 1) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, pc, 1, ONNXRUN_E_SHAPE,
+                 "'pads' has 2 values");
+    or_attr sc[] = { KH_INTS("strides", 1, 1, 1) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, sc, 1, ONNXRUN_E_SHAPE,
+                 "'strides' has 3 values");
+    or_attr ks[] = { KH_INTS("kernel_shape", 3, 2) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, ks, 1, ONNXRUN_E_SHAPE,
+                 "disagrees with the weight");
+    or_attr ap[] = { KH_STRING("auto_pad", "SAME") };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, ap, 1, ONNXRUN_E_INVALID,
+                 "auto_pad");
+    or_attr both[] = { KH_STRING("auto_pad", "SAME_UPPER"), KH_INTS("pads", 1, 1, 1, 1) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, both, 2, ONNXRUN_E_INVALID,
+                 "cannot be used together");
+    /* W rank, bias length, X rank */
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, (int64_t[]){ 3 }, none, 1,
+                 ONNXRUN_E_SHAPE, "bias B");
+    {
+        float x[16] = { 0 }, w[16] = { 0 };
+        or_tensor tx = { ONNXRUN_FLOAT, 4, { 1, 1, 4, 4 }, x };
+        or_tensor tw = { ONNXRUN_FLOAT, 3, { 1, 1, 3 }, w }, y = { 0 };
+        or_tensor *ins[] = { &tx, &tw, NULL }, *outs[] = { &y };
+        char err[512];
+        assert_int_equal(kh_run("", "Conv", 11, none, 1, ins, 3, outs, 1, err, sizeof err),
+                         ONNXRUN_E_SHAPE);
+        assert_non_null(strstr(err, "rank 3"));
+        tw.rank = 2;
+        tx.rank = 2;
+        assert_int_equal(kh_run("", "Conv", 11, none, 1, ins, 3, outs, 1, err, sizeof err),
+                         ONNXRUN_E_SHAPE);
+        /* a type Conv does not implement */
+        tx.rank = tw.rank = 4;
+        tw.dims[2] = tw.dims[3] = 1;
+        tx.dtype = ONNXRUN_DOUBLE;
+        assert_int_equal(kh_run("", "Conv", 11, none, 1, ins, 3, outs, 1, err, sizeof err),
+                         ONNXRUN_E_UNSUPPORTED);
+    }
+}
+
+/* ---- ConvTranspose ---- */
+
+/* Output size and pads per axis as the ONNX spec states them. */
+static void convt_pads(const ccase *t, int i, int64_t *pb, int64_t *out)
+{
+    int64_t s = S(t, i), ext = (t->k[i] - 1) * D(t, i) + 1, op = t->has_out_pad ? t->out_pad[i] : 0;
+    int64_t full = s * (t->in[i] - 1) + op + ext;
+    bool same = t->auto_pad && strncmp(t->auto_pad, "SAME", 4) == 0;
+    if (t->has_out_shape || same) {
+        *out = t->has_out_shape ? t->out_shape[i] : t->in[i] * s;
+        int64_t total = full - *out;
+        int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); /* floor */
+        *pb = same && strcmp(t->auto_pad, "SAME_UPPER") == 0 ? half : total - half;
+        return;
+    }
+    *pb = t->has_pads ? t->pads[i] : 0;
+    *out = full - *pb - (t->has_pads ? t->pads[t->nsp + i] : 0);
+}
+
+static void check_convt(const ccase *t)
+{
+    int n = t->nsp;
+    int64_t out[3], pb[3];
+    for (int i = 0; i < n; i++) convt_pads(t, i, &pb[i], &out[i]);
+    int64_t cg = t->c / t->group, mg = t->m / t->group;
+    int64_t xd[5] = { t->n, t->c }, wd[5] = { t->c, mg }, bd[1] = { t->m };
+    for (int i = 0; i < n; i++) {
+        xd[2 + i] = t->in[i];
+        wd[2 + i] = t->k[i];
+    }
+    float *x = rand_buf(prod(n + 2, xd)), *w = rand_buf(prod(n + 2, wd)), *b = rand_buf(t->m);
+    or_tensor tx = { ONNXRUN_FLOAT, n + 2, { 0 }, x }, tw = { ONNXRUN_FLOAT, n + 2, { 0 }, w };
+    or_tensor tb = { ONNXRUN_FLOAT, 1, { 0 }, b }, y = { 0 };
+    memcpy(tx.dims, xd, sizeof xd);
+    memcpy(tw.dims, wd, sizeof wd);
+    memcpy(tb.dims, bd, sizeof bd);
+    or_tensor *ins[] = { &tx, &tw, t->bias ? &tb : NULL }, *outs[] = { &y };
+    or_attr attrs[8];
+    size_t na = attrs_of(t, attrs);
+    char err[512];
+    or_status st = kh_run("", "ConvTranspose", 11, attrs, na, ins, 3, outs, 1, err, sizeof err);
+    if (st != ONNXRUN_OK) print_error("%s\n", err);
+    assert_int_equal(st, ONNXRUN_OK);
+    assert_int_equal(y.dims[1], t->m);
+    for (int i = 0; i < n; i++) assert_int_equal(y.dims[2 + i], out[i]);
+    int64_t outsz = prod(n, out), insz = prod(n, t->in), ksz = prod(n, t->k);
+    int64_t ny = t->n * t->m * outsz;
+    double *want = calloc((size_t)(ny ? ny : 1), sizeof *want);
+    for (int64_t bn = 0; bn < t->n; bn++) {
+        for (int64_t m = 0; m < t->m; m++)
+            for (int64_t o = 0; o < outsz; o++)
+                want[(bn * t->m + m) * outsz + o] = t->bias ? b[m] : 0.0;
+        for (int64_t c = 0; c < t->c; c++) {
+            int64_t g = c / cg, ic[3] = { 0 };
+            do {
+                int64_t kc[3] = { 0 };
+                do {
+                    int64_t yo = 0, ko = 0, xo = 0;
+                    bool inside = true;
+                    for (int i = 0; i < n; i++) {
+                        int64_t p = ic[i] * S(t, i) + kc[i] * D(t, i) - pb[i];
+                        inside = inside && p >= 0 && p < out[i];
+                        yo = yo * out[i] + p;
+                        ko = ko * t->k[i] + kc[i];
+                        xo = xo * t->in[i] + ic[i];
+                    }
+                    if (!inside) continue;
+                    for (int64_t m = 0; m < mg; m++)
+                        want[(bn * t->m + g * mg + m) * outsz + yo] +=
+                            (double)x[(bn * t->c + c) * insz + xo] * w[(c * mg + m) * ksz + ko];
+                } while (next(n, t->k, kc));
+            } while (next(n, t->in, ic));
+        }
+    }
+    assert_close(y.data, want, ny, "ConvTranspose");
+    size_t scratch;
+    uint64_t macs;
+    free(y.data);
+    y = (or_tensor){ 0 };
+    assert_int_equal(infer_only("ConvTranspose", 11, attrs, na, ins, 3, &y, &scratch, &macs),
+                     ONNXRUN_OK);
+    assert_true(macs == (uint64_t)(t->n * t->c * insz * mg * ksz));
+    free(want);
+    free(x);
+    free(w);
+    free(b);
+}
+
+static void test_convt_fixed(void **state)
+{
+    (void)state;
+    static const ccase cases[] = {
+        { .nsp = 2, .n = 1, .c = 1, .m = 2, .group = 1, .in = { 3, 3 }, .k = { 3, 3 } },
+        { .nsp = 2, .n = 2, .c = 2, .m = 3, .group = 1, .in = { 4, 3 }, .k = { 3, 3 },
+          .has_s = true, .s = { 3, 2 }, .has_pads = true, .pads = { 1, 2, 1, 2 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 3, 3 }, .k = { 3, 3 },
+          .has_s = true, .s = { 3, 2 }, .has_out_pad = true, .out_pad = { 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 1, .m = 2, .group = 1, .in = { 3, 3 }, .k = { 3, 3 },
+          .has_s = true, .s = { 3, 2 }, .has_out_shape = true, .out_shape = { 10, 8 } },
+        { .nsp = 2, .n = 1, .c = 1, .m = 2, .group = 1, .in = { 3, 3 }, .k = { 3, 3 },
+          .has_s = true, .s = { 3, 2 }, .has_out_shape = true, .out_shape = { 7, 5 } },
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 3, 4 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .auto_pad = "SAME_UPPER", .bias = true },
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 3, 4 }, .k = { 2, 3 },
+          .has_s = true, .s = { 2, 3 }, .auto_pad = "SAME_LOWER" },
+        { .nsp = 2, .n = 1, .c = 1, .m = 1, .group = 1, .in = { 3, 3 }, .k = { 2, 2 },
+          .has_d = true, .d = { 2, 2 } },
+        { .nsp = 2, .n = 2, .c = 4, .m = 6, .group = 2, .in = { 4, 5 }, .k = { 3, 2 },
+          .has_s = true, .s = { 2, 1 }, .has_pads = true, .pads = { 1, 0, 0, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 3, .m = 3, .group = 3, .in = { 5, 5 }, .k = { 4, 4 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
+        { .nsp = 1, .n = 1, .c = 1, .m = 2, .group = 1, .in = { 5 }, .k = { 3 } },
+        { .nsp = 1, .n = 2, .c = 2, .m = 4, .group = 2, .in = { 6 }, .k = { 4 },
+          .has_s = true, .s = { 3 }, .has_d = true, .d = { 2 }, .has_out_pad = true,
+          .out_pad = { 2 }, .bias = true },
+        { .nsp = 3, .n = 1, .c = 1, .m = 2, .group = 1, .in = { 3, 4, 5 }, .k = { 3, 3, 3 } },
+        { .nsp = 3, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 2, 3, 3 }, .k = { 2, 3, 2 },
+          .has_s = true, .s = { 2, 2, 1 }, .has_pads = true, .pads = { 0, 1, 1, 1, 0, 0 },
+          .bias = true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_convt(&cases[i]);
+}
+
+static void test_convt_random(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 80; it++) {
+        ccase t = { .nsp = 1 + (int)urand(3), .n = 1 + urand(2), .bias = urand(2) };
+        t.group = 1 + urand(2);
+        t.c = t.group * (1 + urand(3));
+        t.m = t.group * (1 + urand(3));
+        t.has_s = urand(2);
+        t.has_d = urand(3) == 0;
+        t.has_pads = urand(2);
+        t.has_out_pad = urand(3) == 0;
+        for (int i = 0; i < t.nsp; i++) {
+            t.k[i] = 1 + urand(4);
+            t.s[i] = 1 + urand(3);
+            t.d[i] = 1 + urand(2);
+            t.in[i] = 1 + urand(5);
+            t.out_pad[i] = urand((uint32_t)(S(&t, i) > D(&t, i) ? S(&t, i) : D(&t, i)));
+            int64_t full = S(&t, i) * (t.in[i] - 1) + t.out_pad[i] + (t.k[i] - 1) * D(&t, i) + 1;
+            t.pads[i] = urand((uint32_t)(full / 2 + 1));
+            t.pads[t.nsp + i] = urand((uint32_t)((full - t.pads[i]) / 2 + 1));
+        }
+        if (urand(5) == 0) {
+            t.has_out_shape = true;
+            for (int i = 0; i < t.nsp; i++) t.out_shape[i] = 1 + urand(9);
+        }
+        check_convt(&t);
+    }
+}
+
+static void test_convt_errors(void **state)
+{
+    (void)state;
+    int64_t x[] = { 1, 4, 3, 3 }, w[] = { 4, 2, 3, 3 }, w_bad[] = { 3, 2, 3, 3 };
+    or_attr g3[] = { KH_INT("group", 3) };
+    expect_error("ConvTranspose", 11, 4, x, w, NULL, g3, 1, ONNXRUN_E_SHAPE, "not divisible");
+    or_attr g1[] = { KH_INT("group", 1) };
+    expect_error("ConvTranspose", 11, 4, x, w_bad, NULL, g1, 1, ONNXRUN_E_SHAPE, "input channels");
+    or_attr op[] = { KH_INTS("output_padding", 2, 0), KH_INTS("strides", 2, 2) };
+    expect_error("ConvTranspose", 11, 4, x, w, NULL, op, 2, ONNXRUN_E_INVALID, "output_padding");
+    or_attr big[] = { KH_INTS("pads", 3, 3, 3, 3) };
+    expect_error("ConvTranspose", 11, 4, x, w, NULL, big, 1, ONNXRUN_E_SHAPE, "exceed the output");
+    or_attr neg[] = { KH_INTS("strides", 0, 1) };
+    expect_error("ConvTranspose", 11, 4, x, w, NULL, neg, 1, ONNXRUN_E_INVALID, "'strides'[0] = 0");
+    expect_error("ConvTranspose", 11, 4, x, w, (int64_t[]){ 3 }, g1, 1, ONNXRUN_E_SHAPE, "bias B");
+    or_attr os[] = { KH_INTS("output_shape", 1, 9, 9, 9) };
+    expect_error("ConvTranspose", 11, 4, x, w, NULL, os, 1, ONNXRUN_E_SHAPE, "output_shape");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_fixed),
+        cmocka_unit_test(test_conv_random),
+        cmocka_unit_test(test_conv_large_tiled),
+        cmocka_unit_test(test_conv_errors),
+        cmocka_unit_test(test_convt_fixed),
+        cmocka_unit_test(test_convt_random),
+        cmocka_unit_test(test_convt_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
