@@ -14,6 +14,7 @@
 
 #include "internal.h"
 
+/* See internal.h. */
 size_t or_utf8_bad(const uint8_t *s, size_t len)
 {
     size_t i = 0;
@@ -40,6 +41,7 @@ size_t or_utf8_bad(const uint8_t *s, size_t len)
     return len;
 }
 
+/* See internal.h. */
 or_status or_ld_utf8(or_ld *ld, const char *s, const char *what, const char *field)
 {
     if (!s) return ONNXRUN_OK;
@@ -116,6 +118,8 @@ static bool domain_imported(const or_model *m, const char *d)
     return false;
 }
 
+/* See internal.h. Every failure is ONNXRUN_E_INVALID naming node and value,
+ * except allocation (NOMEM) and absurd sizes (LIMIT). */
 or_status or_ld_check_graph(or_ld *ld, const or_model *m)
 {
     const or_graph *g = &m->graph;

@@ -41,6 +41,9 @@ static bool has_dotdot(const char *p)
     return false;
 }
 
+/* See internal.h. Refusals (absolute path, "..", symlink escape, bad
+ * offset/length) -> ONNXRUN_E_INVALID, missing file -> ONNXRUN_E_IO, a
+ * model loaded from a buffer -> ONNXRUN_E_UNSUPPORTED. */
 or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *what, uint64_t want,
                          void **data)
 {

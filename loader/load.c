@@ -29,6 +29,7 @@
 
 /* ---- errors and allocation ---- */
 
+/* See internal.h for this and the allocation wrappers below. */
 or_status or_ld_fail(or_ld *ld, or_status st, const char *fmt, ...)
 {
     if (!ld->err || !ld->err_len) return st;
@@ -134,8 +135,8 @@ static or_status convert_value_info(or_ld *ld, const Onnx__ValueInfoProto *v, co
     if (tt->has_elem_type && tt->elem_type != ONNXRUN_UNDEFINED) {
         if (tt->elem_type < 0 || tt->elem_type >= ONNXRUN_DTYPE_COUNT ||
             !onnxrun_dtype_size((onnxrun_dtype)tt->elem_type))
-            return or_ld_fail(ld, ONNXRUN_E_UNSUPPORTED, "%s '%s': data type %s is not supported",
-                              kind, o->name, or_pb_dtype_name(tt->elem_type));
+            return or_ld_fail(ld, ONNXRUN_E_UNSUPPORTED, "%s '%s': data type %s (%d) is not supported",
+                              kind, o->name, or_pb_dtype_name(tt->elem_type), (int)tt->elem_type);
         o->dtype = (onnxrun_dtype)tt->elem_type;
     }
     if (!tt->shape) return ONNXRUN_OK;
@@ -326,8 +327,9 @@ static or_status convert_node(or_ld *ld, Onnx__NodeProto *pn, size_t i, or_node 
 
 /* ---- graph and model ---- */
 
-static or_status convert_graph(or_ld *ld, const Onnx__GraphProto *g, uint64_t max_nodes, or_graph *o)
+static or_status convert_graph(or_ld *ld, const Onnx__GraphProto *g, uint64_t max_nodes, or_model *m)
 {
+    or_graph *o = &m->graph;
     or_status st;
     if ((st = copy_str(ld, g->name, &o->name, "graph", "name"))) return st;
     if (g->n_node > max_nodes)
@@ -360,6 +362,7 @@ static or_status convert_graph(or_ld *ld, const Onnx__GraphProto *g, uint64_t ma
         free(w);
         if (st) return st;
     }
+    m->weight_bytes = ld->bytes; /* before attribute tensors are counted */
 
     if (g->n_node) {
         if (!(o->nodes = or_ld_calloc(g->n_node, sizeof *o->nodes))) return NOMEM(ld);
@@ -416,11 +419,11 @@ static or_status convert_model(or_ld *ld, Onnx__ModelProto *mp, uint64_t max_nod
     }
 
     if (!mp->graph) return or_ld_fail(ld, ONNXRUN_E_INVALID, "the model has no graph");
-    if ((st = convert_graph(ld, mp->graph, max_nodes, &m->graph))) return st;
-    m->weight_bytes = ld->bytes; /* only initializers so far */
-    return ONNXRUN_OK;
+    return convert_graph(ld, mp->graph, max_nodes, m);
 }
 
+/* See graph.h. The protobuf objects are freed before returning; raw_data
+ * buffers move into the model's tensors. */
 or_status or_model_parse(const uint8_t *buf, size_t len, const char *path, const char *dir,
                          const or_load_limits *lim, or_model *out, char *err, size_t err_len)
 {
@@ -485,6 +488,7 @@ static void free_attr(or_attr *a)
     free(a->t);
 }
 
+/* See graph.h: frees what the model owns and zeroes it; NULL is fine. */
 void or_model_free(or_model *m)
 {
     if (!m) return;
@@ -522,6 +526,7 @@ void or_model_free(or_model *m)
     memset(m, 0, sizeof *m);
 }
 
+/* See graph.h; "ai.onnx" is the default domain too. */
 int64_t or_model_opset(const or_model *m, const char *domain)
 {
     if (!m) return 0;
@@ -531,6 +536,7 @@ int64_t or_model_opset(const or_model *m, const char *domain)
     return 0;
 }
 
+/* See graph.h; the attribute is owned by the model. */
 const or_attr *or_node_attr(const or_node *n, const char *name)
 {
     if (!n || !name) return NULL;
@@ -541,6 +547,8 @@ const or_attr *or_node_attr(const or_node *n, const char *name)
 
 /* ---- files ---- */
 
+/* See graph.h. Missing or unreadable files -> ONNXRUN_E_IO naming path and
+ * strerror; more than 8 GiB -> ONNXRUN_E_LIMIT. *buf is malloc'd (caller frees). */
 or_status or_read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t err_len)
 {
     or_ld ld = { .path = path ? path : "(null)", .err = err, .err_len = err_len };

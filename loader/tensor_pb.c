@@ -42,6 +42,7 @@ static const char *const field_names[F_COUNT] = {
     [F_INT64] = "int64_data", [F_DOUBLE] = "double_data", [F_UINT64] = "uint64_data",
 };
 
+/* See internal.h. */
 const char *or_pb_dtype_name(int32_t dt)
 {
     static const char *const extra[] = { "complex64", "complex128", "bfloat16", "float8e4m3fn",
@@ -68,6 +69,7 @@ static size_t field_count(const Onnx__TensorProto *tp, pb_field f)
 static void convert_typed(const Onnx__TensorProto *tp, onnxrun_dtype dt, size_t n, void *dst)
 {
     const int32_t *i32 = tp->int32_data;
+    if (!n) return; /* the field's array may be NULL */
     switch (dt) {
     case ONNXRUN_FLOAT: memcpy(dst, tp->float_data, n * sizeof(float)); break;
     case ONNXRUN_INT32: memcpy(dst, i32, n * sizeof(int32_t)); break;
@@ -96,6 +98,7 @@ static void convert_typed(const Onnx__TensorProto *tp, onnxrun_dtype dt, size_t 
     }
 }
 
+/* See internal.h: raw_data is taken from tp, typed fields are converted. */
 or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_tensor *t)
 {
     memset(t, 0, sizeof *t);
@@ -173,6 +176,8 @@ or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_te
     return ONNXRUN_OK;
 }
 
+/* See graph.h. External data is refused (there is no folder). On failure
+ * t->data and *name are NULL. */
 or_status or_tensor_parse(const uint8_t *buf, size_t len, const char *what, or_tensor *t,
                           char **name, char *err, size_t err_len)
 {
