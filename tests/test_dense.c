@@ -55,9 +55,9 @@ typedef struct cshape {
     int64_t dims[2];
 } cshape;
 
-static void run_gemm_case(int ta, int tb, float alpha, float beta, const cshape *cs, int opset)
+static void run_gemm_case(int64_t M, int64_t N, int64_t K, int ta, int tb, float alpha, float beta,
+                          const cshape *cs, int opset)
 {
-    const int64_t M = 3, N = 5, K = 4;
     int64_t ad[2] = { ta ? K : M, ta ? M : K }, bd[2] = { tb ? N : K, tb ? K : N };
     float *a = rand_buf(M * K), *b = rand_buf(K * N);
     int64_t cd[2] = { 0, 0 };
@@ -83,7 +83,7 @@ static void run_gemm_case(int ta, int tb, float alpha, float beta, const cshape 
     assert_int_equal(y.rank, 2);
     assert_int_equal(y.dims[0], M);
     assert_int_equal(y.dims[1], N);
-    double want[3 * 5];
+    double want[8 * 8];
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             double s = 0;
@@ -111,10 +111,15 @@ static void test_gemm_combinations(void **state)
         for (int tb = 0; tb < 2; tb++)
             for (int ia = 0; ia < 3; ia++)
                 for (int ib = 0; ib < 3; ib++) {
-                    run_gemm_case(ta, tb, alphas[ia], betas[ib], NULL, 13);
-                    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-                        run_gemm_case(ta, tb, alphas[ia], betas[ib], &shapes[s], 13);
-                        run_gemm_case(ta, tb, alphas[ia], betas[ib], &shapes[s], 6);
+                    /* M = 1 and N = 1 take the gemv path */
+                    static const int64_t mnk[][3] = { { 3, 5, 4 }, { 1, 6, 5 }, { 7, 1, 3 }, { 1, 1, 4 } };
+                    for (size_t q = 0; q < sizeof mnk / sizeof mnk[0]; q++) {
+                        int64_t M = mnk[q][0], N = mnk[q][1], K = mnk[q][2];
+                        run_gemm_case(M, N, K, ta, tb, alphas[ia], betas[ib], NULL, 13);
+                        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                            run_gemm_case(M, N, K, ta, tb, alphas[ia], betas[ib], &shapes[s], 13);
+                            run_gemm_case(M, N, K, ta, tb, alphas[ia], betas[ib], &shapes[s], 6);
+                        }
                     }
                 }
 }
