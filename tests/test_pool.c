@@ -1,0 +1,473 @@
+/*
+ * test_pool.c - MaxPool (and its Indices output), AveragePool, LpPool and
+ * the Global pools against naive loops over every window tap, written from
+ * the ONNX formulas: strides, pads, dilations, ceil_mode (with the rule that
+ * the last window starts inside the input or the left padding),
+ * count_include_pad, auto_pad, storage_order, 1-D / 2-D / 3-D, float,
+ * double and (MaxPool 12) 8-bit integers; random configurations; and the
+ * errors that version-gated attributes, types and shapes must give.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/kernel_harness.h"
+
+static uint32_t rng = 777;
+static uint32_t urand(uint32_t n)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (rng >> 8) % n;
+}
+
+static bool next(int n, const int64_t *dims, int64_t *c)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        if (++c[i] < dims[i]) return true;
+        c[i] = 0;
+    }
+    return false;
+}
+static int64_t prod(int n, const int64_t *d)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n; i++) p *= d[i];
+    return p;
+}
+
+typedef struct pcase {
+    const char *op;
+    int opset, nsp;
+    int64_t n, c, in[3], k[3], s[3], d[3], pads[6];
+    bool has_s, has_d, has_pads;
+    const char *auto_pad;
+    int ceil, cip;          /* -1 = attribute absent */
+    int storage_order;      /* -1 = absent */
+    float p;                /* LpPool; 0 = absent */
+    bool indices;
+    onnxrun_dtype dt;       /* 0 = float */
+} pcase;
+
+static bool is_global(const pcase *t) { return strncmp(t->op, "Global", 6) == 0; }
+static int64_t S(const pcase *t, int i) { return t->has_s ? t->s[i] : 1; }
+static int64_t D(const pcase *t, int i) { return t->has_d ? t->d[i] : 1; }
+static int64_t K(const pcase *t, int i) { return is_global(t) ? t->in[i] : t->k[i]; }
+
+/* Output size and pads on axis i, as the spec gives them. */
+static void shape_of(const pcase *t, int i, int64_t *pb, int64_t *pe, int64_t *out)
+{
+    int64_t in = t->in[i], s = S(t, i), ext = (K(t, i) - 1) * D(t, i) + 1;
+    *pb = *pe = 0;
+    if (t->auto_pad && strncmp(t->auto_pad, "SAME", 4) == 0) {
+        *out = (in + s - 1) / s;
+        int64_t total = (*out - 1) * s + ext - in;
+        if (total < 0) total = 0;
+        *pb = strcmp(t->auto_pad, "SAME_LOWER") == 0 ? (total + 1) / 2 : total / 2;
+        *pe = total - *pb;
+        return;
+    }
+    if (t->has_pads && !t->auto_pad) {
+        *pb = t->pads[i];
+        *pe = t->pads[t->nsp + i];
+    }
+    /* the spec's VALID formula has no ceil_mode */
+    bool up = t->ceil == 1 && (!t->auto_pad || strcmp(t->auto_pad, "NOTSET") == 0);
+    double q = (double)(in + *pb + *pe - ext) / (double)s;
+    *out = (int64_t)(up ? ceil(q) : floor(q)) + 1;
+    if (up && (*out - 1) * s >= in + *pb) (*out)--;
+}
+
+static double load(onnxrun_dtype dt, const void *p, int64_t i)
+{
+    switch (dt) {
+    case ONNXRUN_DOUBLE: return ((const double *)p)[i];
+    case ONNXRUN_UINT8: return ((const uint8_t *)p)[i];
+    case ONNXRUN_INT8: return ((const int8_t *)p)[i];
+    default: return ((const float *)p)[i];
+    }
+}
+
+static void *rand_data(onnxrun_dtype dt, int64_t n)
+{
+    void *b = malloc((size_t)(n ? n : 1) * 8);
+    for (int64_t i = 0; i < n; i++) {
+        double v = (double)urand(65536) / 4096.0 - 8.0;
+        switch (dt) {
+        case ONNXRUN_DOUBLE: ((double *)b)[i] = v; break;
+        case ONNXRUN_UINT8: ((uint8_t *)b)[i] = (uint8_t)urand(256); break;
+        case ONNXRUN_INT8: ((int8_t *)b)[i] = (int8_t)((int)urand(256) - 128); break;
+        default: ((float *)b)[i] = (float)v; break;
+        }
+    }
+    return b;
+}
+
+static size_t attrs_of(const pcase *t, or_attr *a)
+{
+    size_t n = 0, ns = (size_t)t->nsp;
+    if (!is_global(t)) a[n++] = (or_attr){ .name = "kernel_shape", .type = OR_ATTR_INTS, .ints = (int64_t *)t->k, .n = ns };
+    if (t->has_s) a[n++] = (or_attr){ .name = "strides", .type = OR_ATTR_INTS, .ints = (int64_t *)t->s, .n = ns };
+    if (t->has_d) a[n++] = (or_attr){ .name = "dilations", .type = OR_ATTR_INTS, .ints = (int64_t *)t->d, .n = ns };
+    if (t->has_pads) a[n++] = (or_attr){ .name = "pads", .type = OR_ATTR_INTS, .ints = (int64_t *)t->pads, .n = 2 * ns };
+    if (t->auto_pad) a[n++] = (or_attr){ .name = "auto_pad", .type = OR_ATTR_STRING, .s = (char *)t->auto_pad, .s_len = strlen(t->auto_pad) };
+    if (t->ceil >= 0) a[n++] = (or_attr){ .name = "ceil_mode", .type = OR_ATTR_INT, .i = t->ceil };
+    if (t->cip >= 0) a[n++] = (or_attr){ .name = "count_include_pad", .type = OR_ATTR_INT, .i = t->cip };
+    if (t->storage_order >= 0) a[n++] = (or_attr){ .name = "storage_order", .type = OR_ATTR_INT, .i = t->storage_order };
+    if (t->p > 0) {
+        if (t->opset < 2) a[n++] = (or_attr){ .name = "p", .type = OR_ATTR_FLOAT, .f = t->p };
+        else a[n++] = (or_attr){ .name = "p", .type = OR_ATTR_INT, .i = (int64_t)t->p };
+    }
+    return n;
+}
+
+/* Runs a case; returns the status and leaves the outputs in y / ind. */
+static or_status run_case(const pcase *t, void *x, or_tensor *y, or_tensor *ind, char *err,
+                          size_t err_len)
+{
+    onnxrun_dtype dt = t->dt ? t->dt : ONNXRUN_FLOAT;
+    or_tensor tx = { dt, t->nsp + 2, { t->n, t->c }, x };
+    for (int i = 0; i < t->nsp; i++) tx.dims[2 + i] = t->in[i];
+    or_tensor *ins[] = { &tx }, *outs[] = { y, t->indices ? ind : NULL };
+    or_attr attrs[10];
+    size_t na = attrs_of(t, attrs);
+    return kh_run("", t->op, t->opset, attrs, na, ins, 1, outs, t->indices ? 2 : 1, err, err_len);
+}
+
+static void check_pool(const pcase *t)
+{
+    onnxrun_dtype dt = t->dt ? t->dt : ONNXRUN_FLOAT;
+    int n = t->nsp;
+    int64_t out[3], pb[3], pe[3], kd[3];
+    for (int i = 0; i < n; i++) {
+        shape_of(t, i, &pb[i], &pe[i], &out[i]);
+        kd[i] = K(t, i);
+    }
+    int64_t insz = prod(n, t->in), outsz = prod(n, out), planes = t->n * t->c;
+    void *x = rand_data(dt, planes * insz);
+    or_tensor y = { 0 }, ind = { 0 };
+    char err[512];
+    or_status st = run_case(t, x, &y, &ind, err, sizeof err);
+    if (st != ONNXRUN_OK) print_error("%s: %s\n", t->op, err);
+    assert_int_equal(st, ONNXRUN_OK);
+    assert_int_equal(y.dtype, dt);
+    assert_int_equal(y.rank, n + 2);
+    for (int i = 0; i < n; i++) {
+        if (y.dims[2 + i] != out[i])
+            print_error("%s axis %d (in %lld k %lld s %lld d %lld pads %lld %lld ceil %d auto %s): size %lld, want %lld\n", t->op, i, (long long)t->in[i], (long long)t->k[i], (long long)S(t, i), (long long)D(t, i), (long long)pb[i], (long long)pe[i], t->ceil, t->auto_pad ? t->auto_pad : "-", (long long)y.dims[2 + i],
+                        (long long)out[i]);
+        assert_int_equal(y.dims[2 + i], out[i]);
+    }
+    if (t->indices) {
+        assert_int_equal(ind.dtype, ONNXRUN_INT64);
+        assert_int_equal(ind.rank, n + 2);
+    }
+    bool is_max = strstr(t->op, "MaxPool") != NULL, is_avg = strstr(t->op, "AveragePool") != NULL;
+    double p = t->p > 0 ? t->p : 2.0;
+    for (int64_t pl = 0; pl < planes; pl++) {
+        int64_t o[3] = { 0 };
+        do {
+            int64_t tc[3] = { 0 }, valid = 0, padded = 0, best_at = -1;
+            double acc = is_max ? -INFINITY : 0.0;
+            do {
+                int64_t off = 0, col = 0, mul = 1;
+                bool inside = true, in_pad = true;
+                for (int i = 0; i < n; i++) {
+                    int64_t q = o[i] * S(t, i) - pb[i] + tc[i] * D(t, i);
+                    inside = inside && q >= 0 && q < t->in[i];
+                    in_pad = in_pad && q >= -pb[i] && q < t->in[i] + pe[i];
+                    off = off * t->in[i] + q;
+                    col += q * mul;
+                    mul *= t->in[i];
+                }
+                padded += in_pad;
+                if (!inside) continue;
+                valid++;
+                double v = load(dt, x, pl * insz + off);
+                if (is_max) {
+                    if (v > acc) {
+                        acc = v;
+                        best_at = pl * insz + (t->storage_order == 1 ? col : off);
+                    }
+                } else if (is_avg) {
+                    acc += v;
+                } else {
+                    acc += pow(fabs(v), p);
+                }
+            } while (next(n, kd, tc));
+            double want = is_max ? acc : is_avg ? acc / (double)(t->cip == 1 ? padded : valid)
+                                                : pow(acc, 1.0 / p);
+            int64_t yo = 0;
+            for (int i = 0; i < n; i++) yo = yo * out[i] + o[i];
+            yo += pl * outsz;
+            double got = load(dt, y.data, yo);
+            double tol = dt == ONNXRUN_FLOAT ? 1e-5 + 1e-5 * fabs(want) : 1e-12 + 1e-12 * fabs(want);
+            if (!(fabs(got - want) <= tol)) {
+                print_error("%s: output %lld: got %.9g, want %.9g\n", t->op, (long long)yo, got,
+                            want);
+                fail();
+            }
+            if (t->indices && ((int64_t *)ind.data)[yo] != best_at) {
+                print_error("%s: index %lld: got %lld, want %lld\n", t->op, (long long)yo,
+                            (long long)((int64_t *)ind.data)[yo], (long long)best_at);
+                fail();
+            }
+        } while (next(n, out, o));
+    }
+    free(y.data);
+    free(ind.data);
+    free(x);
+}
+
+#define NOATTR .ceil = -1, .cip = -1, .storage_order = -1
+
+static void test_maxpool(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR },
+        { "MaxPool", 12, 2, 2, 3, { 9, 8 }, { 3, 2 }, .has_s = true, .s = { 2, 3 }, NOATTR },
+        { "MaxPool", 12, 2, 1, 2, { 7, 7 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .has_pads = true, .pads = { 1, 0, 0, 1 }, NOATTR, .indices = true },
+        { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .has_d = true, .d = { 2, 2 }, NOATTR },
+        { "MaxPool", 12, 2, 1, 2, { 9, 10 }, { 3, 2 }, .has_d = true, .d = { 2, 3 },
+          .has_s = true, .s = { 2, 1 }, .has_pads = true, .pads = { 2, 1, 1, 2 }, NOATTR,
+          .indices = true },
+        /* ceil_mode, including the case where the extra window would start in the right pad */
+        { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 3, 3 }, .has_s = true, .s = { 2, 2 }, .ceil = 1,
+          .cip = -1, .storage_order = -1 },
+        { "MaxPool", 12, 1, 1, 2, { 5 }, { 2 }, .has_s = true, .s = { 2 }, .has_pads = true,
+          .pads = { 1, 1 }, .ceil = 1, .cip = -1, .storage_order = -1, .indices = true },
+        { "MaxPool", 11, 2, 1, 2, { 6, 7 }, { 3, 3 }, .has_s = true, .s = { 3, 2 },
+          .has_pads = true, .pads = { 1, 1, 0, 0 }, .ceil = 1, .cip = -1, .storage_order = -1 },
+        { "MaxPool", 12, 2, 1, 1, { 5, 5 }, { 2, 2 }, .auto_pad = "SAME_UPPER", NOATTR },
+        { "MaxPool", 12, 2, 1, 1, { 5, 5 }, { 2, 2 }, .auto_pad = "SAME_LOWER", NOATTR },
+        { "MaxPool", 12, 2, 1, 1, { 7, 6 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .auto_pad = "SAME_UPPER", NOATTR, .indices = true },
+        { "MaxPool", 12, 2, 1, 1, { 7, 6 }, { 3, 2 }, .has_s = true, .s = { 2, 2 },
+          .auto_pad = "VALID", NOATTR },
+        /* Indices in both storage orders */
+        { "MaxPool", 12, 2, 2, 2, { 5, 6 }, { 2, 2 }, .has_s = true, .s = { 2, 2 }, .ceil = -1,
+          .cip = -1, .storage_order = 1, .indices = true },
+        { "MaxPool", 8, 2, 1, 3, { 5, 5 }, { 5, 5 }, .has_pads = true, .pads = { 2, 2, 2, 2 },
+          .ceil = -1, .cip = -1, .storage_order = 0, .indices = true },
+        { "MaxPool", 12, 3, 1, 2, { 4, 5, 3 }, { 2, 2, 2 }, .has_pads = true,
+          .pads = { 1, 0, 1, 0, 1, 1 }, .ceil = -1, .cip = -1, .storage_order = 1,
+          .indices = true },
+        /* 1-D, 3-D, opset 1 */
+        { "MaxPool", 1, 1, 2, 2, { 11 }, { 3 }, .has_s = true, .s = { 2 }, NOATTR },
+        { "MaxPool", 10, 3, 1, 2, { 5, 4, 6 }, { 2, 3, 2 }, .has_s = true, .s = { 2, 1, 2 },
+          .has_d = true, .d = { 2, 1, 1 }, .ceil = 1, .cip = -1, .storage_order = -1 },
+        /* other types */
+        { "MaxPool", 12, 2, 1, 2, { 6, 6 }, { 3, 3 }, .has_pads = true, .pads = { 1, 1, 1, 1 },
+          NOATTR, .indices = true, .dt = ONNXRUN_DOUBLE },
+        { "MaxPool", 12, 2, 1, 2, { 6, 6 }, { 5, 5 }, .has_pads = true, .pads = { 2, 2, 2, 2 },
+          NOATTR, .dt = ONNXRUN_UINT8 },
+        { "MaxPool", 12, 2, 1, 2, { 6, 6 }, { 2, 3 }, .has_s = true, .s = { 2, 2 }, NOATTR,
+          .indices = true, .dt = ONNXRUN_INT8 },
+        /* 1-pixel window and 1-pixel input */
+        { "MaxPool", 12, 2, 1, 2, { 3, 4 }, { 1, 1 }, NOATTR, .indices = true },
+        { "MaxPool", 12, 2, 1, 2, { 1, 1 }, { 3, 3 }, .has_pads = true, .pads = { 1, 1, 1, 1 },
+          NOATTR },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_pool(&cases[i]);
+}
+
+static void test_averagepool(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        { "AveragePool", 11, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR },
+        { "AveragePool", 11, 2, 2, 2, { 7, 7 }, { 3, 3 }, .has_pads = true,
+          .pads = { 2, 2, 2, 2 }, NOATTR },
+        { "AveragePool", 11, 2, 2, 2, { 7, 7 }, { 3, 3 }, .has_pads = true,
+          .pads = { 2, 2, 2, 2 }, .ceil = -1, .cip = 1, .storage_order = -1 },
+        { "AveragePool", 7, 2, 1, 2, { 6, 5 }, { 3, 2 }, .has_s = true, .s = { 2, 2 },
+          .has_pads = true, .pads = { 1, 0, 0, 1 }, .ceil = -1, .cip = 1, .storage_order = -1 },
+        /* ceil_mode: windows past the right pad count neither way */
+        { "AveragePool", 11, 2, 1, 1, { 4, 4 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .ceil = 1, .cip = -1, .storage_order = -1 },
+        { "AveragePool", 10, 2, 1, 2, { 6, 7 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .ceil = 1, .cip = 1, .storage_order = -1 },
+        { "AveragePool", 10, 2, 1, 2, { 6, 7 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .ceil = 1, .cip = 0, .storage_order = -1 },
+        { "AveragePool", 11, 2, 1, 1, { 5, 5 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .auto_pad = "SAME_UPPER", NOATTR },
+        { "AveragePool", 11, 2, 1, 1, { 5, 5 }, { 2, 2 }, .auto_pad = "SAME_LOWER", .ceil = -1,
+          .cip = 1, .storage_order = -1 },
+        { "AveragePool", 11, 1, 1, 3, { 32 }, { 2 }, NOATTR },
+        { "AveragePool", 11, 3, 1, 3, { 5, 4, 6 }, { 2, 2, 3 }, .has_s = true, .s = { 1, 2, 2 },
+          .has_pads = true, .pads = { 0, 1, 1, 1, 0, 1 }, .ceil = -1, .cip = 1,
+          .storage_order = -1 },
+        { "AveragePool", 1, 2, 1, 2, { 5, 5 }, { 2, 2 }, .has_s = true, .s = { 2, 2 }, NOATTR },
+        /* dilations arrive at opset 19 */
+        { "AveragePool", 19, 2, 1, 2, { 8, 9 }, { 2, 3 }, .has_d = true, .d = { 3, 2 },
+          .has_pads = true, .pads = { 1, 2, 2, 1 }, .ceil = -1, .cip = 1, .storage_order = -1 },
+        { "AveragePool", 11, 2, 1, 2, { 6, 6 }, { 3, 3 }, .has_pads = true,
+          .pads = { 1, 1, 1, 1 }, NOATTR, .dt = ONNXRUN_DOUBLE },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_pool(&cases[i]);
+}
+
+static void test_lppool_global(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        { "LpPool", 11, 2, 1, 2, { 5, 6 }, { 2, 2 }, NOATTR },
+        { "LpPool", 11, 2, 1, 2, { 5, 6 }, { 3, 2 }, .has_s = true, .s = { 2, 2 },
+          .has_pads = true, .pads = { 1, 1, 0, 0 }, NOATTR, .p = 1 },
+        { "LpPool", 2, 1, 2, 2, { 9 }, { 3 }, NOATTR, .p = 3 },
+        { "LpPool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR, .p = 2 },
+        { "LpPool", 18, 2, 1, 2, { 7, 7 }, { 2, 2 }, .has_s = true, .s = { 2, 2 },
+          .has_d = true, .d = { 2, 1 }, .ceil = 1, .cip = -1, .storage_order = -1, .p = 2 },
+        { "GlobalAveragePool", 1, 2, 2, 3, { 5, 7 }, { 0 }, NOATTR },
+        { "GlobalAveragePool", 1, 1, 1, 4, { 9 }, { 0 }, NOATTR },
+        { "GlobalAveragePool", 1, 3, 1, 2, { 3, 4, 5 }, { 0 }, NOATTR, .dt = ONNXRUN_DOUBLE },
+        { "GlobalMaxPool", 1, 2, 2, 3, { 6, 5 }, { 0 }, NOATTR },
+        { "GlobalMaxPool", 1, 3, 1, 2, { 3, 4, 2 }, { 0 }, NOATTR },
+        { "GlobalLpPool", 2, 2, 1, 3, { 4, 4 }, { 0 }, NOATTR, .p = 2 },
+        { "GlobalLpPool", 1, 1, 1, 2, { 7 }, { 0 }, NOATTR, .p = 3 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_pool(&cases[i]);
+}
+
+static void test_pool_random(void **state)
+{
+    (void)state;
+    static const char *const ops[] = { "MaxPool", "AveragePool", "LpPool" };
+    static const int opsets[] = { 12, 19, 18 };
+    for (int it = 0; it < 200; it++) {
+        int o = (int)urand(3);
+        pcase t = { .op = ops[o], .opset = opsets[o], .nsp = 1 + (int)urand(3),
+                    .n = 1 + urand(2), .c = 1 + urand(3), NOATTR };
+        t.has_s = urand(2);
+        t.has_d = urand(3) == 0;
+        int mode = (int)urand(6);
+        if (mode == 0) t.auto_pad = "SAME_UPPER";
+        if (mode == 1) t.auto_pad = "SAME_LOWER";
+        if (mode == 2) t.auto_pad = "VALID";
+        t.has_pads = mode >= 4;
+        if (urand(2)) t.ceil = (int)urand(2);
+        if (o == 0) t.indices = urand(2), t.storage_order = (int)urand(3) - 1;
+        if (o == 1) t.cip = (int)urand(3) - 1;
+        if (o == 2) t.p = (float)(1 + urand(3));
+        for (int i = 0; i < t.nsp; i++) {
+            t.k[i] = 1 + urand(t.nsp == 3 ? 3 : 4);
+            t.s[i] = 1 + urand(3);
+            t.d[i] = 1 + urand(2);
+            int64_t ext = (t.k[i] - 1) * D(&t, i) + 1;
+            /* pads smaller than the window, so that no window is all padding */
+            t.pads[i] = urand((uint32_t)ext);
+            t.pads[t.nsp + i] = urand((uint32_t)ext);
+            t.in[i] = ext + urand(7);
+        }
+        check_pool(&t);
+    }
+}
+
+static void expect_error(const pcase *t, or_status st, const char *needle)
+{
+    onnxrun_dtype dt = t->dt ? t->dt : ONNXRUN_FLOAT;
+    int64_t dims[3 + 2] = { t->n, t->c };
+    for (int i = 0; i < t->nsp; i++) dims[2 + i] = t->in[i];
+    void *x = rand_data(dt, prod(t->nsp + 2, dims));
+    or_tensor y = { 0 }, ind = { 0 };
+    char err[512];
+    or_status got = run_case(t, x, &y, &ind, err, sizeof err);
+    if (got != st || !strstr(err, needle))
+        print_error("%s: got %d '%s', want %d with '%s'\n", t->op, got, err, st, needle);
+    assert_int_equal(got, st);
+    assert_non_null(strstr(err, needle));
+    free(y.data);
+    free(ind.data);
+    free(x);
+}
+
+static void test_pool_errors(void **state)
+{
+    (void)state;
+    /* no kernel_shape */
+    {
+        or_tensor tx = { ONNXRUN_FLOAT, 4, { 1, 1, 4, 4 }, calloc(16, 4) }, y = { 0 };
+        or_tensor *ins[] = { &tx }, *outs[] = { &y };
+        or_attr none[] = { KH_INTS("strides", 1, 1) };
+        char err[512];
+        assert_int_equal(kh_run("", "MaxPool", 12, none, 1, ins, 1, outs, 1, err, sizeof err),
+                         ONNXRUN_E_INVALID);
+        assert_non_null(strstr(err, "kernel_shape"));
+        free(tx.data);
+    }
+    pcase big = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 5, 2 }, NOATTR };
+    expect_error(&big, ONNXRUN_E_SHAPE, "larger than the padded input");
+    pcase dil = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 3, 2 }, .has_d = true, .d = { 2, 1 }, NOATTR };
+    expect_error(&dil, ONNXRUN_E_SHAPE, "larger than the padded input");
+    /* kernel_shape has one value for two axes */
+    {
+        or_tensor tx = { ONNXRUN_FLOAT, 4, { 1, 1, 4, 4 }, calloc(16, 4) }, y = { 0 };
+        or_tensor *ins[] = { &tx }, *outs[] = { &y };
+        or_attr a[] = { KH_INTS("kernel_shape", 2) };
+        char err[512];
+        assert_int_equal(kh_run("", "AveragePool", 11, a, 1, ins, 1, outs, 1, err, sizeof err),
+                         ONNXRUN_E_SHAPE);
+        assert_non_null(strstr(err, "'kernel_shape' has 1 values"));
+        free(tx.data);
+    }
+    pcase neg = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .has_s = true, .s = { 0, 1 }, NOATTR };
+    expect_error(&neg, ONNXRUN_E_INVALID, "'strides'[0] = 0");
+    /* attributes a version does not define */
+    pcase c8 = { "MaxPool", 8, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = 1, .cip = -1, .storage_order = -1 };
+    expect_error(&c8, ONNXRUN_E_INVALID, "'ceil_mode' is not defined");
+    pcase d11 = { "AveragePool", 11, 2, 1, 1, { 4, 4 }, { 2, 2 }, .has_d = true, .d = { 1, 1 }, NOATTR };
+    expect_error(&d11, ONNXRUN_E_INVALID, "'dilations' is not defined");
+    pcase cip1 = { "AveragePool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = -1, .cip = 1, .storage_order = -1 };
+    expect_error(&cip1, ONNXRUN_E_INVALID, "'count_include_pad' is not defined");
+    pcase so1 = { "MaxPool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = -1, .cip = -1, .storage_order = 0 };
+    expect_error(&so1, ONNXRUN_E_INVALID, "'storage_order' is not defined");
+    pcase ind1 = { "MaxPool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR, .indices = true };
+    expect_error(&ind1, ONNXRUN_E_INVALID, "Indices");
+    pcase so2 = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = -1, .cip = -1, .storage_order = 2 };
+    expect_error(&so2, ONNXRUN_E_INVALID, "'storage_order' must be 0 or 1");
+    pcase ceil2 = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = 2, .cip = -1, .storage_order = -1 };
+    expect_error(&ceil2, ONNXRUN_E_INVALID, "'ceil_mode' must be 0 or 1");
+    /* types */
+    pcase u11 = { "MaxPool", 11, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR, .dt = ONNXRUN_UINT8 };
+    expect_error(&u11, ONNXRUN_E_UNSUPPORTED, "unsupported type uint8");
+    pcase avgu8 = { "AveragePool", 11, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR, .dt = ONNXRUN_INT8 };
+    expect_error(&avgu8, ONNXRUN_E_UNSUPPORTED, "unsupported type");
+    pcase gl = { "GlobalMaxPool", 1, 2, 1, 1, { 4, 0 }, { 0 }, NOATTR };
+    expect_error(&gl, ONNXRUN_E_SHAPE, "empty on spatial axis 1");
+    /* p as a float attribute (opset 1), negative */
+    {
+        or_tensor tx = { ONNXRUN_FLOAT, 4, { 1, 1, 4, 4 }, calloc(16, 4) }, y = { 0 };
+        or_tensor *ins[] = { &tx }, *outs[] = { &y };
+        or_attr a[] = { KH_INTS("kernel_shape", 2, 2), KH_FLOAT("p", -1.0f) };
+        char err[512];
+        assert_int_equal(kh_run("", "LpPool", 1, a, 2, ins, 1, outs, 1, err, sizeof err),
+                         ONNXRUN_E_INVALID);
+        assert_non_null(strstr(err, "'p'"));
+        /* rank 2 input */
+        tx.rank = 2;
+        assert_int_equal(kh_run("", "GlobalAveragePool", 1, NULL, 0, ins, 1, outs, 1, err,
+                                sizeof err),
+                         ONNXRUN_E_SHAPE);
+        free(tx.data);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_maxpool),
+        cmocka_unit_test(test_averagepool),
+        cmocka_unit_test(test_lppool_global),
+        cmocka_unit_test(test_pool_random),
+        cmocka_unit_test(test_pool_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
