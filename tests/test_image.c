@@ -2,7 +2,8 @@
  * test_image.c - tools/onnxrun/image.c: decoding the committed test images
  * (tests/data/images/, made by tools/make_test_images.py, whose pixel
  * formulas are repeated here), hostile inputs, and preprocessing checked
- * against properties and against torchvision reference tensors.
+ * against properties and against torchvision reference tensors; and
+ * tools/onnxrun/labels.c: the embedded ImageNet labels and label files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,10 +13,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/onnxrun/image.h"
+#include "tools/onnxrun/labels.h"
 
 /* ---- helpers ---- */
 
@@ -744,6 +747,103 @@ static void test_torchvision_reference(void **state)
     assert_true(d_up < 1e-5);
 }
 
+/* ---- labels ---- */
+
+static void test_imagenet_labels(void **state)
+{
+    (void)state;
+    assert_string_equal(or_imagenet_label(0), "tench");
+    assert_string_equal(or_imagenet_label(281), "tabby");
+    assert_string_equal(or_imagenet_label(999), "toilet tissue");
+    assert_null(or_imagenet_label(-1));
+    assert_null(or_imagenet_label(OR_IMAGENET_CLASSES));
+    assert_null(or_imagenet_label(1 << 30));
+    for (int i = 0; i < OR_IMAGENET_CLASSES; i++) {
+        const char *l = or_imagenet_label(i);
+        assert_non_null(l);
+        assert_true(l[0] != '\0' && strchr(l, '\n') == NULL);
+    }
+    assert_ptr_equal(or_labels_get(NULL, 7), or_imagenet_label(7));
+    assert_null(or_labels_get(NULL, 1000));
+}
+
+/* Writes bytes to a fresh temporary file; the caller unlinks it. */
+static char *temp_file(const char *bytes, size_t n)
+{
+    static char name[64];
+    snprintf(name, sizeof name, "/tmp/test_labels_XXXXXX");
+    int fd = mkstemp(name);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    return name;
+}
+
+static void test_label_files(void **state)
+{
+    (void)state;
+    char err[512], want[600];
+    or_labels l;
+    /* BOM, CRLF, padding, an empty label, a last line without newline */
+    static const char text[] = "\xef\xbb\xbf" "zero\r\n  one \t\n\ntwo words\nlast";
+    char *path = temp_file(text, sizeof text - 1);
+    assert_int_equal(or_labels_load(path, &l, err, sizeof err), OR_LABELS_OK);
+    assert_int_equal(l.count, 5);
+    assert_string_equal(or_labels_get(&l, 0), "zero");
+    assert_string_equal(or_labels_get(&l, 1), "one");
+    assert_string_equal(or_labels_get(&l, 2), "");
+    assert_string_equal(or_labels_get(&l, 3), "two words");
+    assert_string_equal(or_labels_get(&l, 4), "last");
+    assert_null(or_labels_get(&l, 5));
+    assert_null(or_labels_get(&l, -1));
+    or_labels_free(&l);
+    or_labels_free(&l);
+    or_labels_free(NULL);
+    unlink(path);
+
+    /* a final newline ends the last label; it does not start another */
+    path = temp_file("a\nb\n", 4);
+    assert_int_equal(or_labels_load(path, &l, err, sizeof err), OR_LABELS_OK);
+    assert_int_equal(l.count, 2);
+    or_labels_free(&l);
+    unlink(path);
+
+    path = temp_file("", 0);
+    assert_int_equal(or_labels_load(path, &l, err, sizeof err), OR_LABELS_E_FORMAT);
+    snprintf(want, sizeof want, "%s: no labels", path);
+    assert_string_equal(err, want);
+    assert_null(l.names);
+    assert_int_equal(l.count, 0);
+    unlink(path);
+
+    path = temp_file("a\nb\0c\n", 6);
+    assert_int_equal(or_labels_load(path, &l, err, sizeof err), OR_LABELS_E_FORMAT);
+    snprintf(want, sizeof want, "%s: line 2: NUL byte", path);
+    assert_string_equal(err, want);
+    assert_null(l.names);
+    unlink(path);
+
+    /* a big file reads in several chunks */
+    size_t n = 0;
+    char *big = malloc(100000 * 8);
+    assert_non_null(big);
+    for (int i = 0; i < 100000; i++)
+        n += (size_t)sprintf(big + n, "c%d\n", i);
+    path = temp_file(big, n);
+    free(big);
+    assert_int_equal(or_labels_load(path, &l, err, sizeof err), OR_LABELS_OK);
+    assert_int_equal(l.count, 100000);
+    assert_string_equal(or_labels_get(&l, 99999), "c99999");
+    or_labels_free(&l);
+    unlink(path);
+
+    assert_int_equal(or_labels_load("/nonexistent/labels.txt", &l, err, sizeof err), OR_LABELS_E_IO);
+    assert_string_equal(err, "/nonexistent/labels.txt: cannot open: No such file or directory");
+    assert_int_equal(or_labels_load("/tmp", &l, err, sizeof err), OR_LABELS_E_IO);
+    assert_string_equal(err, "/tmp: read error: Is a directory");
+    assert_int_equal(or_labels_load(NULL, &l, err, sizeof err), OR_LABELS_E_ARG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -762,6 +862,8 @@ int main(void)
         cmocka_unit_test(test_center_crop),
         cmocka_unit_test(test_non_square),
         cmocka_unit_test(test_torchvision_reference),
+        cmocka_unit_test(test_imagenet_labels),
+        cmocka_unit_test(test_label_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
