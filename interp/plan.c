@@ -169,6 +169,8 @@ static void reset_values(onnxrun_session *s, bool with_data)
     for (size_t v = 0; v < s->n_values; v++) {
         or_value *x = &s->values[v];
         x->root = (int)v;
+        x->root_off = 0;
+        x->in_concat = false;
         x->first = x->last = -1;
         x->offset = x->bytes = 0;
         if (h->value_init[v] >= 0) {
@@ -215,6 +217,54 @@ static or_status infer_all(onnxrun_session *s, bool with_data)
     return ONNXRUN_OK;
 }
 
+/* Concat along an axis with only 1s before it: each input is a contiguous
+ * slice of the output, so the producers can write there directly. Moves
+ * the buffers (roots) of all inputs into the output's buffer and marks the
+ * step as skipped. Only when every input can move: each an arena value
+ * with a buffer of its own size, none shared between inputs or already
+ * moved into another output. */
+static bool concat_in_place(onnxrun_session *s, or_step *st)
+{
+    const or_node *n = st->k.node;
+    or_value *vals = s->values;
+    if (strcmp(n->op_type, "Concat") != 0 || n->domain[0] || st->k.n_out != 1 || st->out_ids[0] < 0)
+        return false;
+    or_value *o = &vals[st->out_ids[0]];
+    if (o->kind != OR_V_ARENA || o->root != st->out_ids[0]) return false;
+    const or_attr *a = or_node_attr(n, "axis");
+    int64_t axis = a ? a->i : 1;
+    if (axis < 0) axis += o->t.rank;
+    if (axis < 0 || axis >= o->t.rank) return false;
+    for (int64_t d = 0; d < axis; d++)
+        if (o->t.dims[d] != 1) return false;
+    for (size_t j = 0; j < st->k.n_in; j++) {
+        if (st->in_ids[j] < 0) return false;
+        const or_value *v = &vals[st->in_ids[j]], *r = &vals[v->root];
+        if (v->kind != OR_V_ARENA || v->root_off || r->bytes != v->bytes || r->in_concat ||
+            or_nbytes(&r->t) != or_nbytes(&v->t))
+            return false;
+        for (size_t q = 0; q < j; q++)
+            if (vals[st->in_ids[q]].root == v->root) return false;
+    }
+    size_t off = 0;
+    for (size_t j = 0; j < st->k.n_in; j++) {
+        int r = vals[st->in_ids[j]].root;
+        size_t bytes = or_nbytes(&vals[st->in_ids[j]].t);
+        if (vals[r].first < o->first) o->first = vals[r].first;
+        if (vals[r].last > o->last) o->last = vals[r].last;
+        for (size_t v = 0; v < s->n_values; v++)
+            if (vals[v].kind == OR_V_ARENA && vals[v].root == r && (int)v != st->out_ids[0]) {
+                vals[v].root = st->out_ids[0];
+                vals[v].root_off += off;
+                vals[v].in_concat = true;
+            }
+        off += bytes;
+    }
+    o->in_concat = false;
+    st->skip = true;
+    return true;
+}
+
 /* Lifetimes, aliases and offsets of arena values. */
 static or_status place(onnxrun_session *s)
 {
@@ -235,19 +285,20 @@ static or_status place(onnxrun_session *s)
     }
     for (size_t v = 0; v < s->n_values; v++)
         if (vals[v].is_output && vals[v].kind == OR_V_ARENA) vals[v].last = n_steps;
-    /* aliases: rootlast kept in the root's `last` */
+    /* aliases: a root's `last` covers every value that uses its buffer */
     for (int i = 0; i < n_steps; i++) {
         or_step *st = &s->steps[i];
+        if (st->folded) continue;
+        if (concat_in_place(s, st)) continue;
         unsigned flags = st->k.def->flags;
-        if (st->folded || !(flags & (OR_OP_VIEW | OR_OP_INPLACE)) || st->k.n_in < 1 ||
-            st->k.n_out < 1 || st->in_ids[0] < 0 || st->out_ids[0] < 0)
+        if (!(flags & (OR_OP_VIEW | OR_OP_INPLACE)) || st->k.n_in < 1 || st->k.n_out < 1 ||
+            st->in_ids[0] < 0 || st->out_ids[0] < 0)
             continue;
         or_value *in = &vals[st->in_ids[0]], *out = &vals[st->out_ids[0]];
         or_value *r = &vals[in->root];
         if (in->kind != OR_V_ARENA || out->kind != OR_V_ARENA || or_nbytes(&in->t) != or_nbytes(&out->t))
             continue;
         if (flags & OR_OP_VIEW) {
-            out->root = in->root;
             st->skip = true;
         } else {
             if (r->last != i || !or_same_shape(&in->t, &out->t)) continue;
@@ -255,8 +306,9 @@ static or_status place(onnxrun_session *s)
             for (size_t j = 1; j < st->k.n_in; j++)
                 if (st->in_ids[j] >= 0 && vals[st->in_ids[j]].root == in->root) shared = true;
             if (shared) continue;
-            out->root = in->root;
         }
+        out->root = in->root;
+        out->root_off = in->root_off;
         if (out->last > r->last) r->last = out->last;
     }
     /* offsets of roots */
@@ -311,7 +363,8 @@ or_status or_plan(onnxrun_session *s, bool with_data)
     }
     for (size_t v = 0; v < s->n_values; v++) {
         or_value *x = &s->values[v];
-        if (x->kind == OR_V_ARENA && x->first >= 0) x->t.data = (char *)s->arena + s->values[x->root].offset;
+        if (x->kind == OR_V_ARENA && s->values[x->root].first >= 0)
+            x->t.data = (char *)s->arena + s->values[x->root].offset + x->root_off;
         /* a graph output that is a graph input is copied out of the caller's buffer */
         if (x->is_output && x->kind == OR_V_INPUT) {
             x->owned = alloc_aligned(or_nbytes(&x->t));

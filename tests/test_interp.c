@@ -323,6 +323,46 @@ static void test_shape_from_input(void **state)
     onnxrun_model_free(m);
 }
 
+/* inception-like branches: Concat on channels becomes slices, no copy */
+static void test_concat_slices(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 4, (int64_t[]){ 1, 2, 4, 4 });
+    mb_node(&b, "Relu", "b1", "x", "p");
+    mb_node(&b, "Neg", "b2", "x", "q");
+    mb_node(&b, "Relu", "b2r", "q", "q2");
+    mb_node(&b, "Sigmoid", "b3", "x", "r");
+    Onnx__NodeProto *c = mb_node(&b, "Concat", "cat", "p,q2,r", "y0");
+    mb_attr_int(&b, c, "axis", 1);
+    mb_node(&b, "Neg", "after", "y0", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    onnxrun_memory_info mi;
+    assert_int_equal(onnxrun_session_memory(s, &mi), ONNXRUN_OK);
+    assert_int_equal(mi.arena_bytes, 6 * 16 * sizeof(float)); /* the concat output only */
+    assert_true(mi.arena_bytes <= mi.lower_bound_bytes);
+    float x[32];
+    for (int i = 0; i < 32; i++) x[i] = (float)(i % 5) - 2;
+    onnxrun_tensor in = { ONNXRUN_FLOAT, 4, { 1, 2, 4, 4 }, x }, out;
+    const char *xn = "x";
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &in, 1, NULL, &out), ONNXRUN_OK);
+    assert_int_equal(out.dims[1], 6);
+    const float *y = out.data;
+    for (int i = 0; i < 32; i++) {
+        float relu = x[i] > 0 ? x[i] : 0, nrelu = -x[i] > 0 ? -x[i] : 0;
+        float sig = 1.0f / (1.0f + expf(-x[i]));
+        assert_float_equal(y[i], -relu, 1e-6);
+        assert_float_equal(y[32 + i], -nrelu, 1e-6);
+        assert_float_equal(y[64 + i], -sig, 1e-6);
+    }
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
 typedef struct thread_job {
     const onnxrun_model *m;
     int id, failures;
@@ -385,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_plan_offsets_no_overlap),
         cmocka_unit_test(test_inplace_and_views),
         cmocka_unit_test(test_shape_from_input),
+        cmocka_unit_test(test_concat_slices),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
