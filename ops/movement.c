@@ -240,13 +240,12 @@ static or_status axis_init(or_kernel *k, int64_t def, bool required)
     return or_attr_int(k, "axis", def, &p->axis);
 }
 
-/* Normalises p->axis for rank r; negative axes only from opset neg_since. */
-static or_status axis_resolve(or_kernel *k, int r, int neg_since)
+/* Normalises p->axis for rank r. Negative axes are accepted at every opset:
+ * exporters wrote them (PyTorch's Split at opset 6) before the spec allowed
+ * them at 11, and their meaning is unambiguous. */
+static or_status axis_resolve(or_kernel *k, int r)
 {
     axis_params *p = k->params;
-    if (p->axis < 0 && k->def->since < neg_since)
-        return or_fail(k, ONNXRUN_E_INVALID, "negative axis %lld needs opset %d or later",
-                       (long long)p->axis, neg_since);
     return or_axis(k, p->axis, r, &p->ax);
 }
 
@@ -262,7 +261,7 @@ static or_status concat_infer(or_kernel *k)
     OR_CHECK(k, k->n_in >= 1, "needs at least one input");
     OR_TRY(need_input(k, 0, &x0));
     OR_CHECK_SHAPE(k, x0->rank >= 1, "cannot concatenate scalars");
-    OR_TRY(axis_resolve(k, x0->rank, 11));
+    OR_TRY(axis_resolve(k, x0->rank));
     int64_t dims[OR_MAX_RANK];
     memcpy(dims, x0->dims, sizeof dims);
     for (size_t i = 1; i < k->n_in; i++) {
@@ -335,7 +334,7 @@ static or_status split_infer(or_kernel *k)
     size_t n = k->n_out, got = 0;
     OR_TRY(need_input(k, 0, &x));
     OR_CHECK_SHAPE(k, x->rank >= 1, "cannot split a scalar");
-    OR_TRY(axis_resolve(k, x->rank, 11));
+    OR_TRY(axis_resolve(k, x->rank));
     int64_t dim = x->dims[p->a.ax];
     /* the split sizes come from input 1 (opset 13, and opset 1's optional
      * input), or the attribute; else equal parts */
@@ -409,7 +408,7 @@ static or_status gather_inputs(or_kernel *k, const or_tensor **x, const or_tenso
     OR_TRY(need_input(k, 1, ind));
     OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT32, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
     OR_CHECK_SHAPE(k, (*x)->rank >= 1, "data must have rank >= 1");
-    return axis_resolve(k, (*x)->rank, 11);
+    return axis_resolve(k, (*x)->rank);
 }
 
 static or_status gather_infer(or_kernel *k)
@@ -855,14 +854,11 @@ OR_OP_TABLE(movement) = {
     { "", "Transpose", 1, 0, transpose_init, transpose_infer, transpose_run, NULL, NULL },
     { "", "Concat", 1, 0, concat_init, concat_infer, concat_run, NULL, NULL },
     { "", "Concat", 4, 0, concat_init, concat_infer, concat_run, NULL, NULL },
-    { "", "Concat", 11, 0, concat_init, concat_infer, concat_run, NULL, NULL },
     { "", "Split", 1, 0, split_init, split_infer, split_run, NULL, NULL },
     { "", "Split", 2, 0, split_init, split_infer, split_run, NULL, NULL },
-    { "", "Split", 11, 0, split_init, split_infer, split_run, NULL, NULL },
     { "", "Split", 13, 0, split_init, split_infer, split_run, NULL, NULL },
     { "", "Split", 18, 0, split_init, split_infer, split_run, NULL, NULL },
     { "", "Gather", 1, 0, gather_init, gather_infer, gather_run, NULL, NULL },
-    { "", "Gather", 11, 0, gather_init, gather_infer, gather_run, NULL, NULL },
     { "", "GatherElements", 11, 0, gather_init, gather_elements_infer, gather_elements_run, NULL,
       NULL },
     { "", "Slice", 1, 0, slice_init, slice_infer, slice_run, NULL, NULL },

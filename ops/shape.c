@@ -93,9 +93,8 @@ static or_status flatten_infer(or_kernel *k)
     int64_t axis, dims[2] = { 1, 1 };
     OR_TRY(data_input(k, &x));
     OR_TRY(or_attr_int(k, "axis", 1, &axis));
-    int r = x->rank;
-    int64_t lo = k->def->since >= 11 ? -r : 0;
-    OR_CHECK(k, axis >= lo && axis <= r, "axis %lld is out of range for rank %d", (long long)axis, r);
+    int r = x->rank;   /* negative axes (opset 11) are accepted at every opset */
+    OR_CHECK(k, axis >= -r && axis <= r, "axis %lld is out of range for rank %d", (long long)axis, r);
     if (axis < 0) axis += r;
     for (int d = 0; d < r; d++) dims[d < axis ? 0 : 1] *= x->dims[d];
     return or_set_shape(k, k->out[0], x->dtype, 2, dims);
@@ -116,15 +115,13 @@ static or_status read_axes(or_kernel *k, int64_t *axes, size_t *n, bool *present
     return *present ? or_known_ints(k, 1, OR_MAX_RANK, axes, n) : ONNXRUN_OK;
 }
 
-/* Marks axes (for rank r) in mark[]; negative ones only from opset 11;
- * duplicates are an error. */
+/* Marks axes (for rank r) in mark[]; duplicates are an error. Negative axes
+ * (opset 11) are accepted at every opset, as exporters wrote them earlier. */
 static or_status mark_axes(or_kernel *k, const int64_t *axes, size_t n, int r, bool *mark)
 {
     for (int d = 0; d < r; d++) mark[d] = false;
     for (size_t i = 0; i < n; i++) {
         int a;
-        OR_CHECK(k, axes[i] >= 0 || k->def->since >= 11, "negative axis %lld needs opset 11",
-                 (long long)axes[i]);
         OR_TRY(or_axis(k, axes[i], r, &a));
         OR_CHECK(k, !mark[a], "axis %d is given twice", a);
         mark[a] = true;
@@ -306,12 +303,9 @@ OR_OP_TABLE(shape) = {
     { "", "Reshape", 5, OR_OP_VIEW, NULL, reshape_infer, view_run, NULL, NULL },
     { "", "Reshape", 14, OR_OP_VIEW, NULL, reshape_infer, view_run, NULL, NULL },
     { "", "Flatten", 1, OR_OP_VIEW, NULL, flatten_infer, view_run, NULL, NULL },
-    { "", "Flatten", 11, OR_OP_VIEW, NULL, flatten_infer, view_run, NULL, NULL },
     { "", "Squeeze", 1, OR_OP_VIEW, NULL, squeeze_infer, view_run, NULL, NULL },
-    { "", "Squeeze", 11, OR_OP_VIEW, NULL, squeeze_infer, view_run, NULL, NULL },
     { "", "Squeeze", 13, OR_OP_VIEW, NULL, squeeze_infer, view_run, NULL, NULL },
     { "", "Unsqueeze", 1, OR_OP_VIEW, NULL, unsqueeze_infer, view_run, NULL, NULL },
-    { "", "Unsqueeze", 11, OR_OP_VIEW, NULL, unsqueeze_infer, view_run, NULL, NULL },
     { "", "Unsqueeze", 13, OR_OP_VIEW, NULL, unsqueeze_infer, view_run, NULL, NULL },
     { "", "Identity", 1, OR_OP_VIEW, NULL, identity_infer, view_run, NULL, NULL },
     { "", "Dropout", 1, OR_OP_VIEW, NULL, dropout_infer, dropout_run, NULL, NULL },

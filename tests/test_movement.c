@@ -216,8 +216,13 @@ static void test_concat_errors(void **state)
     free(y.data);
     assert_int_equal(run1("Concat", 13, &ax1, 1, ac, 2, &y), ONNXRUN_E_INVALID);
     free(y.data);
-    /* negative axis only from opset 11; axis required from 4 */
-    assert_int_equal(run1("Concat", 4, &neg, 1, ab, 2, &y), ONNXRUN_E_INVALID);
+    /* negative axes are accepted before opset 11 too; axis is required from 4 */
+    or_tensor *ba[] = { &a, &b };
+    or_attr ax0 = KH_INT("axis", -2);
+    assert_int_equal(run1("Concat", 4, &ax0, 1, ba, 2, &y), ONNXRUN_OK);
+    expect_shape(&y, DIMS(5, 3));
+    free(y.data);
+    assert_int_equal(run1("Concat", 4, &neg, 1, ab, 2, &y), ONNXRUN_E_SHAPE);
     free(y.data);
     assert_int_equal(run1("Concat", 4, NULL, 0, ab, 2, &y), ONNXRUN_E_INVALID);
     free(y.data);
