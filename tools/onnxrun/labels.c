@@ -119,8 +119,8 @@ or_labels_status or_labels_load(const char *path, or_labels *out, char *err, siz
     }
     if (!path || !out)
         return fail(err, err_size, OR_LABELS_E_ARG, "or_labels_load: path or out is NULL");
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     or_labels_status st = read_file(path, &text, &len, err, err_size);
     if (st)
         return st;
