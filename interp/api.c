@@ -190,6 +190,7 @@ static or_status build_steps(onnxrun_session *s)
         k->in = st->in;
         k->out = st->out;
         k->threads = s->threads;
+        k->pool = s->pool;
         k->model_path = h->m.path;
         k->err = s->err;
         k->err_len = sizeof s->err;
@@ -259,6 +260,7 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
     s->model = m;
     s->threads = opts && opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->threads < 1) s->threads = 1;
+    s->pool = or_pool_create(s->threads);
     s->n_values = m->n_values;
     s->values = calloc(s->n_values + 1, sizeof *s->values);
     if (!s->values) return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory");
@@ -296,6 +298,7 @@ void onnxrun_session_free(onnxrun_session *s)
     }
     free(s->steps);
     free(s->values);
+    or_pool_free(s->pool);
     free(s);
 }
 

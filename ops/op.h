@@ -65,6 +65,7 @@ struct or_kernel {
     size_t scratch_bytes;       /* set by infer: scratch the run needs */
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
+    struct or_pool *pool;       /* the session's worker threads (NULL: run serially) */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */
     const char *model_path;     /* for messages */
     char *err;                  /* session's message buffer */
@@ -170,7 +171,8 @@ void or_broadcast_strides(const or_tensor *in, const or_tensor *out, int64_t *st
 /* ---- threads (interp/exec.c) ---- */
 
 /* Calls fn(ctx, begin, end) over [0, n) split in up to k->threads contiguous
- * chunks, in parallel; returns when all are done. */
+ * chunks, in parallel on the session's worker threads (serially when the
+ * kernel has no pool); returns when all are done. Allocates nothing. */
 void or_parallel_for(const or_kernel *k, int64_t n, void (*fn)(void *ctx, int64_t begin, int64_t end),
                      void *ctx);
 
