@@ -101,7 +101,7 @@ static void check_rgb_formula(const or_image *img)
  * (or, if prefix_only, a message that starts so). */
 static void expect_error(const char *name, or_image_status st, const char *tail, int prefix_only)
 {
-    char err[OR_IMAGE_ERR_SIZE], want[OR_IMAGE_ERR_SIZE];
+    char err[OR_IMAGE_ERR_SIZE], want[4096 + OR_IMAGE_ERR_SIZE];
     or_image img = { .width = 99, .pixels = (uint8_t *)1 };
     const char *p = img_path(name);
     or_image_status got = or_image_load_file(p, 0, &img, err, sizeof err);
