@@ -191,8 +191,7 @@ static void png_on_error(png_structp png, png_const_charp msg)
     png_ctx *c = png_get_error_ptr(png);
     if (c->truncated)
         c->status = fail(c->err, c->err_size, OR_IMAGE_E_CORRUPT,
-                         "%s: truncated PNG: unexpected end of data after %zu bytes (%s)",
-                         c->name, c->size, msg);
+                         "%s: truncated PNG: file ends after %zu bytes", c->name, c->size);
     else
         c->status = fail(c->err, c->err_size, OR_IMAGE_E_CORRUPT, "%s: bad PNG: %s", c->name, msg);
     png_longjmp(png, 1);
@@ -324,6 +323,7 @@ typedef struct jpeg_ctx {
     size_t err_size;
     or_image_status status;
     int rows_done;               /* every scanline has been read */
+    size_t size;                 /* of the file, for messages */
     int width, height, channels; /* of c->pixels */
     uint8_t *pixels;             /* (height, width, channels) */
     uint8_t *row;                /* one CMYK scanline */
@@ -354,7 +354,7 @@ static void jpeg_on_message(j_common_ptr cinfo, int level)
      * is a truncated file unless every scanline is already in hand */
     if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF && !c->rows_done) {
         c->status = fail(c->err, c->err_size, OR_IMAGE_E_CORRUPT,
-                         "%s: truncated JPEG: premature end of data", c->name);
+                         "%s: truncated JPEG: file ends after %zu bytes", c->name, c->size);
         longjmp(c->jump, 1);
     }
     /* other warnings (extraneous bytes, corrupt entropy data) are tolerated */
@@ -452,6 +452,7 @@ static or_image_status decode_jpeg(const uint8_t *data, size_t size, const char 
     c->name = name;
     c->err = err;
     c->err_size = err_size;
+    c->size = size;
     or_image_status st = jpeg_decode(c, data, size);
     if (c->cinfo_made)
         jpeg_destroy_decompress(&c->cinfo);

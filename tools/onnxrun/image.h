@@ -29,7 +29,7 @@
  * and writes a one-line message into the caller's buffer `err` (size
  * `err_size`; err may be NULL). Messages name the file (or the name given
  * to or_image_decode) first, e.g. "cat.txt: not a JPEG or PNG image",
- * "x.png: truncated PNG: unexpected end of data". Nothing is leaked and
+ * "x.png: truncated PNG: file ends after 50 bytes". Nothing is leaked and
  * *out is left empty (pixels NULL) on failure.
  *
  * Threads: no global state; each call is independent.
