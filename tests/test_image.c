@@ -467,6 +467,9 @@ static void test_constant(void **state)
         { 613, 419, OR_RESIZE_CROP, 224, 224, 0, 1 },  /* shrinking */
         { 613, 419, OR_RESIZE_DIRECT, 17, 13, 1, 0 },
         { 5, 300, OR_RESIZE_CROP, 32, 48, 1, 1 },
+        { 32768, 1, OR_RESIZE_CROP, 224, 224, 0, 0 },   /* extreme aspect ratios */
+        { 1, 32768, OR_RESIZE_CROP, 224, 224, 0, 1 },
+        { 1, 1, OR_RESIZE_DIRECT, 3, 1000, 0, 0 },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         or_image img;
