@@ -13,11 +13,14 @@
 
 #include "op.h"
 
-/* Input 0, which must be present. */
+/* Input 0, which must be present and of a type with a byte size. */
 static or_status data_input(or_kernel *k, const or_tensor **t)
 {
     *t = or_in(k, 0);
     if (!*t) return or_fail(k, ONNXRUN_E_INVALID, "required input 0 is missing");
+    if (!onnxrun_dtype_size((*t)->dtype))
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "input 0 has unsupported type %s",
+                       onnxrun_dtype_name((*t)->dtype));
     return ONNXRUN_OK;
 }
 

@@ -418,6 +418,11 @@ static void test_slice(void **state)
                              (int64_t[]){ INT64_MAX }, 1, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 2 }, 1);
     free(y.data);
+    /* the spec, unlike numpy, clamps a negative-step start before the beginning to 0 */
+    assert_int_equal(slice13(DIMS(6), (int64_t[]){ -10 }, (int64_t[]){ INT64_MIN }, NULL,
+                             (int64_t[]){ -1 }, 1, &y), ONNXRUN_OK);
+    expect_floats(&y, (float[]){ 1 }, 1);
+    free(y.data);
     /* 2-D with a negative axis and step: rows reversed, columns 3:0:-2 */
     assert_int_equal(slice13(DIMS(3, 4), (int64_t[]){ 3, -1 }, (int64_t[]){ 0, INT64_MIN },
                              (int64_t[]){ -1, 0 }, (int64_t[]){ -2, -1 }, 2, &y), ONNXRUN_OK);
@@ -580,6 +585,126 @@ static void test_pad(void **state)
     free(y.data);
 }
 
+/* numpy's slice index rule, step by step: the input indices one axis
+ * visits, into idx; returns the count. One difference, from the ONNX spec:
+ * with a negative step a start before the beginning clamps to 0, not -1. */
+static int64_t naive_slice_axis(int64_t d, int64_t s, int64_t e, int64_t step, int64_t *idx)
+{
+    if (step > 0) {
+        s = s < 0 ? (s + d < 0 ? 0 : s + d) : (s > d ? d : s);
+        e = e < 0 ? (e + d < 0 ? 0 : e + d) : (e > d ? d : e);
+    } else {
+        s = s < 0 ? (s + d < 0 ? 0 : s + d) : (s > d - 1 ? d - 1 : s);
+        e = e < 0 ? (e + d < -1 ? -1 : e + d) : (e > d - 1 ? d - 1 : e);
+    }
+    int64_t n = 0;
+    for (int64_t i = s; step > 0 ? i < e : i > e; i += step) idx[n++] = i;
+    return n;
+}
+
+static void test_slice_random(void **state)
+{
+    (void)state;
+    for (int iter = 0; iter < 300; iter++) {
+        int r = 1 + (int)(rnd() % 4);
+        int64_t dims[4], starts[4], ends[4], axes[4], steps[4], idx[4][16], cnt[4];
+        for (int a = 0; a < r; a++) dims[a] = 1 + rnd() % 6;
+        int n = 1 + (int)(rnd() % (unsigned)r);
+        bool used[4] = { false };
+        for (int a = 0; a < r; a++) {
+            cnt[a] = dims[a];
+            for (int64_t i = 0; i < dims[a]; i++) idx[a][i] = i;
+        }
+        for (int i = 0; i < n; i++) {
+            int a;
+            do a = (int)(rnd() % (unsigned)r); while (used[a]);
+            used[a] = true;
+            axes[i] = rnd() % 2 ? a : a - r;
+            starts[i] = (int64_t)(rnd() % 17) - 8;
+            ends[i] = (int64_t)(rnd() % 17) - 8;
+            steps[i] = (int64_t)(rnd() % 7) - 3;
+            if (!steps[i]) steps[i] = rnd() % 2 ? INT64_MAX : INT64_MIN + 1;
+            if (rnd() % 8 == 0) ends[i] = steps[i] > 0 ? INT64_MAX : INT64_MIN;
+            cnt[a] = naive_slice_axis(dims[a], starts[i], ends[i],
+                                      steps[i] == INT64_MAX ? 100 : steps[i] == INT64_MIN + 1 ? -100 : steps[i],
+                                      idx[a]);
+        }
+        or_tensor y;
+        assert_int_equal(slice13(dims, r, starts, ends, axes, steps, n, &y), ONNXRUN_OK);
+        expect_shape(&y, cnt, r);
+        int64_t total = or_numel(&y);
+        for (int64_t j = 0; j < total; j++) {
+            int64_t rem = j, off = 0, stride = 1;
+            for (int a = r - 1; a >= 0; a--) {
+                off += idx[a][rem % cnt[a]] * stride;
+                rem /= cnt[a];
+                stride *= dims[a];
+            }
+            assert_true(((float *)y.data)[j] == iota[off]);
+        }
+        free(y.data);
+    }
+}
+
+/* Pads by bouncing off the ends (reflect) or clamping (edge) one step at a
+ * time, on the data cropped by the negative pads. */
+static void test_pad_random(void **state)
+{
+    (void)state;
+    static const char *const modes[] = { "constant", "reflect", "edge" };
+    for (int iter = 0; iter < 300; iter++) {
+        int r = 1 + (int)(rnd() % 4), mode = (int)(rnd() % 3);
+        int64_t dims[4], pads[8], od[4], n = 1;
+        for (int a = 0; a < r; a++) {
+            dims[a] = 1 + rnd() % 5;
+            n *= dims[a];
+        }
+        for (int a = 0; a < r; a++) {
+            do {
+                pads[a] = (int64_t)(rnd() % 7) - 2;
+                pads[a + r] = (int64_t)(rnd() % 7) - 2;
+            } while ((pads[a] < 0 ? -pads[a] : 0) + (pads[a + r] < 0 ? -pads[a + r] : 0) >= dims[a]);
+            od[a] = dims[a] + pads[a] + pads[a + r];
+        }
+        int16_t *x = malloc((size_t)n * 2), v = -7;
+        for (int64_t i = 0; i < n; i++) x[i] = (int16_t)(i + 1);
+        int64_t pd[] = { 2 * r };
+        or_tensor xt = tensor(ONNXRUN_INT16, dims, r, x), pt = tensor(ONNXRUN_INT64, pd, 1, pads);
+        or_tensor vt = tensor(ONNXRUN_INT16, NULL, 0, &v), y;
+        or_tensor *ins[] = { &xt, &pt, &vt };
+        or_attr m = { .name = (char *)"mode", .type = OR_ATTR_STRING, .s = (char *)modes[mode],
+                      .s_len = strlen(modes[mode]) };
+        assert_int_equal(run1("Pad", 11, &m, 1, ins, 3, &y), ONNXRUN_OK);
+        expect_shape(&y, od, r);
+        int64_t total = or_numel(&y);
+        for (int64_t j = 0; j < total; j++) {
+            int64_t rem = j, off = 0, stride = 1;
+            bool constant = false;
+            for (int a = r - 1; a >= 0; a--) {
+                int64_t o = rem % od[a], b = pads[a], e = pads[a + r];
+                rem /= od[a];
+                int64_t c0 = b < 0 ? -b : 0, len = dims[a] - c0 - (e < 0 ? -e : 0);
+                int64_t t = o - (b > 0 ? b : 0);
+                if (t < 0 || t >= len) {
+                    if (mode == 0) constant = true;
+                    else if (mode == 2) t = t < 0 ? 0 : len - 1;
+                    else if (len == 1) t = 0;
+                    else
+                        while (t < 0 || t >= len) t = t < 0 ? -t : 2 * (len - 1) - t;
+                }
+                off += (c0 + t) * stride;
+                stride *= dims[a];
+            }
+            int16_t want = constant ? v : x[off];
+            if (((int16_t *)y.data)[j] != want)
+                fail_msg("iter %d mode %s element %lld: got %d want %d", iter, modes[mode],
+                         (long long)j, ((int16_t *)y.data)[j], want);
+        }
+        free(y.data);
+        free(x);
+    }
+}
+
 int main(void)
 {
     setup_iota();
@@ -596,6 +721,8 @@ int main(void)
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_tile),
         cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_slice_random),
+        cmocka_unit_test(test_pad_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
