@@ -200,7 +200,8 @@ static or_status conv_run(or_kernel *k)
     const or_window *w = &p->w;
     if (p->algo == ALGO_DIRECT) {
         direct_job job = { p, x, wt, bias, y };
-        or_parallel_for(k, p->batch * p->m, direct_planes, &job);
+        double work = (double)p->batch * p->m * w->out_size * w->kernel_size;
+        or_parallel_for_work(k, p->batch * p->m, work, direct_planes, &job);
         return ONNXRUN_OK;
     }
     for (int64_t n = 0; n < p->batch; n++)
@@ -219,7 +220,7 @@ static or_status conv_run(or_kernel *k)
             for (int64_t j0 = 0; j0 < w->out_size; j0 += p->tile) {
                 int64_t cols = w->out_size - j0 < p->tile ? w->out_size - j0 : p->tile;
                 im2col_job job = { w, xg, j0, cols, k->scratch };
-                or_parallel_for(k, p->kdim, im2col_rows, &job);
+                or_parallel_for_work(k, p->kdim, (double)p->kdim * cols, im2col_rows, &job);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)cols,
                             (int)p->kdim, 1.0f, wg, (int)p->kdim, k->scratch, (int)cols, 1.0f,
                             yg + j0, (int)w->out_size);
@@ -398,7 +399,7 @@ static or_status convt_run(or_kernel *k)
                             (int)p->cg, 1.0f, wg, (int)p->kdim, xg + j0, (int)w->in_size, 0.0f,
                             k->scratch, (int)cols);
                 col2im_job job = { w, k->scratch, j0, cols, yg };
-                or_parallel_for(k, p->mg, col2im_channels, &job);
+                or_parallel_for_work(k, p->mg, (double)p->kdim * cols, col2im_channels, &job);
             }
         }
     return ONNXRUN_OK;

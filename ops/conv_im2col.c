@@ -118,33 +118,57 @@ void or_col2im(const or_window *w, const float *col, int64_t j0, int64_t cols, i
         }
 }
 
+/* Advances coordinates c over dims[0..n) row-major, wrapping to zeros. */
+static void step(int n, const int64_t *dims, int64_t *c)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        if (++c[i] < dims[i]) return;
+        c[i] = 0;
+    }
+}
+
 void or_conv_depthwise_plane(const or_window *w, const float *x, const float *wt, float bias,
                              float *y)
 {
+    enum { KX_MAX = 16 };
     int n = w->n, l = n - 1;
-    int64_t width = w->out[l], s = w->stride[l];
-    int64_t rows = width ? w->out_size / width : 0;
-    int64_t oc[OR_WIN_MAX], kc[OR_WIN_MAX];
-    unravel(n, w->out, 0, oc);
+    int64_t width = w->out[l], s = w->stride[l], kl = w->kernel[l];
+    int64_t rows = width ? w->out_size / width : 0, k_outer = w->kernel_size / kl;
+    /* per tap along the last axis: input offset and valid output range */
+    int64_t kx_off[KX_MAX], kx_lo[KX_MAX], kx_hi[KX_MAX];
+    for (int64_t kx = 0; kx < kl && kx < KX_MAX; kx++) {
+        kx_off[kx] = kx * w->dilation[l] - w->pad_begin[l];
+        or_window_valid(width, w->in[l], s, kx_off[kx], &kx_lo[kx], &kx_hi[kx]);
+    }
+    int64_t oc[OR_WIN_MAX] = { 0 }, kc[OR_WIN_MAX] = { 0 };
     for (int64_t r = 0; r < rows; r++) {
         float *yr = y + r * width;
         for (int64_t q = 0; q < width; q++) yr[q] = bias;
-        for (int64_t t = 0; t < w->kernel_size; t++) {
-            unravel(n, w->kernel, t, kc);
-            int64_t base = outer_offset(w, w->in, oc, kc), lo, hi;
-            if (base < 0) continue;
-            int64_t off = kc[l] * w->dilation[l] - w->pad_begin[l];
-            or_window_valid(width, w->in[l], s, off, &lo, &hi);
-            const float *restrict xr = x + base + lo * s + off;
-            float *restrict yv = yr + lo;
-            const float wv = wt[t];
-            const int64_t n_v = hi - lo;
-            if (s == 1) {
-                for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q];
-            } else {
-                for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q * s];
+        for (int64_t to = 0; to < k_outer; to++) {
+            int64_t base = outer_offset(w, w->in, oc, kc);
+            for (int64_t kx = 0; base >= 0 && kx < kl; kx++) {
+                int64_t off, lo, hi;
+                if (kx < KX_MAX) {
+                    off = kx_off[kx];
+                    lo = kx_lo[kx];
+                    hi = kx_hi[kx];
+                } else {
+                    off = kx * w->dilation[l] - w->pad_begin[l];
+                    or_window_valid(width, w->in[l], s, off, &lo, &hi);
+                }
+                const int64_t n_v = hi - lo;
+                if (n_v <= 0) continue;
+                const float *restrict xr = x + base + lo * s + off;
+                float *restrict yv = yr + lo;
+                const float wv = wt[to * kl + kx];
+                if (s == 1) {
+                    for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q];
+                } else {
+                    for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q * s];
+                }
             }
+            step(l, w->kernel, kc); /* outer kernel axes only */
         }
-        advance(n, w->out, oc, width);
+        step(l, w->out, oc);
     }
 }

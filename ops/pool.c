@@ -280,7 +280,8 @@ static or_status pool_run(or_kernel *k)
     const pool_params *p = k->params;
     or_tensor *ind = or_out(k, 1);
     pool_job job = { p, k->in[0]->data, k->out[0]->data, ind ? ind->data : NULL };
-    or_parallel_for(k, p->planes, pool_planes, &job);
+    double work = (double)p->planes * p->w.out_size * p->w.kernel_size;
+    or_parallel_for_work(k, p->planes, work, pool_planes, &job);
     return ONNXRUN_OK;
 }
 

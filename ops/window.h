@@ -2,7 +2,8 @@
  * window.h - sliding-window geometry shared by Conv, ConvTranspose and the
  * pools (ops/conv.c, ops/pool.c): the kernel_shape / strides / dilations /
  * pads / auto_pad / ceil_mode attributes, and the output size they give for
- * an input shape, with every size computation checked for overflow.
+ * an input shape, with every size computation checked for overflow; and a
+ * parallel-loop helper that keeps small loops on the calling thread.
  *
  * Coordinates: along spatial axis i, output position o reads input
  * positions o * stride[i] - pad_begin[i] + t * dilation[i], t in [0, kernel[i]).
@@ -84,6 +85,13 @@ static inline int64_t or_floor_div(int64_t a, int64_t b)
 static inline void or_window_valid(int64_t n_out, int64_t n_in, int64_t s, int64_t off,
                                    int64_t *lo, int64_t *hi)
 {
+    if (s == 1) { /* the common case, without divisions */
+        int64_t l = off >= 0 ? 0 : -off, h = n_in - off;
+        *lo = l < n_out ? l : n_out;
+        *hi = h < n_out ? h : n_out;
+        if (*hi < *lo) *hi = *lo;
+        return;
+    }
     /* o * s + off >= 0  <=>  o >= ceil(-off / s) */
     int64_t l = off >= 0 ? 0 : or_floor_div(-off + s - 1, s);
     /* o * s + off <= n_in - 1  <=>  o <= floor((n_in - 1 - off) / s) */
@@ -91,6 +99,20 @@ static inline void or_window_valid(int64_t n_out, int64_t n_in, int64_t s, int64
     *lo = l < n_out ? l : n_out;
     *hi = h < n_out ? h : n_out;
     if (*hi < *lo) *hi = *lo;
+}
+
+/* Loops of less work (elements touched) than this run on the calling thread:
+ * or_parallel_for starts threads per call, which costs more than they save. */
+#define OR_PAR_MIN_WORK 32768.0
+
+/* or_parallel_for(k, n, fn, ctx), or fn(ctx, 0, n) directly when work is small. */
+static inline void or_parallel_for_work(const or_kernel *k, int64_t n, double work,
+                                        void (*fn)(void *ctx, int64_t begin, int64_t end),
+                                        void *ctx)
+{
+    if (n <= 0) return;
+    if (k->threads <= 1 || n == 1 || work < OR_PAR_MIN_WORK) fn(ctx, 0, n);
+    else or_parallel_for(k, n, fn, ctx);
 }
 
 #endif /* OR_WINDOW_H */

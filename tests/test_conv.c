@@ -81,19 +81,34 @@ typedef struct ccase {
 static int64_t S(const ccase *t, int i) { return t->has_s ? t->s[i] : 1; }
 static int64_t D(const ccase *t, int i) { return t->has_d ? t->d[i] : 1; }
 
+/* Attribute constructors for values computed at run time. */
+static or_attr ints_attr(const char *name, const int64_t *v, size_t n)
+{
+    return (or_attr){ .name = (char *)name, .type = OR_ATTR_INTS, .ints = (int64_t *)v, .n = n };
+}
+static or_attr int_attr(const char *name, int64_t v)
+{
+    return (or_attr){ .name = (char *)name, .type = OR_ATTR_INT, .i = v };
+}
+static or_attr string_attr(const char *name, const char *v)
+{
+    return (or_attr){ .name = (char *)name, .type = OR_ATTR_STRING, .s = (char *)v,
+                      .s_len = strlen(v) };
+}
+
 /* Builds the attribute list for a case into a (at most 8). */
 static size_t attrs_of(const ccase *t, or_attr *a)
 {
     size_t n = 0;
     size_t ns = (size_t)t->nsp;
-    if (t->has_s) a[n++] = (or_attr){ .name = "strides", .type = OR_ATTR_INTS, .ints = (int64_t *)t->s, .n = ns };
-    if (t->has_d) a[n++] = (or_attr){ .name = "dilations", .type = OR_ATTR_INTS, .ints = (int64_t *)t->d, .n = ns };
-    if (t->has_pads) a[n++] = (or_attr){ .name = "pads", .type = OR_ATTR_INTS, .ints = (int64_t *)t->pads, .n = 2 * ns };
-    if (t->kernel_attr) a[n++] = (or_attr){ .name = "kernel_shape", .type = OR_ATTR_INTS, .ints = (int64_t *)t->k, .n = ns };
-    if (t->has_out_pad) a[n++] = (or_attr){ .name = "output_padding", .type = OR_ATTR_INTS, .ints = (int64_t *)t->out_pad, .n = ns };
-    if (t->has_out_shape) a[n++] = (or_attr){ .name = "output_shape", .type = OR_ATTR_INTS, .ints = (int64_t *)t->out_shape, .n = ns };
-    if (t->auto_pad) a[n++] = (or_attr){ .name = "auto_pad", .type = OR_ATTR_STRING, .s = (char *)t->auto_pad, .s_len = strlen(t->auto_pad) };
-    a[n++] = (or_attr){ .name = "group", .type = OR_ATTR_INT, .i = t->group };
+    if (t->has_s) a[n++] = ints_attr("strides", t->s, ns);
+    if (t->has_d) a[n++] = ints_attr("dilations", t->d, ns);
+    if (t->has_pads) a[n++] = ints_attr("pads", t->pads, 2 * ns);
+    if (t->kernel_attr) a[n++] = ints_attr("kernel_shape", t->k, ns);
+    if (t->has_out_pad) a[n++] = ints_attr("output_padding", t->out_pad, ns);
+    if (t->has_out_shape) a[n++] = ints_attr("output_shape", t->out_shape, ns);
+    if (t->auto_pad) a[n++] = string_attr("auto_pad", t->auto_pad);
+    a[n++] = int_attr("group", t->group);
     return n;
 }
 
@@ -378,7 +393,8 @@ static void test_conv_errors(void **state)
     /* W channels disagree with X */
     expect_error("Conv", 11, 4, x4, w4, NULL, none, 1, ONNXRUN_E_SHAPE, "channels per group");
     /* kernel larger than the (padded) input */
-    expect_error("Conv", 11, 4, x4, w_big, NULL, none, 1, ONNXRUN_E_SHAPE, "larger than the padded");
+    expect_error("Conv", 11, 4, x4, w_big, NULL, none, 1, ONNXRUN_E_SHAPE,
+                 "larger than the padded");
     or_attr dil[] = { KH_INTS("dilations", 3, 1) };
     expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, dil, 1, ONNXRUN_E_SHAPE,
                  "larger than the padded");

@@ -109,20 +109,36 @@ static void *rand_data(onnxrun_dtype dt, int64_t n)
     return b;
 }
 
+/* Attribute constructors for values computed at run time. */
+static or_attr ints_attr(const char *name, const int64_t *v, size_t n)
+{
+    return (or_attr){ .name = (char *)name, .type = OR_ATTR_INTS, .ints = (int64_t *)v, .n = n };
+}
+static or_attr int_attr(const char *name, int64_t v)
+{
+    return (or_attr){ .name = (char *)name, .type = OR_ATTR_INT, .i = v };
+}
+static or_attr string_attr(const char *name, const char *v)
+{
+    return (or_attr){ .name = (char *)name, .type = OR_ATTR_STRING, .s = (char *)v,
+                      .s_len = strlen(v) };
+}
+
 static size_t attrs_of(const pcase *t, or_attr *a)
 {
     size_t n = 0, ns = (size_t)t->nsp;
-    if (!is_global(t)) a[n++] = (or_attr){ .name = "kernel_shape", .type = OR_ATTR_INTS, .ints = (int64_t *)t->k, .n = ns };
-    if (t->has_s) a[n++] = (or_attr){ .name = "strides", .type = OR_ATTR_INTS, .ints = (int64_t *)t->s, .n = ns };
-    if (t->has_d) a[n++] = (or_attr){ .name = "dilations", .type = OR_ATTR_INTS, .ints = (int64_t *)t->d, .n = ns };
-    if (t->has_pads) a[n++] = (or_attr){ .name = "pads", .type = OR_ATTR_INTS, .ints = (int64_t *)t->pads, .n = 2 * ns };
-    if (t->auto_pad) a[n++] = (or_attr){ .name = "auto_pad", .type = OR_ATTR_STRING, .s = (char *)t->auto_pad, .s_len = strlen(t->auto_pad) };
-    if (t->ceil >= 0) a[n++] = (or_attr){ .name = "ceil_mode", .type = OR_ATTR_INT, .i = t->ceil };
-    if (t->cip >= 0) a[n++] = (or_attr){ .name = "count_include_pad", .type = OR_ATTR_INT, .i = t->cip };
-    if (t->storage_order >= 0) a[n++] = (or_attr){ .name = "storage_order", .type = OR_ATTR_INT, .i = t->storage_order };
+    if (!is_global(t)) a[n++] = ints_attr("kernel_shape", t->k, ns);
+    if (t->has_s) a[n++] = ints_attr("strides", t->s, ns);
+    if (t->has_d) a[n++] = ints_attr("dilations", t->d, ns);
+    if (t->has_pads) a[n++] = ints_attr("pads", t->pads, 2 * ns);
+    if (t->auto_pad) a[n++] = string_attr("auto_pad", t->auto_pad);
+    if (t->ceil >= 0) a[n++] = int_attr("ceil_mode", t->ceil);
+    if (t->cip >= 0) a[n++] = int_attr("count_include_pad", t->cip);
+    if (t->storage_order >= 0) a[n++] = int_attr("storage_order", t->storage_order);
     if (t->p > 0) {
-        if (t->opset < 2) a[n++] = (or_attr){ .name = "p", .type = OR_ATTR_FLOAT, .f = t->p };
-        else a[n++] = (or_attr){ .name = "p", .type = OR_ATTR_INT, .i = (int64_t)t->p };
+        if (t->opset < 2)
+            a[n++] = (or_attr){ .name = "p", .type = OR_ATTR_FLOAT, .f = t->p };
+        else a[n++] = int_attr("p", (int64_t)t->p);
     }
     return n;
 }
@@ -160,7 +176,11 @@ static void check_pool(const pcase *t)
     assert_int_equal(y.rank, n + 2);
     for (int i = 0; i < n; i++) {
         if (y.dims[2 + i] != out[i])
-            print_error("%s axis %d (in %lld k %lld s %lld d %lld pads %lld %lld ceil %d auto %s): size %lld, want %lld\n", t->op, i, (long long)t->in[i], (long long)t->k[i], (long long)S(t, i), (long long)D(t, i), (long long)pb[i], (long long)pe[i], t->ceil, t->auto_pad ? t->auto_pad : "-", (long long)y.dims[2 + i],
+            print_error("%s axis %d (in %lld kernel %lld stride %lld dilation %lld pads %lld "
+                        "%lld ceil %d auto_pad %s): size %lld, want %lld\n",
+                        t->op, i, (long long)t->in[i], (long long)K(t, i), (long long)S(t, i),
+                        (long long)D(t, i), (long long)pb[i], (long long)pe[i], t->ceil,
+                        t->auto_pad ? t->auto_pad : "-", (long long)y.dims[2 + i],
                         (long long)out[i]);
         assert_int_equal(y.dims[2 + i], out[i]);
     }
@@ -207,7 +227,8 @@ static void check_pool(const pcase *t)
             for (int i = 0; i < n; i++) yo = yo * out[i] + o[i];
             yo += pl * outsz;
             double got = load(dt, y.data, yo);
-            double tol = dt == ONNXRUN_FLOAT ? 1e-5 + 1e-5 * fabs(want) : 1e-12 + 1e-12 * fabs(want);
+            double eps = dt == ONNXRUN_FLOAT ? 1e-5 : 1e-12;
+            double tol = eps + eps * fabs(want);
             if (!(fabs(got - want) <= tol)) {
                 print_error("%s: output %lld: got %.9g, want %.9g\n", t->op, (long long)yo, got,
                             want);
@@ -403,38 +424,41 @@ static void test_pool_errors(void **state)
         assert_non_null(strstr(err, "kernel_shape"));
         free(tx.data);
     }
-    pcase big = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 5, 2 }, NOATTR };
-    expect_error(&big, ONNXRUN_E_SHAPE, "larger than the padded input");
-    pcase dil = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 3, 2 }, .has_d = true, .d = { 2, 1 }, NOATTR };
-    expect_error(&dil, ONNXRUN_E_SHAPE, "larger than the padded input");
-    /* kernel_shape has one value for two axes */
-    {
-        or_tensor tx = { ONNXRUN_FLOAT, 4, { 1, 1, 4, 4 }, calloc(16, 4) }, y = { 0 };
-        or_tensor *ins[] = { &tx }, *outs[] = { &y };
-        or_attr a[] = { KH_INTS("kernel_shape", 2) };
-        char err[512];
-        assert_int_equal(kh_run("", "AveragePool", 11, a, 1, ins, 1, outs, 1, err, sizeof err),
-                         ONNXRUN_E_SHAPE);
-        assert_non_null(strstr(err, "'kernel_shape' has 1 values"));
-        free(tx.data);
+    /* each case: a 4x4 single-plane MaxPool-12 with a 2x2 kernel, then one change */
+    static const struct {
+        const char *op;
+        int opset;
+        const char *what; /* the change */
+        or_status st;
+        const char *needle;
+    } bad[] = {
+        { "MaxPool", 12, "kernel 5", ONNXRUN_E_SHAPE, "larger than the padded input" },
+        { "MaxPool", 12, "dilation 4", ONNXRUN_E_SHAPE, "larger than the padded input" },
+        { "MaxPool", 12, "stride 0", ONNXRUN_E_INVALID, "'strides'[0] = 0" },
+        { "MaxPool", 8, "ceil 1", ONNXRUN_E_INVALID, "'ceil_mode' is not defined" },
+        { "AveragePool", 11, "dilation 1", ONNXRUN_E_INVALID, "'dilations' is not defined" },
+        { "AveragePool", 1, "cip 1", ONNXRUN_E_INVALID, "'count_include_pad' is not defined" },
+        { "MaxPool", 1, "order 0", ONNXRUN_E_INVALID, "'storage_order' is not defined" },
+        { "MaxPool", 1, "indices", ONNXRUN_E_INVALID, "Indices" },
+        { "MaxPool", 12, "order 2", ONNXRUN_E_INVALID, "'storage_order' must be 0 or 1" },
+        { "MaxPool", 12, "ceil 2", ONNXRUN_E_INVALID, "'ceil_mode' must be 0 or 1" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pcase t = { bad[i].op, bad[i].opset, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR };
+        const char *w = bad[i].what;
+        if (strcmp(w, "kernel 5") == 0) t.k[0] = 5;
+        if (strcmp(w, "dilation 4") == 0 || strcmp(w, "dilation 1") == 0) {
+            t.has_d = true;
+            t.d[0] = w[9] - '0';
+            t.d[1] = 1;
+        }
+        if (strcmp(w, "stride 0") == 0) t.has_s = true, t.s[1] = 1;
+        if (strncmp(w, "ceil", 4) == 0) t.ceil = w[5] - '0';
+        if (strcmp(w, "cip 1") == 0) t.cip = 1;
+        if (strncmp(w, "order", 5) == 0) t.storage_order = w[6] - '0';
+        if (strcmp(w, "indices") == 0) t.indices = true;
+        expect_error(&t, bad[i].st, bad[i].needle);
     }
-    pcase neg = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .has_s = true, .s = { 0, 1 }, NOATTR };
-    expect_error(&neg, ONNXRUN_E_INVALID, "'strides'[0] = 0");
-    /* attributes a version does not define */
-    pcase c8 = { "MaxPool", 8, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = 1, .cip = -1, .storage_order = -1 };
-    expect_error(&c8, ONNXRUN_E_INVALID, "'ceil_mode' is not defined");
-    pcase d11 = { "AveragePool", 11, 2, 1, 1, { 4, 4 }, { 2, 2 }, .has_d = true, .d = { 1, 1 }, NOATTR };
-    expect_error(&d11, ONNXRUN_E_INVALID, "'dilations' is not defined");
-    pcase cip1 = { "AveragePool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = -1, .cip = 1, .storage_order = -1 };
-    expect_error(&cip1, ONNXRUN_E_INVALID, "'count_include_pad' is not defined");
-    pcase so1 = { "MaxPool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = -1, .cip = -1, .storage_order = 0 };
-    expect_error(&so1, ONNXRUN_E_INVALID, "'storage_order' is not defined");
-    pcase ind1 = { "MaxPool", 1, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR, .indices = true };
-    expect_error(&ind1, ONNXRUN_E_INVALID, "Indices");
-    pcase so2 = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = -1, .cip = -1, .storage_order = 2 };
-    expect_error(&so2, ONNXRUN_E_INVALID, "'storage_order' must be 0 or 1");
-    pcase ceil2 = { "MaxPool", 12, 2, 1, 1, { 4, 4 }, { 2, 2 }, .ceil = 2, .cip = -1, .storage_order = -1 };
-    expect_error(&ceil2, ONNXRUN_E_INVALID, "'ceil_mode' must be 0 or 1");
     /* types */
     pcase u11 = { "MaxPool", 11, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR, .dt = ONNXRUN_UINT8 };
     expect_error(&u11, ONNXRUN_E_UNSUPPORTED, "unsupported type uint8");
