@@ -13,7 +13,8 @@
  * InstanceNormalization  per (n, c) mean and population variance.
  * LayerNormalization (17)  over axes [axis, rank); Scale and B broadcast to
  *   those dims; optional Mean and InvStdDev outputs (float).
- * Statistics are accumulated in double.
+ * Statistics are accumulated in double. Large tensors are split by planes
+ * (rows) across the session's threads with or_parallel_for.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +38,18 @@ static or_status alloc_params(or_kernel *k, size_t size)
 {
     k->params = calloc(1, size);
     return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+}
+
+/* Below this many elements a kernel runs on the calling thread only. */
+#define PARALLEL_MIN ((int64_t)1 << 15)
+
+/* Runs fn(k, begin, end) over planes [0, n) of `per` elements each, split
+ * across the session's threads when the work is large enough. */
+static void for_planes(or_kernel *k, int64_t n, int64_t per,
+                       void (*fn)(void *k, int64_t begin, int64_t end))
+{
+    if (n > 1 && k->threads > 1 && n * per >= PARALLEL_MIN) or_parallel_for(k, n, fn, k);
+    else if (n > 0) fn(k, 0, n);
 }
 
 /* ---- BatchNormalization ---- */
@@ -97,31 +110,38 @@ static or_status bn_infer(or_kernel *k)
     return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
 }
 
+/* planes [begin, end) of the [batch * channels, inner] view: y = a[c]*x + b[c] */
+static void bn_planes(void *ctx, int64_t begin, int64_t end)
+{
+    const or_kernel *k = ctx;
+    const bn_params *p = k->params;
+    const double *a = k->scratch, *b = a + p->channels;
+    for (int64_t pl = begin; pl < end; pl++) {
+        int64_t c = pl % p->channels, off = pl * p->inner;
+        if (k->in[0]->dtype == ONNXRUN_FLOAT) {
+            const float *xs = (const float *)k->in[0]->data + off;
+            float *ys = (float *)k->out[0]->data + off, fa = (float)a[c], fb = (float)b[c];
+            for (int64_t j = 0; j < p->inner; j++) ys[j] = fa * xs[j] + fb;
+        } else {
+            const double *xs = (const double *)k->in[0]->data + off;
+            double *ys = (double *)k->out[0]->data + off;
+            for (int64_t j = 0; j < p->inner; j++) ys[j] = a[c] * xs[j] + b[c];
+        }
+    }
+}
+
 static or_status bn_run(or_kernel *k)
 {
     const bn_params *p = k->params;
     onnxrun_dtype dt = k->in[0]->dtype;
-    const void *x = k->in[0]->data, *sc = k->in[1]->data, *bi = k->in[2]->data;
+    const void *sc = k->in[1]->data, *bi = k->in[2]->data;
     const void *mean = k->in[3]->data, *var = k->in[4]->data;
     double *a = k->scratch, *b = a + p->channels;
     for (int64_t c = 0; c < p->channels; c++) {
         a[c] = ld(sc, dt, c) / sqrt(ld(var, dt, c) + p->epsilon);
         b[c] = ld(bi, dt, c) - ld(mean, dt, c) * a[c];
     }
-    int64_t i = 0;
-    for (int64_t n = 0; n < p->batch; n++)
-        for (int64_t c = 0; c < p->channels; c++) {
-            if (dt == ONNXRUN_FLOAT) {
-                const float *xs = (const float *)x + i;
-                float *ys = (float *)k->out[0]->data + i, fa = (float)a[c], fb = (float)b[c];
-                for (int64_t j = 0; j < p->inner; j++) ys[j] = fa * xs[j] + fb;
-            } else {
-                const double *xs = (const double *)x + i;
-                double *ys = (double *)k->out[0]->data + i;
-                for (int64_t j = 0; j < p->inner; j++) ys[j] = a[c] * xs[j] + b[c];
-            }
-            i += p->inner;
-        }
+    for_planes(k, p->batch * p->channels, p->inner, bn_planes);
     return ONNXRUN_OK;
 }
 
@@ -151,41 +171,54 @@ static or_status lrn_infer(or_kernel *k)
     OR_CHECK(k, x, "input X is missing");
     OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
     OR_CHECK_SHAPE(k, x->rank >= 2, "X must have rank >= 2 (N x C x ...), has %d", x->rank);
-    int64_t inner = 1;
-    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
-    k->scratch_bytes = (size_t)inner * sizeof(double);
     return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
 }
 
-static or_status lrn_run(or_kernel *k)
+/* (n, c) planes [begin, end): the window's sum of squares is gathered for
+ * a block of positions at a time, on the stack. */
+static void lrn_planes(void *ctx, int64_t begin, int64_t end)
 {
+    enum { BLOCK = 256 };
+    const or_kernel *k = ctx;
     const lrn_params *p = k->params;
     const or_tensor *x = k->in[0];
     onnxrun_dtype dt = x->dtype;
-    int64_t n_batch = x->dims[0], ch = x->dims[1], inner = 1;
-    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
+    int64_t ch = x->dims[1], inner = or_numel(x) / (x->dims[0] * ch);
     int64_t below = (p->size - 1) / 2, above = p->size - 1 - below;
     double scale = (double)p->alpha / (double)p->size, beta = p->beta;
-    double *sq = k->scratch; /* [inner]: sum of squares over the channel window */
-    for (int64_t n = 0; n < n_batch; n++)
-        for (int64_t c = 0; c < ch; c++) {
-            int64_t lo = c - below < 0 ? 0 : c - below;
-            int64_t hi = c > ch - 1 - above ? ch - 1 : c + above;
-            memset(sq, 0, (size_t)inner * sizeof *sq);
+    double sq[BLOCK];
+    for (int64_t pl = begin; pl < end; pl++) {
+        int64_t n = pl / ch, c = pl % ch;
+        int64_t lo = c - below < 0 ? 0 : c - below;
+        int64_t hi = c > ch - 1 - above ? ch - 1 : c + above;
+        for (int64_t j0 = 0; j0 < inner; j0 += BLOCK) {
+            int64_t jn = inner - j0 < BLOCK ? inner - j0 : BLOCK;
+            memset(sq, 0, (size_t)jn * sizeof *sq);
             for (int64_t i = lo; i <= hi; i++) {
-                int64_t base = (n * ch + i) * inner;
-                for (int64_t j = 0; j < inner; j++) {
-                    double v = ld(x->data, dt, base + j);
-                    sq[j] += v * v;
+                int64_t base = (n * ch + i) * inner + j0;
+                if (dt == ONNXRUN_FLOAT) {
+                    const float *xs = (const float *)x->data + base;
+                    for (int64_t j = 0; j < jn; j++) sq[j] += (double)xs[j] * xs[j];
+                } else {
+                    const double *xs = (const double *)x->data + base;
+                    for (int64_t j = 0; j < jn; j++) sq[j] += xs[j] * xs[j];
                 }
             }
-            int64_t base = (n * ch + c) * inner;
-            for (int64_t j = 0; j < inner; j++) {
+            int64_t base = pl * inner + j0;
+            for (int64_t j = 0; j < jn; j++) {
                 double t = p->bias + scale * sq[j];
                 double d = beta == 0.75 ? sqrt(t * sqrt(t)) : pow(t, beta);
                 st(k->out[0]->data, dt, base + j, ld(x->data, dt, base + j) / d);
             }
         }
+    }
+}
+
+static or_status lrn_run(or_kernel *k)
+{
+    const or_tensor *x = k->in[0];
+    int64_t planes = x->dims[0] * x->dims[1];
+    if (planes > 0) for_planes(k, planes, or_numel(x) / planes, lrn_planes);
     return ONNXRUN_OK;
 }
 
@@ -233,15 +266,15 @@ static or_status inorm_infer(or_kernel *k)
     return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
 }
 
-static or_status inorm_run(or_kernel *k)
+/* (n, c) planes [begin, end) */
+static void inorm_planes(void *ctx, int64_t begin, int64_t end)
 {
+    const or_kernel *k = ctx;
     const inorm_params *p = k->params;
     const or_tensor *x = k->in[0];
     onnxrun_dtype dt = x->dtype;
-    int64_t ch = x->dims[1], inner = 1;
-    for (int i = 2; i < x->rank; i++) inner *= x->dims[i];
-    int64_t planes = x->dims[0] * ch;
-    for (int64_t pl = 0; pl < planes; pl++) {
+    int64_t ch = x->dims[1], inner = or_numel(x) / (x->dims[0] * ch);
+    for (int64_t pl = begin; pl < end; pl++) {
         int64_t c = pl % ch, off = pl * inner;
         double mean, inv;
         moments(x->data, dt, off, inner, p->epsilon, &mean, &inv);
@@ -249,6 +282,13 @@ static or_status inorm_run(or_kernel *k)
         for (int64_t j = 0; j < inner; j++)
             st(k->out[0]->data, dt, off + j, a * ld(x->data, dt, off + j) + b);
     }
+}
+
+static or_status inorm_run(or_kernel *k)
+{
+    const or_tensor *x = k->in[0];
+    int64_t planes = x->dims[0] * x->dims[1];
+    if (planes > 0) for_planes(k, planes, or_numel(x) / planes, inorm_planes);
     return ONNXRUN_OK;
 }
 
@@ -341,16 +381,16 @@ static void expand_normalised(const or_tensor *t, const or_tensor *x, int axis, 
     }
 }
 
-static or_status lnorm_run(or_kernel *k)
+/* rows [begin, end) of the [outer, inner] view */
+static void lnorm_rows(void *ctx, int64_t begin, int64_t end)
 {
+    const or_kernel *k = ctx;
     const lnorm_params *p = k->params;
     const or_tensor *x = k->in[0];
     onnxrun_dtype dt = x->dtype;
-    double *scale = k->scratch, *bias = scale + p->inner;
-    expand_normalised(k->in[1], x, p->axis, 1.0, scale, p->inner);
-    expand_normalised(or_in(k, 2), x, p->axis, 0.0, bias, p->inner);
+    const double *scale = k->scratch, *bias = scale + p->inner;
     or_tensor *mean_out = or_out(k, 1), *inv_out = or_out(k, 2);
-    for (int64_t o = 0; o < p->outer; o++) {
+    for (int64_t o = begin; o < end; o++) {
         int64_t off = o * p->inner;
         double mean, inv;
         moments(x->data, dt, off, p->inner, p->epsilon, &mean, &inv);
@@ -360,6 +400,16 @@ static or_status lnorm_run(or_kernel *k)
             st(k->out[0]->data, dt, off + j,
                (ld(x->data, dt, off + j) - mean) * inv * scale[j] + bias[j]);
     }
+}
+
+static or_status lnorm_run(or_kernel *k)
+{
+    const lnorm_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    double *scale = k->scratch, *bias = scale + p->inner;
+    expand_normalised(k->in[1], x, p->axis, 1.0, scale, p->inner);
+    expand_normalised(or_in(k, 2), x, p->axis, 0.0, bias, p->inner);
+    for_planes(k, p->outer, p->inner, lnorm_rows);
     return ONNXRUN_OK;
 }
 

@@ -358,6 +358,64 @@ static void test_layernorm(void **state)
                      ONNXRUN_E_INVALID);
 }
 
+/* ---- threads ---- */
+
+/* Runs op with k.threads = threads; out->data is malloc'd (caller frees). */
+static or_status run_threads(const char *op, int opset, or_attr *attrs, size_t n_attrs,
+                             or_tensor **ins, size_t n_in, or_tensor *out, int threads)
+{
+    char err[256], *in_names[] = { "a", "b", "c", "d", "e" }, *out_names[] = { "y" };
+    or_node node = { .name = "t", .op_type = (char *)op, .domain = "", .n_inputs = n_in,
+                     .inputs = in_names, .n_outputs = 1, .outputs = out_names,
+                     .n_attrs = n_attrs, .attrs = attrs };
+    or_tensor *outs[] = { out };
+    or_kernel k = { .def = or_op_find("", op, opset), .node = &node, .opset = opset, .n_in = n_in,
+                    .n_out = 1, .in = ins, .out = outs, .threads = threads, .err = err,
+                    .err_len = sizeof err };
+    or_status st = k.def->init ? k.def->init(&k) : ONNXRUN_OK;
+    if (st == ONNXRUN_OK) st = k.def->infer(&k);
+    if (st == ONNXRUN_OK) {
+        out->data = malloc(or_nbytes(out));
+        k.scratch = k.scratch_bytes ? aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64) : NULL;
+        st = k.def->run(&k);
+        free(k.scratch);
+    }
+    free(k.params);
+    return st;
+}
+
+/* Split across threads, each kernel gives the same bits as on one thread. */
+static void test_threads_match(void **state)
+{
+    (void)state;
+    const int64_t N = 2, C = 6, H = 40, W = 100, n = N * C * H * W; /* above PARALLEL_MIN */
+    float *x = rand_buf(n, -2, 2), *p = rand_buf(C, 0.5f, 1.5f);
+    or_tensor tx = tensor(ONNXRUN_FLOAT, 4, (int64_t[]){ N, C, H, W }, x);
+    or_tensor tp = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ C }, p);
+    or_tensor tl = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ W }, x);
+    or_tensor *bn_ins[] = { &tx, &tp, &tp, &tp, &tp }, *ln_ins[] = { &tx, &tl, &tl };
+    or_attr lrn[] = { KH_INT("size", 5) };
+    struct { const char *op; int opset; or_attr *attrs; size_t n_attrs; or_tensor **ins; size_t n_in; } cases[] = {
+        { "BatchNormalization", 15, NULL, 0, bn_ins, 5 },
+        { "LRN", 13, lrn, 1, bn_ins, 1 },
+        { "InstanceNormalization", 6, NULL, 0, bn_ins, 3 },
+        { "LayerNormalization", 17, NULL, 0, ln_ins, 3 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        or_tensor y1 = { 0 }, y2 = { 0 };
+        assert_int_equal(run_threads(cases[i].op, cases[i].opset, cases[i].attrs, cases[i].n_attrs,
+                                     cases[i].ins, cases[i].n_in, &y1, 1), ONNXRUN_OK);
+        assert_int_equal(run_threads(cases[i].op, cases[i].opset, cases[i].attrs, cases[i].n_attrs,
+                                     cases[i].ins, cases[i].n_in, &y2, 3), ONNXRUN_OK);
+        assert_true(or_same_shape(&y1, &y2));
+        assert_memory_equal(y1.data, y2.data, or_nbytes(&y1));
+        free(y1.data);
+        free(y2.data);
+    }
+    free(x);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_instancenorm),
         cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_threads_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
