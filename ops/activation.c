@@ -2,7 +2,7 @@
  * activation.c - activation functions, float32 and float64 (Clip and Relu
  * also on integers):
  *   pointwise  Relu, LeakyRelu, Elu, Selu, Celu, Sigmoid, HardSigmoid,
- *              HardSwish, Tanh, Softplus, Softsign, ThresholdedRelu: one
+ *              HardSwish, Tanh, Softplus, Softsign, ThresholdedRelu, Shrink: one
  *              switch per type over a list of expressions with the
  *              attributes alpha / beta / gamma;
  *   Clip       bounds from attributes (opset 1, 6) or from optional scalar
@@ -42,7 +42,7 @@
 
 typedef enum act_op {
     A_RELU, A_LEAKY, A_ELU, A_SELU, A_CELU, A_SIGMOID, A_HARDSIGMOID, A_HARDSWISH, A_TANH,
-    A_SOFTPLUS, A_SOFTSIGN, A_THRESHOLDED,
+    A_SOFTPLUS, A_SOFTSIGN, A_THRESHOLDED, A_SHRINK,
     A_COUNT
 } act_op;
 
@@ -60,7 +60,8 @@ typedef enum act_op {
     Y(A_TANH, tanh(x)) \
     Y(A_SOFTPLUS, log1p(exp(-fabs(x))) + fmax(x, zero)) \
     Y(A_SOFTSIGN, x / (one + fabs(x))) \
-    Y(A_THRESHOLDED, x > a ? x : zero)
+    Y(A_THRESHOLDED, x > a ? x : zero) \
+    Y(A_SHRINK, x < -a ? x + b : x > a ? x - b : zero)
 
 typedef enum smax_mode { SM_SOFTMAX, SM_LOGSOFTMAX, SM_HARDMAX } smax_mode;
 
@@ -178,22 +179,26 @@ typedef struct act_desc {
     act_op op;
     unsigned attrs;             /* USES_*: attributes the op reads */
     float alpha, beta, gamma;   /* defaults (or fixed values) */
+    const char *alpha_name, *beta_name; /* NULL: "alpha", "beta" */
 } act_desc;
 
 static const act_desc acts[] = {
-    { "Relu", A_RELU, 0, 0, 0, 0 },
-    { "LeakyRelu", A_LEAKY, USES_ALPHA, 0.01f, 0, 0 },
-    { "Elu", A_ELU, USES_ALPHA, 1.0f, 0, 0 },
-    { "Selu", A_SELU, USES_ALPHA | USES_GAMMA, 1.67326319217681884765625f, 0,
-      1.05070102214813232421875f },
-    { "Celu", A_CELU, USES_ALPHA, 1.0f, 0, 0 },
-    { "Sigmoid", A_SIGMOID, 0, 0, 0, 0 },
-    { "HardSigmoid", A_HARDSIGMOID, USES_ALPHA | USES_BETA, 0.2f, 0.5f, 0 },
-    { "HardSwish", A_HARDSWISH, 0, 1.0f / 6, 0.5f, 0 },
-    { "Tanh", A_TANH, 0, 0, 0, 0 },
-    { "Softplus", A_SOFTPLUS, 0, 0, 0, 0 },
-    { "Softsign", A_SOFTSIGN, 0, 0, 0, 0 },
-    { "ThresholdedRelu", A_THRESHOLDED, USES_ALPHA, 1.0f, 0, 0 },
+    { .name = "Relu", .op = A_RELU },
+    { .name = "LeakyRelu", .op = A_LEAKY, .attrs = USES_ALPHA, .alpha = 0.01f },
+    { .name = "Elu", .op = A_ELU, .attrs = USES_ALPHA, .alpha = 1.0f },
+    { .name = "Selu", .op = A_SELU, .attrs = USES_ALPHA | USES_GAMMA,
+      .alpha = 1.67326319217681884765625f, .gamma = 1.05070102214813232421875f },
+    { .name = "Celu", .op = A_CELU, .attrs = USES_ALPHA, .alpha = 1.0f },
+    { .name = "Sigmoid", .op = A_SIGMOID },
+    { .name = "HardSigmoid", .op = A_HARDSIGMOID, .attrs = USES_ALPHA | USES_BETA, .alpha = 0.2f,
+      .beta = 0.5f },
+    { .name = "HardSwish", .op = A_HARDSWISH, .alpha = 1.0f / 6, .beta = 0.5f },
+    { .name = "Tanh", .op = A_TANH },
+    { .name = "Softplus", .op = A_SOFTPLUS },
+    { .name = "Softsign", .op = A_SOFTSIGN },
+    { .name = "ThresholdedRelu", .op = A_THRESHOLDED, .attrs = USES_ALPHA, .alpha = 1.0f },
+    { .name = "Shrink", .op = A_SHRINK, .attrs = USES_ALPHA | USES_BETA, .alpha = 0.5f,
+      .alpha_name = "lambd", .beta_name = "bias" },
 };
 
 static or_status alloc_params(or_kernel *k)
@@ -228,8 +233,10 @@ static or_status act_init(or_kernel *k)
     p->alpha = d->alpha;
     p->beta = d->beta;
     p->gamma = d->gamma;
-    if (d->attrs & USES_ALPHA) OR_TRY(or_attr_float(k, "alpha", d->alpha, &p->alpha));
-    if (d->attrs & USES_BETA) OR_TRY(or_attr_float(k, "beta", d->beta, &p->beta));
+    const char *an = d->alpha_name ? d->alpha_name : "alpha";
+    const char *bn = d->beta_name ? d->beta_name : "beta";
+    if (d->attrs & USES_ALPHA) OR_TRY(or_attr_float(k, an, d->alpha, &p->alpha));
+    if (d->attrs & USES_BETA) OR_TRY(or_attr_float(k, bn, d->beta, &p->beta));
     if (d->attrs & USES_GAMMA) OR_TRY(or_attr_float(k, "gamma", d->gamma, &p->gamma));
     OR_CHECK(k, p->op != A_CELU || p->alpha != 0, "alpha must not be 0");
     return ONNXRUN_OK;
@@ -400,7 +407,7 @@ static or_status smax_run(or_kernel *k)
 OR_OP_TABLE(activation) = {
     ACT("Relu", 1), ACT("LeakyRelu", 1), ACT("Elu", 1), ACT("Selu", 1), ACT("Celu", 12),
     ACT("Sigmoid", 1), ACT("HardSigmoid", 1), ACT("HardSwish", 14), ACT("Tanh", 1),
-    ACT("Softplus", 1), ACT("Softsign", 1), ACT("ThresholdedRelu", 10),
+    ACT("Softplus", 1), ACT("Softsign", 1), ACT("ThresholdedRelu", 10), ACT("Shrink", 9),
     CLIP(1), CLIP(11),
     SMAX("Softmax"), SMAX("LogSoftmax"), SMAX("Hardmax"),
 };

@@ -1,8 +1,8 @@
 /*
  * elementwise.c - elementwise ops with multidirectional (numpy)
  * broadcasting: unary math (Neg, Abs, Sign, Exp, Log, Sqrt, Reciprocal,
- * Floor, Ceil, Erf, Not), binary arithmetic (Add, Sub, Mul, Div, Pow,
- * PRelu), comparisons and logic (Equal, Less, Greater, LessOrEqual,
+ * Floor, Ceil, Round, Erf, the trigonometric and hyperbolic functions,
+ * Not), binary arithmetic (Add, Sub, Mul, Div, Mod, Pow, PRelu), comparisons and logic (Equal, Less, Greater, LessOrEqual,
  * GreaterOrEqual, And, Or, Xor), the variadic Sum, Max, Min, Mean, and Where.
  *
  * Table-driven: every (op, dtype) pair that is supported has one "row"
@@ -32,7 +32,9 @@
  * the broadcasting walker.
  *
  * Integers wrap on overflow (computed in uint64_t); integer Div truncates
- * toward zero and division by zero fails the run with ONNXRUN_E_RUNTIME.
+ * toward zero, integer Div or Mod by zero fails the run with
+ * ONNXRUN_E_RUNTIME. Mod with fmod=0 takes the sign of the divisor (also
+ * for floats, where the spec asks for fmod=1), with fmod=1 the dividend's.
  * Integer Pow with a negative exponent gives the truncated result (0 unless
  * the base is 1 or -1). Bool tensors are read as bytes, nonzero = true.
  */
@@ -59,7 +61,7 @@
 /* ---- binary row functions ---- */
 
 typedef enum bop {
-    B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_PRELU,
+    B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_FMOD, B_POW, B_MAX, B_MIN, B_PRELU,
     B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR,
     B_COUNT
 } bop;
@@ -103,6 +105,26 @@ static inline uint64_t ipow_s(int64_t x, int64_t e)
     return 0; /* |1 / x^-e| < 1 truncates to 0 (0^-e has no integer value either) */
 }
 
+/* Remainders. Mod's fmod=1 is C's (sign of x), fmod=0 floored (sign of y).
+ * y == 0 never gets here for integers (the run checks first). */
+static inline int64_t imod_s(int64_t x, int64_t y, bool floored)
+{
+    if (y == 0 || y == -1) return 0; /* INT64_MIN % -1 is undefined */
+    int64_t r = x % y;
+    return floored && r != 0 && (r < 0) != (y < 0) ? r + y : r;
+}
+static inline float fmod_floor_f(float x, float y)
+{
+    float r = fmodf(x, y);
+    return r != 0 && (r < 0) != (y < 0) ? r + y : r;
+}
+static inline double fmod_floor_d(double x, double y)
+{
+    double r = fmod(x, y);
+    return r != 0 && (r < 0) != (y < 0) ? r + y : r;
+}
+#define FMOD_FLOOR(x, y) _Generic((x), float: fmod_floor_f, default: fmod_floor_d)(x, y)
+
 /* Y(op, name, dtype, T, output type, suffix, expression of x and y) */
 #define COMPARE_OPS(Y, dt, T, s) \
     Y(B_EQ, eq, dt, T, uint8_t, s, x == y) \
@@ -115,6 +137,8 @@ static inline uint64_t ipow_s(int64_t x, int64_t e)
     Y(B_SUB, sub, dt, T, T, s, x - y) \
     Y(B_MUL, mul, dt, T, T, s, x * y) \
     Y(B_DIV, div, dt, T, T, s, x / y) \
+    Y(B_MOD, mod, dt, T, T, s, FMOD_FLOOR(x, y)) \
+    Y(B_FMOD, fmod, dt, T, T, s, fmod(x, y)) \
     Y(B_POW, pow, dt, T, T, s, (y == 2 ? x * x : pow(x, y))) \
     Y(B_MAX, max, dt, T, T, s, (x > y || isnan(x)) ? x : y) \
     Y(B_MIN, min, dt, T, T, s, (x < y || isnan(x)) ? x : y) \
@@ -131,10 +155,14 @@ static inline uint64_t ipow_s(int64_t x, int64_t e)
 #define SINT_BINOPS(Y, dt, T, s) \
     INT_BINOPS(Y, dt, T, s) \
     Y(B_DIV, div, dt, T, T, s, y == 0 ? 0 : y == -1 ? 0 - (uint64_t)x : (uint64_t)(x / y)) \
+    Y(B_MOD, mod, dt, T, T, s, imod_s(x, y, true)) \
+    Y(B_FMOD, fmod, dt, T, T, s, imod_s(x, y, false)) \
     Y(B_POW, pow, dt, T, T, s, ipow_s(x, y))
 #define UINT_BINOPS(Y, dt, T, s) \
     INT_BINOPS(Y, dt, T, s) \
     Y(B_DIV, div, dt, T, T, s, y == 0 ? 0 : x / y) \
+    Y(B_MOD, mod, dt, T, T, s, y == 0 ? 0 : x % y) \
+    Y(B_FMOD, fmod, dt, T, T, s, y == 0 ? 0 : x % y) \
     Y(B_POW, pow, dt, T, T, s, ipow_u(x, y))
 #define BOOL_BINOPS(Y, dt, T, s) \
     Y(B_EQ, eq, dt, T, uint8_t, s, !x == !y) \
@@ -165,7 +193,9 @@ static const row2_fn bin_rows[B_COUNT][ONNXRUN_DTYPE_COUNT] = {
 /* ---- unary row functions ---- */
 
 typedef enum uop {
-    U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RECIP, U_FLOOR, U_CEIL, U_ERF, U_NOT,
+    U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RECIP, U_FLOOR, U_CEIL, U_ROUND, U_ERF,
+    U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH, U_COSH, U_ASINH, U_ACOSH, U_ATANH,
+    U_NOT,
     U_COUNT
 } uop;
 
@@ -191,7 +221,19 @@ typedef void (*row1_fn)(const void *a, void *o, int64_t n);
     U(U_RECIP, recip, dt, T, s, 1 / x) \
     U(U_FLOOR, floor, dt, T, s, floor(x)) \
     U(U_CEIL, ceil, dt, T, s, ceil(x)) \
-    U(U_ERF, erf, dt, T, s, erf(x))
+    U(U_ROUND, round, dt, T, s, rint(x)) /* halves to even in the default rounding mode */ \
+    U(U_ERF, erf, dt, T, s, erf(x)) \
+    U(U_SIN, sin, dt, T, s, sin(x)) \
+    U(U_COS, cos, dt, T, s, cos(x)) \
+    U(U_TAN, tan, dt, T, s, tan(x)) \
+    U(U_ASIN, asin, dt, T, s, asin(x)) \
+    U(U_ACOS, acos, dt, T, s, acos(x)) \
+    U(U_ATAN, atan, dt, T, s, atan(x)) \
+    U(U_SINH, sinh, dt, T, s, sinh(x)) \
+    U(U_COSH, cosh, dt, T, s, cosh(x)) \
+    U(U_ASINH, asinh, dt, T, s, asinh(x)) \
+    U(U_ACOSH, acosh, dt, T, s, acosh(x)) \
+    U(U_ATANH, atanh, dt, T, s, atanh(x))
 #define SINT_UNOPS(U, dt, T, s) \
     U(U_NEG, neg, dt, T, s, 0 - (uint64_t)x) \
     U(U_ABS, abs, dt, T, s, x < 0 ? 0 - (uint64_t)x : (uint64_t)x) \
@@ -441,10 +483,17 @@ static const ew_op ew_ops[] = {
     { "Log", K_UNARY, U_LOG, false },          { "Sqrt", K_UNARY, U_SQRT, false },
     { "Reciprocal", K_UNARY, U_RECIP, false }, { "Floor", K_UNARY, U_FLOOR, false },
     { "Ceil", K_UNARY, U_CEIL, false },        { "Erf", K_UNARY, U_ERF, false },
-    { "Not", K_UNARY, U_NOT, false },
+    { "Round", K_UNARY, U_ROUND, false },      { "Not", K_UNARY, U_NOT, false },
+    { "Sin", K_UNARY, U_SIN, false },          { "Cos", K_UNARY, U_COS, false },
+    { "Tan", K_UNARY, U_TAN, false },          { "Asin", K_UNARY, U_ASIN, false },
+    { "Acos", K_UNARY, U_ACOS, false },        { "Atan", K_UNARY, U_ATAN, false },
+    { "Sinh", K_UNARY, U_SINH, false },        { "Cosh", K_UNARY, U_COSH, false },
+    { "Asinh", K_UNARY, U_ASINH, false },      { "Acosh", K_UNARY, U_ACOSH, false },
+    { "Atanh", K_UNARY, U_ATANH, false },
     { "Add", K_BINARY, B_ADD, false },         { "Sub", K_BINARY, B_SUB, false },
     { "Mul", K_BINARY, B_MUL, false },         { "Div", K_BINARY, B_DIV, false },
     { "Pow", K_BINARY, B_POW, false },         { "PRelu", K_BINARY, B_PRELU, false },
+    { "Mod", K_BINARY, B_MOD, false },
     { "Equal", K_BINARY, B_EQ, true },         { "Less", K_BINARY, B_LT, true },
     { "Greater", K_BINARY, B_GT, true },       { "LessOrEqual", K_BINARY, B_LE, true },
     { "GreaterOrEqual", K_BINARY, B_GE, true },
@@ -457,6 +506,7 @@ static const ew_op ew_ops[] = {
 
 typedef struct ew_params {
     const ew_op *op;
+    int code;           /* uop or bop to run (Mod: B_MOD or B_FMOD by attribute) */
     bool legacy;        /* opset 1-6 binary semantics (broadcast / axis attributes) */
     bool bcast;         /* legacy broadcast=1 */
     bool has_axis;
@@ -474,6 +524,13 @@ static or_status ew_init(or_kernel *k)
     if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
     k->params = p;
     p->op = op;
+    p->code = op->code;
+    if (op->code == B_MOD) {
+        int64_t fm;
+        OR_TRY(or_attr_int(k, "fmod", 0, &fm));
+        OR_CHECK(k, fm == 0 || fm == 1, "attribute fmod must be 0 or 1, not %lld", (long long)fm);
+        if (fm) p->code = B_FMOD;
+    }
     p->mean = strcmp(op->name, "Mean") == 0;
     p->legacy = op->kind == K_BINARY && k->def->since < 7;
     if (p->legacy && op->code != B_PRELU) {
@@ -527,7 +584,7 @@ static or_status unary_infer(or_kernel *k)
     ew_params *p = k->params;
     or_tensor *x;
     OR_TRY(need_in(k, 0, &x));
-    if ((unsigned)x->dtype >= ONNXRUN_DTYPE_COUNT || !un_rows[p->op->code][x->dtype])
+    if ((unsigned)x->dtype >= ONNXRUN_DTYPE_COUNT || !un_rows[p->code][x->dtype])
         return bad_type(k, x->dtype);
     return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
 }
@@ -537,7 +594,7 @@ static or_status unary_run(or_kernel *k)
     ew_params *p = k->params;
     or_tensor *x = k->in[0], *y = or_out(k, 0);
     if (!y) return ONNXRUN_OK;
-    un_ctx c = { un_rows[p->op->code][x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype) };
+    un_ctx c = { un_rows[p->code][x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype) };
     int64_t n = or_numel(y);
     if (n >= PARALLEL_MIN && k->threads > 1) or_parallel_for(k, n, un_range, &c);
     else if (n > 0) un_range(&c, 0, n);
@@ -555,7 +612,7 @@ static or_status legacy_shape(or_kernel *k, const or_tensor *a, const or_tensor 
     *eb = *b;
     if (!p->legacy) return ONNXRUN_OK;
     int ra = a->rank, rb = b->rank;
-    if (p->op->code == B_PRELU) {
+    if (p->code == B_PRELU) {
         /* a 1-D slope of C values is per channel (axis 1) */
         if (rb == 1 && ra >= 2 && b->dims[0] == a->dims[1] && b->dims[0] != 1) {
             eb->rank = ra - 1;
@@ -611,10 +668,10 @@ static or_status binary_infer(or_kernel *k)
     walk_row_fn row;
     OR_TRY(need_in(k, 0, &a));
     OR_TRY(need_in(k, 1, &b));
-    if (a->dtype != b->dtype && p->op->code != B_POW)
+    if (a->dtype != b->dtype && p->code != B_POW)
         return or_fail(k, ONNXRUN_E_INVALID, "inputs have different types (%s and %s)",
                        onnxrun_dtype_name(a->dtype), onnxrun_dtype_name(b->dtype));
-    if (!binary_pick(p->op->code, a->dtype, b->dtype, &fn, &row)) {
+    if (!binary_pick(p->code, a->dtype, b->dtype, &fn, &row)) {
         if (a->dtype == b->dtype) return bad_type(k, a->dtype);
         return or_fail(k, ONNXRUN_E_UNSUPPORTED, "types %s and %s are not supported",
                        onnxrun_dtype_name(a->dtype), onnxrun_dtype_name(b->dtype));
@@ -622,7 +679,7 @@ static or_status binary_infer(or_kernel *k)
     OR_TRY(legacy_shape(k, a, b, &eb));
     if (!or_broadcast_shape(a->rank, a->dims, eb.rank, eb.dims, &r, d))
         return bad_shapes(k, "do not broadcast", a, b);
-    bool uni = p->legacy || p->op->code == B_PRELU; /* B must not enlarge A */
+    bool uni = p->legacy || p->code == B_PRELU; /* B must not enlarge A */
     if (uni && (r != a->rank || memcmp(d, a->dims, (size_t)r * sizeof d[0]) != 0))
         return bad_shapes(k, "do not broadcast: the second must fit in the first", a, b);
     return or_set_shape(k, or_out(k, 0), p->op->to_bool ? ONNXRUN_BOOL : a->dtype, r, d);
@@ -649,14 +706,15 @@ static or_status binary_run(or_kernel *k)
     if (!y) return ONNXRUN_OK;
     int64_t total = or_numel(y);
     bool is_float = a->dtype == ONNXRUN_FLOAT || a->dtype == ONNXRUN_DOUBLE;
-    if (p->op->code == B_DIV && !is_float && total > 0 && has_int_zero(b))
-        return or_fail(k, ONNXRUN_E_RUNTIME, "integer division by zero");
+    bool divides = p->code == B_DIV || p->code == B_MOD || p->code == B_FMOD;
+    if (divides && !is_float && total > 0 && has_int_zero(b))
+        return or_fail(k, ONNXRUN_E_RUNTIME, "integer division by zero (input 1 holds a 0)");
     OR_TRY(legacy_shape(k, a, b, &eb));
     const or_tensor *ins[2] = { a, &eb };
     walk w;
     walk_row_fn row;
     row2_fn fn;
-    binary_pick(p->op->code, a->dtype, b->dtype, &fn, &row);
+    binary_pick(p->code, a->dtype, b->dtype, &fn, &row);
     walk_setup(&w, ins, 2, y, row);
     w.fn2 = fn;
     w.dt[0] = a->dtype;
@@ -675,7 +733,7 @@ static or_status variadic_infer(or_kernel *k)
     int64_t d[OR_MAX_RANK];
     if (k->n_in < 1) return or_fail(k, ONNXRUN_E_INVALID, "needs at least one input");
     OR_TRY(need_in(k, 0, &a));
-    if ((unsigned)a->dtype >= ONNXRUN_DTYPE_COUNT || !bin_rows[p->op->code][a->dtype] ||
+    if ((unsigned)a->dtype >= ONNXRUN_DTYPE_COUNT || !bin_rows[p->code][a->dtype] ||
         (p->mean && a->dtype != ONNXRUN_FLOAT && a->dtype != ONNXRUN_DOUBLE))
         return bad_type(k, a->dtype);
     r = a->rank;
@@ -701,7 +759,7 @@ static or_status variadic_run(or_kernel *k)
     or_tensor *y = or_out(k, 0);
     if (!y) return ONNXRUN_OK;
     int64_t total = or_numel(y);
-    row2_fn fn = bin_rows[p->op->code][y->dtype];
+    row2_fn fn = bin_rows[p->code][y->dtype];
     walk w;
     if (k->n_in == 1) {
         if (y->data != k->in[0]->data) memcpy(y->data, k->in[0]->data, or_nbytes(y));
@@ -777,8 +835,12 @@ static or_status where_run(or_kernel *k)
 OR_OP_TABLE(elementwise) = {
     UNARY("Neg", 1), UNARY("Abs", 1), UNARY("Exp", 1), UNARY("Log", 1), UNARY("Sqrt", 1),
     UNARY("Reciprocal", 1), UNARY("Floor", 1), UNARY("Ceil", 1), UNARY("Not", 1),
-    UNARY("Erf", 9), UNARY("Sign", 9),
+    UNARY("Erf", 9), UNARY("Sign", 9), UNARY("Round", 11),
+    UNARY("Sin", 7), UNARY("Cos", 7), UNARY("Tan", 7), UNARY("Asin", 7), UNARY("Acos", 7),
+    UNARY("Atan", 7), UNARY("Sinh", 9), UNARY("Cosh", 9), UNARY("Asinh", 9), UNARY("Acosh", 9),
+    UNARY("Atanh", 9),
     ARITH("Add"), ARITH("Sub"), ARITH("Mul"), ARITH("Div"), ARITH("Pow"), ARITH("PRelu"),
+    BINARY("Mod", 10, OR_OP_INPLACE),
     COMPARE("Equal", 1), COMPARE("Equal", 7), COMPARE("Less", 1), COMPARE("Less", 7),
     COMPARE("Greater", 1), COMPARE("Greater", 7),
     COMPARE("LessOrEqual", 12), COMPARE("GreaterOrEqual", 12),

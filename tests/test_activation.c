@@ -112,6 +112,7 @@ static double ref_act(const act_case *c, double x)
     if (!strcmp(op, "Softplus")) return log(1 + exp(x));
     if (!strcmp(op, "Softsign")) return x / (1 + fabs(x));
     if (!strcmp(op, "ThresholdedRelu")) return x > a ? x : 0;
+    if (!strcmp(op, "Shrink")) return x < -a ? x + b : x > a ? x - b : 0;
     fail();
     return 0;
 }
@@ -138,6 +139,8 @@ static void test_pointwise(void **state)
         { "Softsign", 1, 0, 0, 0, 0, { { 0 } } },
         { "ThresholdedRelu", 10, 1, 0, 0, 0, { { 0 } } },
         { "ThresholdedRelu", 10, 0.5, 0, 0, 1, { KH_FLOAT("alpha", 0.5f) } },
+        { "Shrink", 9, 0.5, 0, 0, 0, { { 0 } } },
+        { "Shrink", 9, 1.5, 1, 0, 2, { KH_FLOAT("lambd", 1.5f), KH_FLOAT("bias", 1) } },
     };
     int64_t dims[3] = { 3, 5, 7 }, n = 105;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)

@@ -438,6 +438,44 @@ static void test_pow_types(void **state)
     free(y.data);
 }
 
+static void test_mod(void **state)
+{
+    (void)state;
+    int32_t a[6] = { 7, -7, 7, -7, INT32_MIN, 5 }, b[6] = { 3, 3, -3, -3, -1, 7 };
+    float fa[4] = { 7.5f, -7.5f, 7.5f, -7.5f }, fb[4] = { 2, 2, -2, -2 };
+    or_tensor ta = tensor(ONNXRUN_INT32, 1, (int64_t[]){ 6 }, a);
+    or_tensor tb = tensor(ONNXRUN_INT32, 1, (int64_t[]){ 6 }, b);
+    or_tensor tfa = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 4 }, fa);
+    or_tensor tfb = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 4 }, fb), y = { 0 };
+    or_tensor *ins[] = { &ta, &tb }, *outs[] = { &y };
+    or_attr c_mod[] = { KH_INT("fmod", 1) }, bad[] = { KH_INT("fmod", 2) };
+    char err[512];
+    /* fmod=0: the sign of the divisor */
+    assert_int_equal(kh_run("", "Mod", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((int32_t[]){ 1, 2, -2, -1, 0, 5 }), sizeof a);
+    free(y.data);
+    /* fmod=1: the sign of the dividend */
+    assert_int_equal(kh_run("", "Mod", 13, c_mod, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((int32_t[]){ 1, -1, 1, -1, 0, 5 }), sizeof a);
+    free(y.data);
+    ins[0] = &tfa;
+    ins[1] = &tfb;
+    assert_int_equal(kh_run("", "Mod", 13, c_mod, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((float[]){ 1.5f, -1.5f, 1.5f, -1.5f }), sizeof fa);
+    free(y.data);
+    assert_int_equal(kh_run("", "Mod", 13, NULL, 0, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((float[]){ 1.5f, 0.5f, -0.5f, -1.5f }), sizeof fa);
+    free(y.data);
+    assert_int_equal(kh_run("", "Mod", 13, bad, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_E_INVALID);
+    /* by zero */
+    b[1] = 0;
+    ins[0] = &ta;
+    ins[1] = &tb;
+    assert_int_equal(kh_run("", "Mod", 13, c_mod, 1, ins, 2, outs, 1, err, sizeof err),
+                     ONNXRUN_E_RUNTIME);
+    free(y.data);
+}
+
 /* ---- legacy broadcast / axis (opset 1 and 6) ---- */
 
 static void check_legacy(const char *op, int opset, or_attr *attrs, size_t n_attrs, int ra,
@@ -658,7 +696,10 @@ static void test_unary(void **state)
     static const struct { const char *op; double (*ref)(double); float lo, hi; } ops[] = {
         { "Exp", exp, -5, 5 }, { "Log", log, 0.01f, 10 }, { "Sqrt", sqrt, 0, 10 },
         { "Floor", floor, -5, 5 }, { "Ceil", ceil, -5, 5 }, { "Erf", erf, -3, 3 },
-        { "Abs", fabs, -5, 5 },
+        { "Abs", fabs, -5, 5 }, { "Sin", sin, -5, 5 }, { "Cos", cos, -5, 5 },
+        { "Tan", tan, -1.5f, 1.5f }, { "Asin", asin, -1, 1 }, { "Acos", acos, -1, 1 },
+        { "Atan", atan, -5, 5 }, { "Sinh", sinh, -5, 5 }, { "Cosh", cosh, -5, 5 },
+        { "Asinh", asinh, -5, 5 }, { "Acosh", acosh, 1, 10 }, { "Atanh", atanh, -0.9f, 0.9f },
     };
     int64_t dims[2] = { 7, 13 };
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
@@ -705,6 +746,14 @@ static void test_unary(void **state)
     assert_int_equal(kh_run("", "Abs", 13, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
     assert_memory_equal(y.data, ((int32_t[]){ 2, 0, INT32_MIN, 4 }), sizeof iv);
     free(y.data);
+    /* Round: halves to even */
+    float h[6] = { 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.4f };
+    or_tensor th = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 6 }, h);
+    ins[0] = &th;
+    assert_int_equal(kh_run("", "Round", 11, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((float[]){ 0, 2, 2, -0.0f, -2, 2 }), sizeof h);
+    free(y.data);
+    ins[0] = &ti;
     /* float-only ops refuse ints; Not refuses floats */
     assert_int_equal(kh_run("", "Exp", 13, NULL, 0, ins, 1, outs, 1, err, sizeof err),
                      ONNXRUN_E_UNSUPPORTED);
@@ -742,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_int_ops),
         cmocka_unit_test(test_int_div_by_zero),
         cmocka_unit_test(test_pow_types),
+        cmocka_unit_test(test_mod),
         cmocka_unit_test(test_legacy_broadcast),
         cmocka_unit_test(test_variadic),
         cmocka_unit_test(test_where),
