@@ -160,20 +160,31 @@ static or_status reduce_infer(or_kernel *k)
     return or_set_shape(k, or_out(k, 0), x->dtype, orank, odims);
 }
 
+/* Arithmetic of the accumulators: plain for double; for int64 through
+ * uint64, so that overflow wraps (like the element type would) instead of
+ * being undefined. */
+#define F_ADD(a, b) ((a) + (b))
+#define F_MUL(a, b) ((a) * (b))
+#define F_ABS(v) fabs(v)
+#define I_ADD(a, b) ((int64_t)((uint64_t)(a) + (uint64_t)(b)))
+#define I_MUL(a, b) ((int64_t)((uint64_t)(a) * (uint64_t)(b)))
+#define I_ABS(v) ((v) < 0 ? (int64_t)(0 - (uint64_t)(v)) : (v))
+
 /* One step of folding v into a, both of type ACC (aux: the max for
  * S_ADD_EXP). NaN propagates through max and min. */
-#define STEP(ACC, s, a, v, aux) \
-    ((s) == S_ADD ? (a) + (v) \
-     : (s) == S_ADD_ABS ? (a) + ((v) < 0 ? -(v) : (v)) \
-     : (s) == S_ADD_SQUARE ? (a) + (v) * (v) \
-     : (s) == S_ADD_EXP ? (a) + (ACC)exp((double)((v) - (aux))) \
-     : (s) == S_MUL ? (a) * (v) \
+#define STEP(ACC, ADD, MUL, ABS, s, a, v, aux) \
+    ((s) == S_ADD ? ADD(a, v) \
+     : (s) == S_ADD_ABS ? ADD(a, ABS(v)) \
+     : (s) == S_ADD_SQUARE ? ADD(a, MUL(v, v)) \
+     : (s) == S_ADD_EXP ? ADD(a, (ACC)exp((double)(v) - (double)(aux))) \
+     : (s) == S_MUL ? MUL(a, v) \
      : (s) == S_MAX ? ((v) > (a) || (v) != (v) ? (v) : (a)) \
      : ((v) < (a) || (v) != (v) ? (v) : (a)))
 
 /* Defines NAME(p, step, x, numel, acc, aux): folds x[0..numel) (type T) into
- * acc[n_out] (type ACC), visiting x in memory order. */
-#define DEFINE_WALK(NAME, T, ACC) \
+ * acc[n_out] (type ACC with arithmetic ADD, MUL, ABS), visiting x in memory
+ * order. */
+#define DEFINE_WALK(NAME, T, ACC, ADD, MUL, ABS) \
     static void NAME(const reduce_params *p, rstep s, const T *x, int64_t numel, ACC *acc, \
                      const ACC *aux) \
     { \
@@ -183,11 +194,13 @@ static or_status reduce_infer(or_kernel *k)
             const T *xr = x + r; \
             if (p->red[m - 1]) { \
                 ACC a = acc[o], mx = aux ? aux[o] : 0; \
-                for (int64_t j = 0; j < inner; j++) a = (ACC)STEP(ACC, s, a, (ACC)xr[j], mx); \
+                for (int64_t j = 0; j < inner; j++) \
+                    a = (ACC)STEP(ACC, ADD, MUL, ABS, s, a, (ACC)xr[j], mx); \
                 acc[o] = a; \
             } else { \
                 for (int64_t j = 0; j < inner; j++) \
-                    acc[o + j] = (ACC)STEP(ACC, s, acc[o + j], (ACC)xr[j], aux ? aux[o + j] : 0); \
+                    acc[o + j] = \
+                        (ACC)STEP(ACC, ADD, MUL, ABS, s, acc[o + j], (ACC)xr[j], aux ? aux[o + j] : 0); \
             } \
             for (int i = m - 2; i >= 0; i--) { \
                 o += p->ostride[i]; \
@@ -198,12 +211,12 @@ static or_status reduce_infer(or_kernel *k)
         } \
     }
 
-DEFINE_WALK(walk_f32, float, double)
-DEFINE_WALK(walk_f64, double, double)
-DEFINE_WALK(walk_i32, int32_t, int64_t)
-DEFINE_WALK(walk_i64, int64_t, int64_t)
-DEFINE_WALK(walk_i8, int8_t, int64_t)
-DEFINE_WALK(walk_u8, uint8_t, int64_t)
+DEFINE_WALK(walk_f32, float, double, F_ADD, F_MUL, F_ABS)
+DEFINE_WALK(walk_f64, double, double, F_ADD, F_MUL, F_ABS)
+DEFINE_WALK(walk_i32, int32_t, int64_t, I_ADD, I_MUL, I_ABS)
+DEFINE_WALK(walk_i64, int64_t, int64_t, I_ADD, I_MUL, I_ABS)
+DEFINE_WALK(walk_i8, int8_t, int64_t, I_ADD, I_MUL, I_ABS)
+DEFINE_WALK(walk_u8, uint8_t, int64_t, I_ADD, I_MUL, I_ABS)
 
 static void walk_float(const reduce_params *p, rstep s, const or_tensor *x, double *acc,
                        const double *aux)

@@ -221,6 +221,23 @@ static void test_reduce_types(void **state)
     assert_int_equal(((int64_t *)y.data)[1], ((int64_t)1 << 60) - 1); /* exact, no double */
     free(y.data);
 
+    /* int64 overflow wraps instead of being undefined */
+    int64_t big[4] = { INT64_MAX, 1, INT64_MIN, 3 };
+    tx = tensor(ONNXRUN_INT64, 2, (int64_t[]){ 2, 2 }, big);
+    assert_int_equal(kh_run("", "ReduceSum", 13, nokeep, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_true(((int64_t *)y.data)[0] == INT64_MIN);
+    free(y.data);
+    or_attr wrap_axes[] = { KH_INTS("axes", 1) };
+    assert_int_equal(kh_run("", "ReduceProd", 13, wrap_axes, 1, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_true(((int64_t *)y.data)[1] == INT64_MIN); /* INT64_MIN * 3 wraps to INT64_MIN */
+    free(y.data);
+    assert_int_equal(kh_run("", "ReduceL1", 13, wrap_axes, 1, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_true(((int64_t *)y.data)[1] == INT64_MIN + 3); /* |INT64_MIN| wraps */
+    free(y.data);
+    assert_int_equal(kh_run("", "ReduceSumSquare", 13, wrap_axes, 1, ins, 1, outs, 1, err, sizeof err),
+                     ONNXRUN_OK);
+    free(y.data);
+
     int32_t x32[6] = { 1, -2, 3, 7, 5, -6 };
     tx = tensor(ONNXRUN_INT32, 2, (int64_t[]){ 2, 3 }, x32);
     or_attr axes0[] = { KH_INTS("axes", 0) };
