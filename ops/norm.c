@@ -316,12 +316,13 @@ static or_status lnorm_init(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-/* Whether t broadcasts (aligned right) to the normalised dims x[axis..). */
+/* Whether t broadcasts (aligned right) to the normalised dims x[axis..);
+ * dims of t beyond those must be 1. */
 static bool fits_normalised(const or_tensor *t, const or_tensor *x, int axis)
 {
-    if (t->rank > x->rank - axis) return false;
+    int r = x->rank - axis;
     for (int i = 0; i < t->rank; i++) {
-        int64_t d = t->dims[t->rank - 1 - i], xd = x->dims[x->rank - 1 - i];
+        int64_t d = t->dims[t->rank - 1 - i], xd = i < r ? x->dims[x->rank - 1 - i] : 1;
         if (d != xd && d != 1) return false;
     }
     return true;

@@ -344,6 +344,7 @@ static void test_layernorm(void **state)
     check_layernorm(-2, 2, (int64_t[]){ 3, 1 }, true);  /* broadcast scale */
     check_layernorm(0, 3, (int64_t[]){ 2, 3, 4 }, true);
     check_layernorm(0, 1, (int64_t[]){ 1 }, true);
+    check_layernorm(2, 3, (int64_t[]){ 1, 1, 4 }, true); /* leading 1s beyond the normalised dims */
 
     char err[256];
     float buf[24] = { 0 };
