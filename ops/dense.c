@@ -1,6 +1,7 @@
 /*
  * dense.c - matrix products: Gemm and MatMul, float32 and float64, through
- * OpenBLAS's cblas_?gemm (row-major).
+ * OpenBLAS's cblas_?gemm (row-major), or cblas_?gemv when one side is a
+ * single row or column (an FC layer on a batch of one).
  *
  * Gemm    Y[M,N] = alpha * A' * B' + beta * C, A' = A or A^T, B' = B or B^T.
  *         Transposes are passed to BLAS, never materialised. C is written
