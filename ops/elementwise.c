@@ -2,8 +2,10 @@
  * elementwise.c - elementwise ops with multidirectional (numpy)
  * broadcasting: unary math (Neg, Abs, Sign, Exp, Log, Sqrt, Reciprocal,
  * Floor, Ceil, Round, Erf, the trigonometric and hyperbolic functions,
- * Not), binary arithmetic (Add, Sub, Mul, Div, Mod, Pow, PRelu), comparisons and logic (Equal, Less, Greater, LessOrEqual,
- * GreaterOrEqual, And, Or, Xor), the variadic Sum, Max, Min, Mean, and Where.
+ * IsNaN, IsInf, Not), binary arithmetic (Add, Sub, Mul, Div, Mod, Pow,
+ * PRelu, BitShift on unsigned integers), comparisons and logic (Equal,
+ * Less, Greater, LessOrEqual, GreaterOrEqual, And, Or, Xor), the variadic
+ * Sum, Max, Min, Mean, and Where.
  *
  * Table-driven: every (op, dtype) pair that is supported has one "row"
  * function in un_rows / bin_rows, generated from a list of expressions per
@@ -62,7 +64,7 @@
 
 typedef enum bop {
     B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_FMOD, B_POW, B_MAX, B_MIN, B_PRELU,
-    B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR,
+    B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR, B_SHL, B_SHR,
     B_COUNT
 } bop;
 
@@ -163,7 +165,9 @@ static inline double fmod_floor_d(double x, double y)
     Y(B_DIV, div, dt, T, T, s, y == 0 ? 0 : x / y) \
     Y(B_MOD, mod, dt, T, T, s, y == 0 ? 0 : x % y) \
     Y(B_FMOD, fmod, dt, T, T, s, y == 0 ? 0 : x % y) \
-    Y(B_POW, pow, dt, T, T, s, ipow_u(x, y))
+    Y(B_POW, pow, dt, T, T, s, ipow_u(x, y)) \
+    Y(B_SHL, shl, dt, T, T, s, y >= 8 * sizeof(T) ? 0 : (uint64_t)x << y) \
+    Y(B_SHR, shr, dt, T, T, s, y >= 8 * sizeof(T) ? 0 : x >> y)
 #define BOOL_BINOPS(Y, dt, T, s) \
     Y(B_EQ, eq, dt, T, uint8_t, s, !x == !y) \
     Y(B_AND, and, dt, T, uint8_t, s, x && y) \
@@ -195,56 +199,60 @@ static const row2_fn bin_rows[B_COUNT][ONNXRUN_DTYPE_COUNT] = {
 typedef enum uop {
     U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RECIP, U_FLOOR, U_CEIL, U_ROUND, U_ERF,
     U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH, U_COSH, U_ASINH, U_ACOSH, U_ATANH,
-    U_NOT,
+    U_ISNAN, U_ISINF, U_ISPOSINF, U_ISNEGINF, U_NOT,
     U_COUNT
 } uop;
 
-/* o[i] = f(a[i]) for i in [0, n); o may be a. */
+/* o[i] = f(a[i]) for i in [0, n); o may be a when of the same type. */
 typedef void (*row1_fn)(const void *a, void *o, int64_t n);
 
-#define DEF_ROW1(name, T, E) \
+#define DEF_ROW1(name, T, TO, E) \
     static void name(const void *pa, void *po, int64_t n) \
     { \
         const T *A = pa; \
-        T *O = po; \
-        for (int64_t i = 0; i < n; i++) { T x = A[i]; O[i] = (T)(E); } \
+        TO *O = po; \
+        for (int64_t i = 0; i < n; i++) { T x = A[i]; O[i] = (TO)(E); } \
     }
 
-/* U(op, name, dtype, T, suffix, expression of x) */
+/* U(op, name, dtype, T, output type, suffix, expression of x) */
 #define FLOAT_UNOPS(U, dt, T, s) \
-    U(U_NEG, neg, dt, T, s, -x) \
-    U(U_ABS, abs, dt, T, s, fabs(x)) \
-    U(U_SIGN, sign, dt, T, s, (x > 0) - (x < 0)) \
-    U(U_EXP, exp, dt, T, s, exp(x)) \
-    U(U_LOG, log, dt, T, s, log(x)) \
-    U(U_SQRT, sqrt, dt, T, s, sqrt(x)) \
-    U(U_RECIP, recip, dt, T, s, 1 / x) \
-    U(U_FLOOR, floor, dt, T, s, floor(x)) \
-    U(U_CEIL, ceil, dt, T, s, ceil(x)) \
-    U(U_ROUND, round, dt, T, s, rint(x)) /* halves to even in the default rounding mode */ \
-    U(U_ERF, erf, dt, T, s, erf(x)) \
-    U(U_SIN, sin, dt, T, s, sin(x)) \
-    U(U_COS, cos, dt, T, s, cos(x)) \
-    U(U_TAN, tan, dt, T, s, tan(x)) \
-    U(U_ASIN, asin, dt, T, s, asin(x)) \
-    U(U_ACOS, acos, dt, T, s, acos(x)) \
-    U(U_ATAN, atan, dt, T, s, atan(x)) \
-    U(U_SINH, sinh, dt, T, s, sinh(x)) \
-    U(U_COSH, cosh, dt, T, s, cosh(x)) \
-    U(U_ASINH, asinh, dt, T, s, asinh(x)) \
-    U(U_ACOSH, acosh, dt, T, s, acosh(x)) \
-    U(U_ATANH, atanh, dt, T, s, atanh(x))
+    U(U_NEG, neg, dt, T, T, s, -x) \
+    U(U_ABS, abs, dt, T, T, s, fabs(x)) \
+    U(U_SIGN, sign, dt, T, T, s, (x > 0) - (x < 0)) \
+    U(U_EXP, exp, dt, T, T, s, exp(x)) \
+    U(U_LOG, log, dt, T, T, s, log(x)) \
+    U(U_SQRT, sqrt, dt, T, T, s, sqrt(x)) \
+    U(U_RECIP, recip, dt, T, T, s, 1 / x) \
+    U(U_FLOOR, floor, dt, T, T, s, floor(x)) \
+    U(U_CEIL, ceil, dt, T, T, s, ceil(x)) \
+    U(U_ROUND, round, dt, T, T, s, rint(x)) /* halves to even in the default rounding mode */ \
+    U(U_ERF, erf, dt, T, T, s, erf(x)) \
+    U(U_SIN, sin, dt, T, T, s, sin(x)) \
+    U(U_COS, cos, dt, T, T, s, cos(x)) \
+    U(U_TAN, tan, dt, T, T, s, tan(x)) \
+    U(U_ASIN, asin, dt, T, T, s, asin(x)) \
+    U(U_ACOS, acos, dt, T, T, s, acos(x)) \
+    U(U_ATAN, atan, dt, T, T, s, atan(x)) \
+    U(U_SINH, sinh, dt, T, T, s, sinh(x)) \
+    U(U_COSH, cosh, dt, T, T, s, cosh(x)) \
+    U(U_ASINH, asinh, dt, T, T, s, asinh(x)) \
+    U(U_ACOSH, acosh, dt, T, T, s, acosh(x)) \
+    U(U_ATANH, atanh, dt, T, T, s, atanh(x)) \
+    U(U_ISNAN, isnan, dt, T, uint8_t, s, isnan(x) != 0) \
+    U(U_ISINF, isinf, dt, T, uint8_t, s, isinf(x) != 0) /* glibc: -1 for -inf */ \
+    U(U_ISPOSINF, isposinf, dt, T, uint8_t, s, isinf(x) && x > 0) \
+    U(U_ISNEGINF, isneginf, dt, T, uint8_t, s, isinf(x) && x < 0)
 #define SINT_UNOPS(U, dt, T, s) \
-    U(U_NEG, neg, dt, T, s, 0 - (uint64_t)x) \
-    U(U_ABS, abs, dt, T, s, x < 0 ? 0 - (uint64_t)x : (uint64_t)x) \
-    U(U_SIGN, sign, dt, T, s, (x > 0) - (x < 0))
+    U(U_NEG, neg, dt, T, T, s, 0 - (uint64_t)x) \
+    U(U_ABS, abs, dt, T, T, s, x < 0 ? 0 - (uint64_t)x : (uint64_t)x) \
+    U(U_SIGN, sign, dt, T, T, s, (x > 0) - (x < 0))
 #define UINT_UNOPS(U, dt, T, s) \
-    U(U_ABS, abs, dt, T, s, x) \
-    U(U_SIGN, sign, dt, T, s, x > 0)
-#define BOOL_UNOPS(U, dt, T, s) U(U_NOT, not, dt, T, s, !x)
+    U(U_ABS, abs, dt, T, T, s, x) \
+    U(U_SIGN, sign, dt, T, T, s, x > 0)
+#define BOOL_UNOPS(U, dt, T, s) U(U_NOT, not, dt, T, T, s, !x)
 
-#define DEF_Y1(op, nm, dt, T, s, E) DEF_ROW1(nm##1_##s, T, E)
-#define TBL_Y1(op, nm, dt, T, s, E) [op][dt] = nm##1_##s,
+#define DEF_Y1(op, nm, dt, T, TO, s, E) DEF_ROW1(nm##1_##s, T, TO, E)
+#define TBL_Y1(op, nm, dt, T, TO, s, E) [op][dt] = nm##1_##s,
 
 #define DEF_FLOAT1(dt, T, s) FLOAT_UNOPS(DEF_Y1, dt, T, s)
 #define DEF_SINT1(dt, T, s) SINT_UNOPS(DEF_Y1, dt, T, s)
@@ -490,10 +498,11 @@ static const ew_op ew_ops[] = {
     { "Sinh", K_UNARY, U_SINH, false },        { "Cosh", K_UNARY, U_COSH, false },
     { "Asinh", K_UNARY, U_ASINH, false },      { "Acosh", K_UNARY, U_ACOSH, false },
     { "Atanh", K_UNARY, U_ATANH, false },
+    { "IsNaN", K_UNARY, U_ISNAN, true },       { "IsInf", K_UNARY, U_ISINF, true },
     { "Add", K_BINARY, B_ADD, false },         { "Sub", K_BINARY, B_SUB, false },
     { "Mul", K_BINARY, B_MUL, false },         { "Div", K_BINARY, B_DIV, false },
     { "Pow", K_BINARY, B_POW, false },         { "PRelu", K_BINARY, B_PRELU, false },
-    { "Mod", K_BINARY, B_MOD, false },
+    { "Mod", K_BINARY, B_MOD, false },         { "BitShift", K_BINARY, B_SHL, false },
     { "Equal", K_BINARY, B_EQ, true },         { "Less", K_BINARY, B_LT, true },
     { "Greater", K_BINARY, B_GT, true },       { "LessOrEqual", K_BINARY, B_LE, true },
     { "GreaterOrEqual", K_BINARY, B_GE, true },
@@ -525,7 +534,21 @@ static or_status ew_init(or_kernel *k)
     k->params = p;
     p->op = op;
     p->code = op->code;
-    if (op->code == B_MOD) {
+    if (op->kind == K_UNARY && op->code == U_ISINF) {
+        int64_t neg, pos;
+        OR_TRY(or_attr_int(k, "detect_negative", 1, &neg));
+        OR_TRY(or_attr_int(k, "detect_positive", 1, &pos));
+        p->code = neg && pos ? U_ISINF : neg ? U_ISNEGINF : pos ? U_ISPOSINF : U_NOT;
+        OR_CHECK(k, neg || pos, "detect_negative and detect_positive are both 0");
+    }
+    if (op->kind == K_BINARY && op->code == B_SHL) {
+        const char *dir;
+        OR_TRY(or_attr_string(k, "direction", "", &dir));
+        OR_CHECK(k, !strcmp(dir, "LEFT") || !strcmp(dir, "RIGHT"),
+                 "attribute direction must be \"LEFT\" or \"RIGHT\", not \"%s\"", dir);
+        if (!strcmp(dir, "RIGHT")) p->code = B_SHR;
+    }
+    if (op->kind == K_BINARY && op->code == B_MOD) {
         int64_t fm;
         OR_TRY(or_attr_int(k, "fmod", 0, &fm));
         OR_CHECK(k, fm == 0 || fm == 1, "attribute fmod must be 0 or 1, not %lld", (long long)fm);
@@ -570,13 +593,13 @@ typedef struct un_ctx {
     row1_fn fn;
     const char *in;
     char *out;
-    size_t esize;
+    size_t in_size, out_size;
 } un_ctx;
 
 static void un_range(void *ctx, int64_t begin, int64_t end)
 {
     const un_ctx *c = ctx;
-    c->fn(c->in + begin * (int64_t)c->esize, c->out + begin * (int64_t)c->esize, end - begin);
+    c->fn(c->in + begin * (int64_t)c->in_size, c->out + begin * (int64_t)c->out_size, end - begin);
 }
 
 static or_status unary_infer(or_kernel *k)
@@ -586,7 +609,8 @@ static or_status unary_infer(or_kernel *k)
     OR_TRY(need_in(k, 0, &x));
     if ((unsigned)x->dtype >= ONNXRUN_DTYPE_COUNT || !un_rows[p->code][x->dtype])
         return bad_type(k, x->dtype);
-    return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+    return or_set_shape(k, or_out(k, 0), p->op->to_bool ? ONNXRUN_BOOL : x->dtype, x->rank,
+                        x->dims);
 }
 
 static or_status unary_run(or_kernel *k)
@@ -594,7 +618,8 @@ static or_status unary_run(or_kernel *k)
     ew_params *p = k->params;
     or_tensor *x = k->in[0], *y = or_out(k, 0);
     if (!y) return ONNXRUN_OK;
-    un_ctx c = { un_rows[p->code][x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype) };
+    un_ctx c = { un_rows[p->code][x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype),
+                 onnxrun_dtype_size(y->dtype) };
     int64_t n = or_numel(y);
     if (n >= PARALLEL_MIN && k->threads > 1) or_parallel_for(k, n, un_range, &c);
     else if (n > 0) un_range(&c, 0, n);
@@ -839,8 +864,10 @@ OR_OP_TABLE(elementwise) = {
     UNARY("Sin", 7), UNARY("Cos", 7), UNARY("Tan", 7), UNARY("Asin", 7), UNARY("Acos", 7),
     UNARY("Atan", 7), UNARY("Sinh", 9), UNARY("Cosh", 9), UNARY("Asinh", 9), UNARY("Acosh", 9),
     UNARY("Atanh", 9),
+    { "", "IsNaN", 9, 0, ew_init, unary_infer, unary_run, NULL, NULL },
+    { "", "IsInf", 10, 0, ew_init, unary_infer, unary_run, NULL, NULL },
     ARITH("Add"), ARITH("Sub"), ARITH("Mul"), ARITH("Div"), ARITH("Pow"), ARITH("PRelu"),
-    BINARY("Mod", 10, OR_OP_INPLACE),
+    BINARY("Mod", 10, OR_OP_INPLACE), BINARY("BitShift", 11, OR_OP_INPLACE),
     COMPARE("Equal", 1), COMPARE("Equal", 7), COMPARE("Less", 1), COMPARE("Less", 7),
     COMPARE("Greater", 1), COMPARE("Greater", 7),
     COMPARE("LessOrEqual", 12), COMPARE("GreaterOrEqual", 12),

@@ -476,6 +476,46 @@ static void test_mod(void **state)
     free(y.data);
 }
 
+static void test_bitshift_isinf(void **state)
+{
+    (void)state;
+    uint16_t a[4] = { 1, 0x8001, 0xffff, 7 }, b[4] = { 3, 1, 16, 0 };
+    or_tensor ta = tensor(ONNXRUN_UINT16, 1, (int64_t[]){ 4 }, a);
+    or_tensor tb = tensor(ONNXRUN_UINT16, 1, (int64_t[]){ 4 }, b), y = { 0 };
+    or_tensor *ins[] = { &ta, &tb }, *outs[] = { &y };
+    or_attr left[] = { KH_STRING("direction", "LEFT") }, right[] = { KH_STRING("direction", "RIGHT") };
+    or_attr up[] = { KH_STRING("direction", "UP") };
+    char err[512];
+    /* shifts of the full width or more give 0 */
+    assert_int_equal(kh_run("", "BitShift", 11, left, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((uint16_t[]){ 8, 2, 0, 7 }), sizeof a);
+    free(y.data);
+    assert_int_equal(kh_run("", "BitShift", 11, right, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((uint16_t[]){ 0, 0x4000, 0, 7 }), sizeof a);
+    free(y.data);
+    assert_int_equal(kh_run("", "BitShift", 11, up, 1, ins, 2, outs, 1, err, sizeof err), ONNXRUN_E_INVALID);
+    assert_int_equal(kh_run("", "BitShift", 11, NULL, 0, ins, 2, outs, 1, err, sizeof err), ONNXRUN_E_INVALID);
+
+    float f[4] = { INFINITY, -INFINITY, NAN, 1 };
+    or_tensor tf = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 4 }, f);
+    ins[0] = &tf;
+    or_attr no_neg[] = { KH_INT("detect_negative", 0) }, no_pos[] = { KH_INT("detect_positive", 0) };
+    assert_int_equal(kh_run("", "IsInf", 10, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_int_equal(y.dtype, ONNXRUN_BOOL);
+    assert_memory_equal(y.data, ((uint8_t[]){ 1, 1, 0, 0 }), 4);
+    free(y.data);
+    assert_int_equal(kh_run("", "IsInf", 10, no_neg, 1, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((uint8_t[]){ 1, 0, 0, 0 }), 4);
+    free(y.data);
+    assert_int_equal(kh_run("", "IsInf", 10, no_pos, 1, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((uint8_t[]){ 0, 1, 0, 0 }), 4);
+    free(y.data);
+    assert_int_equal(kh_run("", "IsNaN", 13, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((uint8_t[]){ 0, 0, 1, 0 }), 4);
+    free(y.data);
+    assert_false(or_op_find("", "IsNaN", 13)->flags & OR_OP_INPLACE);
+}
+
 /* ---- legacy broadcast / axis (opset 1 and 6) ---- */
 
 static void check_legacy(const char *op, int opset, or_attr *attrs, size_t n_attrs, int ra,
@@ -792,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_int_div_by_zero),
         cmocka_unit_test(test_pow_types),
         cmocka_unit_test(test_mod),
+        cmocka_unit_test(test_bitshift_isinf),
         cmocka_unit_test(test_legacy_broadcast),
         cmocka_unit_test(test_variadic),
         cmocka_unit_test(test_where),
