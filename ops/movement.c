@@ -223,14 +223,14 @@ static or_status transpose_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-/* ---- Concat ---- */
+/* ---- the axis attribute (Concat, Split, Gather, GatherElements) ---- */
 
 typedef struct axis_params {
     int64_t axis;   /* attribute */
     int ax;         /* normalised (infer) */
 } axis_params;
 
-/* Reads attribute "axis" (default def; required if def_required). */
+/* Reads attribute "axis" (default def; an error if absent and required). */
 static or_status axis_init(or_kernel *k, int64_t def, bool required)
 {
     axis_params *p = new_params(k, sizeof *p);
@@ -248,6 +248,8 @@ static or_status axis_resolve(or_kernel *k, int r)
     axis_params *p = k->params;
     return or_axis(k, p->axis, r, &p->ax);
 }
+
+/* ---- Concat ---- */
 
 static or_status concat_init(or_kernel *k)
 {
