@@ -299,7 +299,11 @@ static or_status place(onnxrun_session *s)
         if (in->kind != OR_V_ARENA || out->kind != OR_V_ARENA || or_nbytes(&in->t) != or_nbytes(&out->t))
             continue;
         if (flags & OR_OP_VIEW) {
-            st->skip = true;
+            /* nothing to run unless the view has more outputs (Dropout's mask):
+             * then run sees out[0] == in[0] and copies nothing */
+            bool more = false;
+            for (size_t j = 1; j < st->k.n_out; j++) more = more || st->out_ids[j] >= 0;
+            st->skip = !more;
         } else {
             if (r->last != i || !or_same_shape(&in->t, &out->t)) continue;
             bool shared = false; /* another input on the same buffer */

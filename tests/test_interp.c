@@ -363,6 +363,34 @@ static void test_concat_slices(void **state)
     onnxrun_model_free(m);
 }
 
+/* a view with a second output (Dropout's mask) still runs for the mask */
+static void test_view_with_mask(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ 2, 8 });
+    mb_node(&b, "Relu", "r", "x", "a");
+    mb_node(&b, "Dropout", "d", "a", "y,mask");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    mb_output(&b, "mask", ONNXRUN_BOOL);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    float x[16];
+    for (int i = 0; i < 16; i++) x[i] = (float)i - 8;
+    onnxrun_tensor in = { ONNXRUN_FLOAT, 2, { 2, 8 }, x }, out[2];
+    const char *xn = "x";
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &in, 2, NULL, out), ONNXRUN_OK);
+    assert_int_equal(out[1].dtype, ONNXRUN_BOOL);
+    for (int i = 0; i < 16; i++) {
+        assert_true(((float *)out[0].data)[i] == (x[i] > 0 ? x[i] : 0));
+        assert_int_equal(((uint8_t *)out[1].data)[i], 1);
+    }
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
 typedef struct thread_job {
     const onnxrun_model *m;
     int id, failures;
@@ -426,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_inplace_and_views),
         cmocka_unit_test(test_shape_from_input),
         cmocka_unit_test(test_concat_slices),
+        cmocka_unit_test(test_view_with_mask),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
