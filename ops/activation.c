@@ -38,6 +38,10 @@
 /* Tensors at least this large are split over the session's threads. */
 #define PARALLEL_MIN ((int64_t)1 << 15)
 
+/* gcc 12 at -O2 leaves loops that need an alias check (out may be x)
+ * scalar; the dynamic cost model vectorizes them. */
+#define VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
+
 /* ---- pointwise activations ---- */
 
 typedef enum act_op {
@@ -82,7 +86,7 @@ typedef struct act_params {
         for (int64_t i = 0; i < n; i++) { elem x = X[i]; O[i] = (E); } \
         break;
 #define DEF_ACT(dt, T, s) \
-    static void act_##s(const act_params *p, const void *px, void *po, int64_t n) \
+    VECTORIZE static void act_##s(const act_params *p, const void *px, void *po, int64_t n) \
     { \
         typedef T elem; \
         const elem *X = px; \
@@ -101,7 +105,7 @@ FLOAT_TYPES(DEF_ACT)
 typedef void (*clip_fn)(const void *x, void *o, int64_t n, const void *lo, const void *hi);
 
 #define DEF_CLIP(dt, T, s, LOWEST, HIGHEST) \
-    static void clip_##s(const void *px, void *po, int64_t n, const void *plo, const void *phi) \
+    VECTORIZE static void clip_##s(const void *px, void *po, int64_t n, const void *plo, const void *phi) \
     { \
         const T *X = px; \
         T *O = po, lo = LOWEST, hi = HIGHEST; \
@@ -130,7 +134,7 @@ typedef void (*smax_fn)(smax_mode mode, const void *x, void *o, int64_t outer, i
                         int64_t inner, void *scratch);
 
 #define DEF_SMAX(dt, T, s) \
-    static void smax_##s(smax_mode mode, const void *px, void *po, int64_t outer, int64_t n, \
+    VECTORIZE static void smax_##s(smax_mode mode, const void *px, void *po, int64_t outer, int64_t n, \
                          int64_t inner, void *scratch) \
     { \
         T *mx = scratch, *sum = mx + inner; \
