@@ -121,6 +121,11 @@ save(nodes, [x], [y], [k], {"mean": "0", "std": "1", "labels": 'red,green "g",bl
 x1 = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])
 y1 = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
 save(nodes, [x1], [y1], [k], {"mean": "0", "std": "1"}, "colour1.onnx")
+# Caffe-style preprocessing from the metadata: BGR, mean in B,G,R order, no scaling
+c = numpy_helper.from_array(np.array([0.01], np.float32), "k")
+save(nodes, [x], [y], [c], {"mean": "104,117,123", "std": "1,1,1", "scale": "1",
+                            "channel_order": "BGR", "resize": "direct"}, "caffe.onnx")
+Image.new("RGB", (20, 20), (200, 100, 50)).save(f"{out}/orange.png")
 # 5 channels: cannot be fed from an image
 x5 = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5, 16, 16])
 y5 = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5])
@@ -185,6 +190,29 @@ assert [t["rank"] for t in objs[0]["top"]] == [1, 2, 3]
 assert abs(sum(t["prob"] for t in objs[0]["top"]) - 1) < 1e-4
 assert any(t["label"] == "green \"g\"" for t in objs[0]["top"])
 ' "$tmp/out"; then pass "--json parses and holds the right values"; else fail "--json content"; fi
+
+    # metadata preprocessing: planes B-104, G-117, R-123 = -54, -17, 77, times 0.01
+    run "$bin" --json "$tmp/caffe.onnx" "$tmp/orange.png"
+    expect "Caffe metadata: exit 0" 0
+    if $py -c '
+import json, math, sys
+o = json.loads(open(sys.argv[1]).read())
+z = [-0.54, -0.17, 0.77]
+e = [math.exp(v) for v in z]
+want = {i: e[i] / sum(e) for i in range(3)}
+got = {t["index"]: t["prob"] for t in o["top"]}
+assert [t["index"] for t in o["top"]] == [2, 1, 0], o
+assert all(abs(got[i] - want[i]) < 1e-4 for i in range(3)), (got, want)
+' "$tmp/out"; then pass "Caffe metadata: BGR order, mean in model order, scale 1"; else fail "Caffe metadata values"; fi
+    run "$bin" --json --mean 0 --std 255 --scale 1 "$tmp/caffe.onnx" "$tmp/orange.png"
+    $py -c '
+import json, math, sys
+o = json.loads(open(sys.argv[1]).read())
+z = [50 / 255 * 0.01, 100 / 255 * 0.01, 200 / 255 * 0.01]
+e = [math.exp(v) for v in z]
+got = {t["index"]: t["prob"] for t in o["top"]}
+assert all(abs(got[i] - e[i] / sum(e)) < 1e-4 for i in range(3)), got
+' "$tmp/out" && pass "flags override the metadata" || fail "flags override the metadata"
 
     # errors name the file; the other images are still classified
     for f in text.png truncated.png missing.png; do
