@@ -193,6 +193,21 @@ typedef struct onnxrun_memory_info {
     uint64_t scratch_bytes;      /* largest kernel scratch */
 } onnxrun_memory_info;
 
+/* One buffer of the memory plan: an intermediate tensor that owns arena
+ * space (views, in-place results and Concat slices share their owner's). */
+typedef struct onnxrun_plan_entry {
+    const char *name;        /* tensor name (owned by the model) */
+    const char *producer;    /* name of the node that writes it first ("" if unnamed) */
+    const char *op_type;     /* that node's op */
+    int first, last;         /* schedule steps (node indices) from production to last use;
+                              * last == node count for graph outputs */
+    uint64_t offset, bytes;  /* place in the arena */
+} onnxrun_plan_entry;
+
+/* Buffers of the current plan (0 before planning). */
+size_t onnxrun_session_plan_count(const onnxrun_session *s);
+onnxrun_status onnxrun_session_plan_entry(const onnxrun_session *s, size_t i, onnxrun_plan_entry *e);
+
 /* Number of graph nodes (in schedule order); valid after planning. */
 size_t onnxrun_session_node_count(const onnxrun_session *s);
 onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_node_info *info);

@@ -528,3 +528,35 @@ void onnxrun_session_profile(onnxrun_session *s, int on)
 {
     if (s) s->profile = on != 0;
 }
+
+/* The i-th arena root of the plan, in value order. */
+static const or_value *plan_root(const onnxrun_session *s, size_t i)
+{
+    for (size_t v = 0; s->planned && v < s->n_values; v++) {
+        const or_value *x = &s->values[v];
+        if (x->kind == OR_V_ARENA && x->root == (int)v && x->first >= 0 && i-- == 0) return x;
+    }
+    return NULL;
+}
+
+size_t onnxrun_session_plan_count(const onnxrun_session *s)
+{
+    size_t n = 0;
+    while (s && s->ok && plan_root(s, n)) n++;
+    return n;
+}
+
+onnxrun_status onnxrun_session_plan_entry(const onnxrun_session *s, size_t i, onnxrun_plan_entry *e)
+{
+    const or_value *x = s && s->ok && e ? plan_root(s, i) : NULL;
+    if (!x) return ONNXRUN_E_ARG;
+    const or_node *p = x->first < (int)s->n_steps ? s->steps[x->first].k.node : NULL;
+    e->name = x->name;
+    e->producer = p ? p->name : "";
+    e->op_type = p ? p->op_type : "";
+    e->first = x->first;
+    e->last = x->last;
+    e->offset = x->offset;
+    e->bytes = x->bytes;
+    return ONNXRUN_OK;
+}

@@ -344,6 +344,12 @@ static void test_concat_slices(void **state)
     onnxrun_memory_info mi;
     assert_int_equal(onnxrun_session_memory(s, &mi), ONNXRUN_OK);
     assert_int_equal(mi.arena_bytes, 6 * 16 * sizeof(float)); /* the concat output only */
+    assert_int_equal(onnxrun_session_plan_count(s), 1); /* the final Neg runs in place on it too */
+    onnxrun_plan_entry e0, e1;
+    assert_int_equal(onnxrun_session_plan_entry(s, 0, &e0), ONNXRUN_OK);
+    assert_int_equal(onnxrun_session_plan_entry(s, 1, &e1), ONNXRUN_E_ARG);
+    assert_int_equal(e0.first, 0); /* the first branch writes into it */
+    assert_true(e0.bytes == 6 * 16 * sizeof(float));
     assert_true(mi.arena_bytes <= mi.lower_bound_bytes);
     float x[32];
     for (int i = 0; i < 32; i++) x[i] = (float)(i % 5) - 2;
