@@ -53,7 +53,7 @@ typedef enum act_op {
 /* Y(op, expression of x with the attributes a (alpha), b (beta), g (gamma)
  * and the constants zero and one, all of the element type) */
 #define ACT_LIST(Y) \
-    Y(A_RELU, x > zero ? x : zero) \
+    Y(A_RELU, x < zero ? zero : x) /* NaN stays NaN */ \
     Y(A_LEAKY, x < zero ? a * x : x) \
     Y(A_ELU, x < zero ? a * expm1(x) : x) \
     Y(A_SELU, x > zero ? g * x : g * a * expm1(x)) \
