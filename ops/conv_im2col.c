@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conv_im2col.h"
+#include "rowops.h"
 
 /* Splits a row-major index over dims[0..n) into coordinates c[0..n). */
 static void unravel(int n, const int64_t *dims, int64_t idx, int64_t *c)
@@ -77,12 +78,14 @@ static void walk(const or_window *w, const int64_t *walkd, const int64_t *target
                 memset(r, 0, (size_t)(va - a) * sizeof *r);
                 if (s == 1) {
                     memcpy(rv, p, (size_t)n_v * sizeof *r);
+                } else if (s == 2) {
+                    or_row_copy_s2(n_v, p, rv);
                 } else {
                     for (int64_t q = 0; q < n_v; q++) rv[q] = p[q * s];
                 }
                 memset(r + (vb - a), 0, (size_t)(a + len - vb) * sizeof *r);
             } else if (s == 1) {
-                for (int64_t q = 0; q < n_v; q++) p[q] += rv[q];
+                or_row_add(n_v, rv, p);
             } else {
                 for (int64_t q = 0; q < n_v; q++) p[q * s] += rv[q];
             }
@@ -162,7 +165,9 @@ void or_conv_depthwise_plane(const or_window *w, const float *x, const float *wt
                 float *restrict yv = yr + lo;
                 const float wv = wt[to * kl + kx];
                 if (s == 1) {
-                    for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q];
+                    or_row_axpy(n_v, wv, xr, yv);
+                } else if (s == 2) {
+                    or_row_axpy_s2(n_v, wv, xr, yv);
                 } else {
                     for (int64_t q = 0; q < n_v; q++) yv[q] += wv * xr[q * s];
                 }

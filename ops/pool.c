@@ -4,15 +4,16 @@
  * rank. A Global pool is the windowed pool with the window set to the whole
  * input. Relies on window.c for the geometry (pads, auto_pad, ceil_mode).
  *
- * One engine serves every op and type: for each output position it clips
- * the window to the input per axis and walks the window's rows along the
- * last axis, accumulating in double (exact for max over every supported
- * type). Planes (one channel of one batch item) are split across threads.
+ * The windowed pools share one engine for every op and type, which folds
+ * strided input rows into output rows (described above pool_plane); the
+ * Global pools reduce each plane in double. Planes (one channel of one
+ * batch item) are split across threads.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rowops.h"
 #include "window.h"
 
 typedef enum pool_kind { POOL_MAX, POOL_AVG, POOL_LP } pool_kind;
@@ -137,52 +138,97 @@ static or_status pool_infer(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-/* Running reduction over one window: max (value, plane offset) or sum. */
-typedef struct acc {
-    double v;
-    int64_t at;
-} acc;
+/*
+ * The windowed engine works on output rows (runs along the last axis): a row starts
+ * at the identity (lowest value or 0), then each window tap (t_outer, tx)
+ * folds one strided input row into it: y[q] = op(y[q], x[q * s + off]) for
+ * the interval of q where the tap lands inside the input (or_window_valid),
+ * so the inner loops carry no bounds checks. Taps are visited in row-major
+ * window order, which makes MaxPool keep the first maximum, as the
+ * reference does. Averages divide by the per-position tap count at the end.
+ */
 
-#define REDUCE_RUN(T)                                                              \
-    do {                                                                           \
-        const T *r_ = (const T *)plane + off;                                      \
-        if (p->kind == POOL_MAX) {                                                 \
-            for (int64_t q = 0; q < n; q++)                                        \
-                if ((double)r_[q * d] > a->v) {                                    \
-                    a->v = (double)r_[q * d];                                      \
-                    a->at = off + q * d;                                           \
-                }                                                                  \
-        } else if (p->kind == POOL_AVG) {                                          \
-            for (int64_t q = 0; q < n; q++) a->v += (double)r_[q * d];             \
-        } else if (p->p == 2.0) {                                                  \
-            for (int64_t q = 0; q < n; q++) a->v += (double)r_[q * d] * r_[q * d]; \
-        } else {                                                                   \
-            for (int64_t q = 0; q < n; q++) a->v += pow(fabs((double)r_[q * d]), p->p); \
-        }                                                                          \
+/* y[q] = op(y[q], x[q * s]) for q in [0, n); ind[q] = at + q * s where max moves. */
+#define FOLD_ROW(T)                                                                     \
+    do {                                                                                \
+        const T *restrict x_ = x;                                                       \
+        T *restrict y_ = y;                                                             \
+        if (p->kind == POOL_MAX && ind) {                                               \
+            for (int64_t q = 0; q < n; q++)                                             \
+                if (x_[q * s] > y_[q]) {                                                \
+                    y_[q] = x_[q * s];                                                  \
+                    ind[q] = at + q * s;                                                \
+                }                                                                       \
+        } else if (p->kind == POOL_MAX) {                                               \
+            for (int64_t q = 0; q < n; q++) y_[q] = x_[q * s] > y_[q] ? x_[q * s] : y_[q]; \
+        } else if (p->kind == POOL_AVG) {                                               \
+            for (int64_t q = 0; q < n; q++) y_[q] += x_[q * s];                         \
+        } else if (p->p == 2.0) {                                                       \
+            for (int64_t q = 0; q < n; q++) y_[q] += x_[q * s] * x_[q * s];             \
+        } else {                                                                        \
+            for (int64_t q = 0; q < n; q++) y_[q] += (T)pow(fabs((double)x_[q * s]), p->p); \
+        }                                                                               \
     } while (0)
 
-/* Folds n elements of the plane, from offset off with step d, into a. */
-static void reduce_run(const pool_params *p, const void *plane, int64_t off, int64_t n,
-                       int64_t d, acc *a)
+static void fold_row(const pool_params *p, const void *x, int64_t s, void *y, int64_t n,
+                     int64_t *ind, int64_t at)
 {
+    if (p->dtype == ONNXRUN_FLOAT && s == 1 && !ind && p->kind != POOL_LP) {
+        if (p->kind == POOL_MAX) or_row_max(n, x, y);
+        else or_row_add(n, x, y);
+        return;
+    }
     switch (p->dtype) {
-    case ONNXRUN_FLOAT: REDUCE_RUN(float); break;
-    case ONNXRUN_DOUBLE: REDUCE_RUN(double); break;
-    case ONNXRUN_UINT8: REDUCE_RUN(uint8_t); break;
-    case ONNXRUN_INT8: REDUCE_RUN(int8_t); break;
+    case ONNXRUN_FLOAT: FOLD_ROW(float); break;
+    case ONNXRUN_DOUBLE: FOLD_ROW(double); break;
+    case ONNXRUN_UINT8: FOLD_ROW(uint8_t); break; /* MaxPool only */
+    case ONNXRUN_INT8: FOLD_ROW(int8_t); break;
     default: break;
     }
 }
 
-static void store(onnxrun_dtype dt, void *y, int64_t i, double v)
+/* y[0..n) = the identity of the reduction. */
+static void start_row(const pool_params *p, void *y, int64_t n)
 {
-    switch (dt) {
-    case ONNXRUN_FLOAT: ((float *)y)[i] = (float)v; break;
-    case ONNXRUN_DOUBLE: ((double *)y)[i] = v; break;
-    /* max of an integer type is exact; only an empty window (-inf) needs the clamp */
-    case ONNXRUN_UINT8: ((uint8_t *)y)[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); break;
-    case ONNXRUN_INT8: ((int8_t *)y)[i] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v); break;
-    default: break;
+    bool max = p->kind == POOL_MAX;
+    for (int64_t q = 0; q < n; q++) switch (p->dtype) {
+        case ONNXRUN_FLOAT: ((float *)y)[q] = max ? -INFINITY : 0.0f; break;
+        case ONNXRUN_DOUBLE: ((double *)y)[q] = max ? -INFINITY : 0.0; break;
+        case ONNXRUN_UINT8: ((uint8_t *)y)[q] = 0; break;
+        case ONNXRUN_INT8: ((int8_t *)y)[q] = INT8_MIN; break;
+        default: break;
+        }
+}
+
+/* Taps of a window starting at `start` (step d, k taps) inside [0, n). */
+static int64_t taps(int64_t k, int64_t n, int64_t d, int64_t start)
+{
+    int64_t lo, hi;
+    or_window_valid(k, n, d, start, &lo, &hi);
+    return hi - lo;
+}
+
+/* Average and Lp finish: y[q] /= count, y[q] = y[q]^(1/p). `outer` is the
+ * tap count over the outer axes (padding included when count_include_pad). */
+static void finish_row(const pool_params *p, void *y, int64_t n, int64_t outer)
+{
+    const or_window *w = &p->w;
+    int l = w->n - 1;
+    int64_t kl = w->kernel[l], s = w->stride[l], d = w->dilation[l], pb = w->pad_begin[l];
+    int64_t span = w->in[l] + (p->count_include_pad ? pb + w->pad_end[l] : 0);
+    int64_t shift = p->count_include_pad ? pb : 0, ext = (kl - 1) * d + 1, qa = 0, qb = 0;
+    /* [qa, qb): windows wholly inside the span, which count all kl taps */
+    if (span >= ext) or_window_valid(n, span - ext + 1, s, shift - pb, &qa, &qb);
+    for (int64_t q = 0; q < n; q++) {
+        double v = p->dtype == ONNXRUN_FLOAT ? ((float *)y)[q] : ((double *)y)[q];
+        if (p->kind == POOL_AVG) {
+            int64_t cnt = q >= qa && q < qb ? kl : taps(kl, span, d, q * s - pb + shift);
+            v /= (double)(outer * cnt);
+        } else {
+            v = p->p == 2.0 ? sqrt(v) : pow(v, 1.0 / p->p);
+        }
+        if (p->dtype == ONNXRUN_FLOAT) ((float *)y)[q] = (float)v;
+        else ((double *)y)[q] = v;
     }
 }
 
@@ -198,51 +244,84 @@ static int64_t col_major(const or_window *w, int64_t at)
     return r;
 }
 
-/* Pools output position oc (coordinates) of one plane. */
-static double pool_point(const pool_params *p, const void *plane, const int64_t *oc,
-                         int64_t *at)
+/* Advances coordinates c over dims[0..n) row-major, wrapping to zeros. */
+static void step(int n, const int64_t *dims, int64_t *c)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        if (++c[i] < dims[i]) return;
+        c[i] = 0;
+    }
+}
+
+/* Pools plane number pl: x and y point at its first element; ind (or NULL)
+ * at its first index. */
+static void pool_plane(const pool_params *p, int64_t pl, const char *x, char *y, int64_t *ind)
 {
     const or_window *w = &p->w;
     int n = w->n, l = n - 1;
-    int64_t t0[OR_WIN_MAX], t1[OR_WIN_MAX], start[OR_WIN_MAX], tc[OR_WIN_MAX];
-    int64_t valid = 1, padded = 1;
-    for (int i = 0; i < n; i++) {
-        int64_t s = oc[i] * w->stride[i] - w->pad_begin[i], d = w->dilation[i];
-        int64_t lo, hi;
-        /* taps t with s + t * d inside the input, then inside input + pads */
-        or_window_valid(w->kernel[i], w->in[i], d, s, &lo, &hi);
-        t0[i] = lo;
-        t1[i] = hi;
-        valid *= hi - lo;
-        if (p->count_include_pad) {
-            or_window_valid(w->kernel[i], w->in[i] + w->pad_begin[i] + w->pad_end[i], d,
-                            s + w->pad_begin[i], &lo, &hi);
-            padded *= hi - lo;
+    size_t es = onnxrun_dtype_size(p->dtype);
+    int64_t width = w->out[l], s = w->stride[l], kl = w->kernel[l];
+    int64_t rows = width ? w->out_size / width : 0, k_outer = w->kernel_size / kl;
+    int64_t oc[OR_WIN_MAX] = { 0 }, tc[OR_WIN_MAX] = { 0 };
+    for (int64_t r = 0; r < rows; r++) {
+        char *yr = y + (size_t)(r * width) * es;
+        int64_t *ir = ind ? ind + r * width : NULL;
+        start_row(p, yr, width);
+        if (ir)
+            for (int64_t q = 0; q < width; q++) ir[q] = -1;
+        /* tap count over the outer axes, for averages */
+        int64_t outer = 1;
+        for (int i = 0; i < l; i++) {
+            int64_t st = oc[i] * w->stride[i] - w->pad_begin[i];
+            outer *= p->count_include_pad
+                         ? taps(w->kernel[i], w->in[i] + w->pad_begin[i] + w->pad_end[i],
+                                w->dilation[i], st + w->pad_begin[i])
+                         : taps(w->kernel[i], w->in[i], w->dilation[i], st);
         }
-        start[i] = s;
-        tc[i] = t0[i];
-    }
-    acc a = { p->kind == POOL_MAX ? -INFINITY : 0.0, -1 };
-    if (valid > 0) {
-        for (;;) {
-            int64_t off = 0;
-            for (int i = 0; i < l; i++) off = off * w->in[i] + start[i] + tc[i] * w->dilation[i];
-            off = off * w->in[l] + start[l] + t0[l] * w->dilation[l];
-            reduce_run(p, plane, off, t1[l] - t0[l], w->dilation[l], &a);
-            int i = l - 1;
-            for (; i >= 0; i--) {
-                if (++tc[i] < t1[i]) break;
-                tc[i] = t0[i];
+        for (int64_t to = 0; to < k_outer; to++, step(l, w->kernel, tc)) {
+            int64_t base = 0;
+            bool inside = true;
+            for (int i = 0; i < l && inside; i++) {
+                int64_t t = oc[i] * w->stride[i] - w->pad_begin[i] + tc[i] * w->dilation[i];
+                inside = t >= 0 && t < w->in[i];
+                base = base * w->in[i] + t;
             }
-            if (i < 0) break;
+            if (!inside) continue;
+            base *= w->in[l];
+            for (int64_t tx = 0; tx < kl; tx++) {
+                int64_t off = tx * w->dilation[l] - w->pad_begin[l], lo, hi;
+                or_window_valid(width, w->in[l], s, off, &lo, &hi);
+                if (hi <= lo) continue;
+                int64_t at = base + lo * s + off; /* plane offset of the first element */
+                fold_row(p, x + (size_t)at * es, s, yr + (size_t)lo * es, hi - lo,
+                         ir ? ir + lo : NULL, at);
+            }
         }
+        if (p->kind != POOL_MAX) finish_row(p, yr, width, outer);
+        if (ir)
+            for (int64_t q = 0; q < width; q++)
+                if (ir[q] >= 0)
+                    ir[q] = pl * w->in_size + (p->col_major ? col_major(w, ir[q]) : ir[q]);
+        step(l, w->out, oc);
     }
-    *at = a.at;
-    switch (p->kind) {
-    case POOL_MAX: return a.v;
-    case POOL_AVG: return a.v / (double)(p->count_include_pad ? padded : valid);
-    default: return p->p == 2.0 ? sqrt(a.v) : pow(a.v, 1.0 / p->p);
+}
+
+/* Global pools (float or double): the whole plane, accumulated in double. */
+static void global_plane(const pool_params *p, const void *x, void *y)
+{
+    int64_t n = p->w.in_size;
+    bool f32 = p->dtype == ONNXRUN_FLOAT;
+    double acc = p->kind == POOL_MAX ? -INFINITY : 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = f32 ? ((const float *)x)[i] : ((const double *)x)[i];
+        if (p->kind == POOL_MAX) acc = v > acc ? v : acc;
+        else if (p->kind == POOL_AVG) acc += v;
+        else acc += p->p == 2.0 ? v * v : pow(fabs(v), p->p);
     }
+    if (p->kind == POOL_AVG) acc /= (double)n;
+    if (p->kind == POOL_LP) acc = p->p == 2.0 ? sqrt(acc) : pow(acc, 1.0 / p->p);
+    if (f32) *(float *)y = (float)acc;
+    else *(double *)y = acc;
 }
 
 typedef struct pool_job {
@@ -256,23 +335,15 @@ static void pool_planes(void *ctx, int64_t b0, int64_t b1)
 {
     const pool_job *j = ctx;
     const pool_params *p = j->p;
-    const or_window *w = &p->w;
-    size_t esize = onnxrun_dtype_size(p->dtype);
-    for (int64_t pl = b0; pl < b1; pl++) {
-        const char *plane = (const char *)j->x + (size_t)(pl * w->in_size) * esize;
-        int64_t oc[OR_WIN_MAX] = { 0 };
-        for (int64_t o = 0; o < w->out_size; o++) {
-            int64_t at, yi = pl * w->out_size + o;
-            store(p->dtype, j->y, yi, pool_point(p, plane, oc, &at));
-            if (j->indices)
-                j->indices[yi] = at < 0 ? -1
-                                        : pl * w->in_size + (p->col_major ? col_major(w, at) : at);
-            for (int i = w->n - 1; i >= 0; i--) {
-                if (++oc[i] < w->out[i]) break;
-                oc[i] = 0;
-            }
-        }
-    }
+    size_t es = onnxrun_dtype_size(p->dtype);
+    for (int64_t pl = b0; pl < b1; pl++)
+        if (p->global)
+            global_plane(p, (const char *)j->x + (size_t)(pl * p->w.in_size) * es,
+                         (char *)j->y + (size_t)pl * es);
+        else
+            pool_plane(p, pl, (const char *)j->x + (size_t)(pl * p->w.in_size) * es,
+                   (char *)j->y + (size_t)(pl * p->w.out_size) * es,
+                   j->indices ? j->indices + pl * p->w.out_size : NULL);
 }
 
 static or_status pool_run(or_kernel *k)

@@ -270,6 +270,13 @@ static void test_conv_fixed(void **state)
           .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 0, 0, 1 } },
         { .nsp = 2, .n = 1, .c = 3, .m = 6, .group = 3, .in = { 7, 7 }, .k = { 5, 5 },
           .has_d = true, .d = { 1, 2 }, .has_pads = true, .pads = { 2, 4, 2, 4 }, .bias = true },
+        /* rows long enough for the vector loops (stride 1 and 2) */
+        { .nsp = 2, .n = 1, .c = 3, .m = 3, .group = 3, .in = { 7, 41 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 0, 2 } },
+        { .nsp = 2, .n = 1, .c = 3, .m = 6, .group = 3, .in = { 5, 37 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 2, 1, 0 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 5, 40 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 0, 1, 2 } },
         /* 1x1: unit stride goes straight to sgemm; strided / padded / grouped ones do not */
         { .nsp = 2, .n = 2, .c = 8, .m = 5, .group = 1, .in = { 6, 7 }, .k = { 1, 1 },
           .bias = true },
@@ -567,6 +574,8 @@ static void test_convt_fixed(void **state)
         { .nsp = 2, .n = 1, .c = 3, .m = 3, .group = 3, .in = { 5, 5 }, .k = { 4, 4 },
           .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
         { .nsp = 1, .n = 1, .c = 1, .m = 2, .group = 1, .in = { 5 }, .k = { 3 } },
+        { .nsp = 2, .n = 1, .c = 2, .m = 2, .group = 1, .in = { 4, 21 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 0, 2 }, .bias = true },
         { .nsp = 1, .n = 2, .c = 2, .m = 4, .group = 2, .in = { 6 }, .k = { 4 },
           .has_s = true, .s = { 3 }, .has_d = true, .d = { 2 }, .has_out_pad = true,
           .out_pad = { 2 }, .bias = true },
@@ -595,7 +604,8 @@ static void test_convt_random(void **state)
             t.s[i] = 1 + urand(3);
             t.d[i] = 1 + urand(2);
             t.in[i] = 1 + urand(5);
-            t.out_pad[i] = urand((uint32_t)(S(&t, i) > D(&t, i) ? S(&t, i) : D(&t, i)));
+            if (t.has_out_pad)
+                t.out_pad[i] = urand((uint32_t)(S(&t, i) > D(&t, i) ? S(&t, i) : D(&t, i)));
             int64_t full = S(&t, i) * (t.in[i] - 1) + t.out_pad[i] + (t.k[i] - 1) * D(&t, i) + 1;
             t.pads[i] = urand((uint32_t)(full / 2 + 1));
             t.pads[t.nsp + i] = urand((uint32_t)((full - t.pads[i]) / 2 + 1));
@@ -629,6 +639,9 @@ static void test_convt_errors(void **state)
 
 int main(void)
 {
+    /* ONNXRUN_TEST_SEED=n reruns the random cases with another seed */
+    const char *seed = getenv("ONNXRUN_TEST_SEED");
+    if (seed) rng = (uint32_t)strtoul(seed, NULL, 10);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_fixed),
         cmocka_unit_test(test_conv_random),

@@ -292,6 +292,10 @@ static void test_maxpool(void **state)
           NOATTR, .dt = ONNXRUN_UINT8 },
         { "MaxPool", 12, 2, 1, 2, { 6, 6 }, { 2, 3 }, .has_s = true, .s = { 2, 2 }, NOATTR,
           .indices = true, .dt = ONNXRUN_INT8 },
+        /* rows long enough for the vector loops */
+        { "MaxPool", 12, 2, 1, 2, { 5, 30 }, { 3, 3 }, .has_pads = true, .pads = { 1, 1, 1, 0 },
+          NOATTR },
+        { "MaxPool", 12, 1, 1, 1, { 64 }, { 5 }, .has_pads = true, .pads = { 2, 2 }, NOATTR },
         /* 1-pixel window and 1-pixel input */
         { "MaxPool", 12, 2, 1, 2, { 3, 4 }, { 1, 1 }, NOATTR, .indices = true },
         { "MaxPool", 12, 2, 1, 2, { 1, 1 }, { 3, 3 }, .has_pads = true, .pads = { 1, 1, 1, 1 },
@@ -323,6 +327,10 @@ static void test_averagepool(void **state)
         { "AveragePool", 11, 2, 1, 1, { 5, 5 }, { 2, 2 }, .auto_pad = "SAME_LOWER", .ceil = -1,
           .cip = 1, .storage_order = -1 },
         { "AveragePool", 11, 1, 1, 3, { 32 }, { 2 }, NOATTR },
+        { "AveragePool", 11, 2, 1, 2, { 4, 27 }, { 3, 3 }, .has_pads = true,
+          .pads = { 1, 1, 1, 1 }, .ceil = -1, .cip = 1, .storage_order = -1 },
+        { "AveragePool", 11, 2, 1, 2, { 4, 27 }, { 3, 4 }, .has_pads = true,
+          .pads = { 1, 2, 1, 1 }, NOATTR },
         { "AveragePool", 11, 3, 1, 3, { 5, 4, 6 }, { 2, 2, 3 }, .has_s = true, .s = { 1, 2, 2 },
           .has_pads = true, .pads = { 0, 1, 1, 1, 0, 1 }, .ceil = -1, .cip = 1,
           .storage_order = -1 },
@@ -486,6 +494,9 @@ static void test_pool_errors(void **state)
 
 int main(void)
 {
+    /* ONNXRUN_TEST_SEED=n reruns the random cases with another seed */
+    const char *seed = getenv("ONNXRUN_TEST_SEED");
+    if (seed) rng = (uint32_t)strtoul(seed, NULL, 10);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_averagepool),
