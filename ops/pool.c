@@ -77,26 +77,20 @@ static or_status pool_init(or_kernel *k)
         OR_TRY(or_window_read(k, allow, &p->attrs));
         OR_CHECK(k, p->attrs.n_kernel > 0, "attribute 'kernel_shape' is required");
     }
+    /* attributes of later versions: an explicit default is accepted */
     int64_t v;
-    if (has(k, op->storage_order)) {
-        OR_TRY(or_attr_int(k, "storage_order", 0, &v));
-        OR_CHECK(k, v == 0 || v == 1, "attribute 'storage_order' must be 0 or 1, not %lld",
-                 (long long)v);
-        p->col_major = v == 1;
-    } else {
-        OR_CHECK(k, !or_attr_has(k, "storage_order"),
-                 "attribute 'storage_order' is not defined at opset %lld", (long long)k->opset);
-    }
-    if (has(k, op->count_include_pad)) {
-        OR_TRY(or_attr_int(k, "count_include_pad", 0, &v));
-        OR_CHECK(k, v == 0 || v == 1, "attribute 'count_include_pad' must be 0 or 1, not %lld",
-                 (long long)v);
-        p->count_include_pad = v == 1;
-    } else {
-        OR_CHECK(k, !or_attr_has(k, "count_include_pad"),
-                 "attribute 'count_include_pad' is not defined at opset %lld",
-                 (long long)k->opset);
-    }
+    OR_TRY(or_attr_int(k, "storage_order", 0, &v));
+    OR_CHECK(k, v == 0 || v == 1, "attribute 'storage_order' must be 0 or 1, not %lld",
+             (long long)v);
+    OR_CHECK(k, v == 0 || has(k, op->storage_order),
+             "attribute 'storage_order' is not defined at opset %lld", (long long)k->opset);
+    p->col_major = v == 1;
+    OR_TRY(or_attr_int(k, "count_include_pad", 0, &v));
+    OR_CHECK(k, v == 0 || v == 1, "attribute 'count_include_pad' must be 0 or 1, not %lld",
+             (long long)v);
+    OR_CHECK(k, v == 0 || has(k, op->count_include_pad),
+             "attribute 'count_include_pad' is not defined at opset %lld", (long long)k->opset);
+    p->count_include_pad = v == 1;
     if (p->kind == POOL_LP) {
         float pf;
         OR_TRY(or_attr_float(k, "p", 2.0f, &pf)); /* float before opset 2, int after */

@@ -29,23 +29,19 @@ or_status or_window_read(or_kernel *k, unsigned allow, or_window_attrs *a)
     OR_TRY(read_list(k, "strides", OR_WIN_MAX, 1, a->strides, &a->n_strides));
     OR_TRY(read_list(k, "pads", 2 * OR_WIN_MAX, 0, a->pads, &a->n_pads));
     OR_CHECK(k, a->n_pads % 2 == 0, "attribute 'pads' has an odd count %zu", a->n_pads);
-    if (allow & OR_WIN_DILATIONS)
-        OR_TRY(read_list(k, "dilations", OR_WIN_MAX, 1, a->dilations, &a->n_dilations));
-    else
-        OR_CHECK(k, !or_attr_has(k, "dilations"),
+    /* attributes of later op versions are read anyway: an explicit default
+     * value is harmless, anything else is not what this version computes */
+    OR_TRY(read_list(k, "dilations", OR_WIN_MAX, 1, a->dilations, &a->n_dilations));
+    for (size_t i = 0; i < a->n_dilations && !(allow & OR_WIN_DILATIONS); i++)
+        OR_CHECK(k, a->dilations[i] == 1,
                  "attribute 'dilations' is not defined for this op at opset %lld",
                  (long long)k->opset);
-    if (allow & OR_WIN_CEIL) {
-        int64_t c;
-        OR_TRY(or_attr_int(k, "ceil_mode", 0, &c));
-        OR_CHECK(k, c == 0 || c == 1, "attribute 'ceil_mode' must be 0 or 1, not %lld",
-                 (long long)c);
-        a->ceil_mode = c == 1;
-    } else {
-        OR_CHECK(k, !or_attr_has(k, "ceil_mode"),
-                 "attribute 'ceil_mode' is not defined for this op at opset %lld",
-                 (long long)k->opset);
-    }
+    int64_t c;
+    OR_TRY(or_attr_int(k, "ceil_mode", 0, &c));
+    OR_CHECK(k, c == 0 || c == 1, "attribute 'ceil_mode' must be 0 or 1, not %lld", (long long)c);
+    OR_CHECK(k, c == 0 || (allow & OR_WIN_CEIL),
+             "attribute 'ceil_mode' is not defined for this op at opset %lld", (long long)k->opset);
+    a->ceil_mode = c == 1;
     OR_TRY(or_attr_string(k, "auto_pad", "NOTSET", &ap));
     a->auto_pad = (or_auto_pad)-1;
     for (int i = 0; i < 4; i++)

@@ -292,6 +292,10 @@ static void test_maxpool(void **state)
           NOATTR, .dt = ONNXRUN_UINT8 },
         { "MaxPool", 12, 2, 1, 2, { 6, 6 }, { 2, 3 }, .has_s = true, .s = { 2, 2 }, NOATTR,
           .indices = true, .dt = ONNXRUN_INT8 },
+        /* later versions' attributes at their default values are accepted */
+        { "MaxPool", 8, 2, 1, 1, { 5, 5 }, { 2, 2 }, .has_d = true, .d = { 1, 1 }, .ceil = 0,
+          .cip = -1, .storage_order = 0, .indices = true },
+        { "MaxPool", 1, 2, 1, 1, { 5, 5 }, { 2, 2 }, .ceil = 0, .cip = -1, .storage_order = 0 },
         /* rows long enough for the vector loops */
         { "MaxPool", 12, 2, 1, 2, { 5, 30 }, { 3, 3 }, .has_pads = true, .pads = { 1, 1, 1, 0 },
           NOATTR },
@@ -335,6 +339,8 @@ static void test_averagepool(void **state)
           .has_pads = true, .pads = { 0, 1, 1, 1, 0, 1 }, .ceil = -1, .cip = 1,
           .storage_order = -1 },
         { "AveragePool", 1, 2, 1, 2, { 5, 5 }, { 2, 2 }, .has_s = true, .s = { 2, 2 }, NOATTR },
+        { "AveragePool", 1, 2, 1, 1, { 5, 5 }, { 2, 2 }, .has_d = true, .d = { 1, 1 },
+          .ceil = 0, .cip = 0, .storage_order = -1 },
         /* dilations arrive at opset 19 */
         { "AveragePool", 19, 2, 1, 2, { 8, 9 }, { 2, 3 }, .has_d = true, .d = { 3, 2 },
           .has_pads = true, .pads = { 1, 2, 2, 1 }, .ceil = -1, .cip = 1, .storage_order = -1 },
@@ -444,9 +450,9 @@ static void test_pool_errors(void **state)
         { "MaxPool", 12, "dilation 4", ONNXRUN_E_SHAPE, "larger than the padded input" },
         { "MaxPool", 12, "stride 0", ONNXRUN_E_INVALID, "'strides'[0] = 0" },
         { "MaxPool", 8, "ceil 1", ONNXRUN_E_INVALID, "'ceil_mode' is not defined" },
-        { "AveragePool", 11, "dilation 1", ONNXRUN_E_INVALID, "'dilations' is not defined" },
+        { "AveragePool", 11, "dilation 2", ONNXRUN_E_INVALID, "'dilations' is not defined" },
         { "AveragePool", 1, "cip 1", ONNXRUN_E_INVALID, "'count_include_pad' is not defined" },
-        { "MaxPool", 1, "order 0", ONNXRUN_E_INVALID, "'storage_order' is not defined" },
+        { "MaxPool", 1, "order 1", ONNXRUN_E_INVALID, "'storage_order' is not defined" },
         { "MaxPool", 1, "indices", ONNXRUN_E_INVALID, "Indices" },
         { "MaxPool", 12, "order 2", ONNXRUN_E_INVALID, "'storage_order' must be 0 or 1" },
         { "MaxPool", 12, "ceil 2", ONNXRUN_E_INVALID, "'ceil_mode' must be 0 or 1" },
@@ -455,7 +461,7 @@ static void test_pool_errors(void **state)
         pcase t = { bad[i].op, bad[i].opset, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR };
         const char *w = bad[i].what;
         if (strcmp(w, "kernel 5") == 0) t.k[0] = 5;
-        if (strcmp(w, "dilation 4") == 0 || strcmp(w, "dilation 1") == 0) {
+        if (strncmp(w, "dilation", 8) == 0) {
             t.has_d = true;
             t.d[0] = w[9] - '0';
             t.d[1] = 1;
