@@ -111,7 +111,7 @@ static or_status conv_infer(or_kernel *k)
     p->cg = w->dims[1];
     OR_CHECK_SHAPE(k, p->c % p->group == 0, "input channels %lld are not divisible by group %lld",
                    (long long)p->c, (long long)p->group);
-    OR_CHECK_SHAPE(k, p->cg * p->group == p->c,
+    OR_CHECK_SHAPE(k, p->cg == p->c / p->group,
                    "weight W has %lld channels per group; X has %lld channels in %lld groups",
                    (long long)p->cg, (long long)p->c, (long long)p->group);
     OR_CHECK_SHAPE(k, p->m % p->group == 0,
@@ -128,9 +128,11 @@ static or_status conv_infer(or_kernel *k)
         unit = unit && p->w.kernel[i] == 1 && p->w.stride[i] == 1 && p->w.pad_begin[i] == 0 &&
                p->w.pad_end[i] == 0;
     /* = W's elements per output channel (bounded by W unless W is empty) */
-    OR_CHECK(k, or_mul_ok((uint64_t)p->cg, (uint64_t)p->w.kernel_size, (uint64_t *)&p->kdim) &&
-                    p->kdim < ((int64_t)1 << 40),
+    uint64_t kdim;
+    OR_CHECK(k, or_mul_ok((uint64_t)p->cg, (uint64_t)p->w.kernel_size, &kdim) &&
+                    kdim < ((uint64_t)1 << 40),
              "weight sizes overflow");
+    p->kdim = (int64_t)kdim;
     p->tile = 0;
     k->scratch_bytes = 0;
     if (unit) {
@@ -349,17 +351,24 @@ static or_status convt_infer(or_kernel *k)
     int64_t dims[OR_MAX_RANK] = { p->batch, m };
     memcpy(dims + 2, w->out, (size_t)nsp * sizeof *dims);
     OR_TRY(or_set_shape(k, or_out(k, 0), ONNXRUN_FLOAT, x->rank, dims));
-    /* in_size is bounded by X, out_size by the checked output shape, kernel by W */
-    w->in_size = w->out_size = w->kernel_size = 1;
-    for (int i = 0; i < nsp; i++) {
-        w->in_size *= w->in[i];
-        w->out_size *= w->out[i];
-        w->kernel_size *= w->kernel[i];
-    }
+    /* checked: X or W may be empty (a zero N, C or M) with large other dims */
+    uint64_t sizes[3] = { 1, 1, 1 };
+    for (int i = 0; i < nsp; i++)
+        OR_CHECK(k, or_mul_ok(sizes[0], (uint64_t)w->in[i], &sizes[0]) &&
+                        or_mul_ok(sizes[1], (uint64_t)w->out[i], &sizes[1]) &&
+                        or_mul_ok(sizes[2], (uint64_t)w->kernel[i], &sizes[2]) &&
+                        sizes[0] < OR_MAX_TENSOR_BYTES && sizes[1] < OR_MAX_TENSOR_BYTES &&
+                        sizes[2] < OR_MAX_TENSOR_BYTES,
+                 "spatial sizes overflow");
+    w->in_size = (int64_t)sizes[0];
+    w->out_size = (int64_t)sizes[1];
+    w->kernel_size = (int64_t)sizes[2];
     /* = W's elements per input channel (bounded by W unless W is empty) */
-    OR_CHECK(k, or_mul_ok((uint64_t)p->mg, (uint64_t)w->kernel_size, (uint64_t *)&p->kdim) &&
-                    p->kdim < ((int64_t)1 << 40),
+    uint64_t kdim;
+    OR_CHECK(k, or_mul_ok((uint64_t)p->mg, (uint64_t)w->kernel_size, &kdim) &&
+                    kdim < ((uint64_t)1 << 40),
              "weight sizes overflow");
+    p->kdim = (int64_t)kdim;
     p->algo = ALGO_IM2COL;
     p->tile = tile_cols(p->kdim, w->in_size);
     k->scratch_bytes = (size_t)(p->kdim * p->tile) * sizeof(float);
