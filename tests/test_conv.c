@@ -437,6 +437,19 @@ static void test_conv_errors(void **state)
     or_attr both[] = { KH_STRING("auto_pad", "SAME_UPPER"), KH_INTS("pads", 1, 1, 1, 1) };
     expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, both, 2, ONNXRUN_E_INVALID,
                  "cannot be used together");
+    /* sizes that would overflow */
+    or_attr huge[] = { KH_INTS("pads", 2147483647, 2147483647, 2147483647, 2147483647) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, huge, 1, ONNXRUN_E_LIMIT,
+                 "overflow");
+    or_attr s_big[] = { KH_INTS("strides", 1, 2147483648) };
+    expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, NULL, s_big, 1, ONNXRUN_E_INVALID,
+                 "out of range");
+    or_attr os_big[] = { KH_INTS("output_shape", (int64_t)1 << 41, 5) };
+    expect_error("ConvTranspose", 11, 4, x4, (int64_t[]){ 4, 2, 3, 3 }, NULL, os_big, 1,
+                 ONNXRUN_E_INVALID, "out of range");
+    or_attr os_large[] = { KH_INTS("output_shape", 1 << 20, 1 << 20) };
+    expect_error("ConvTranspose", 11, 4, x4, (int64_t[]){ 4, 2, 3, 3 }, NULL, os_large, 1,
+                 ONNXRUN_E_LIMIT, "too large");
     /* W rank, bias length, X rank */
     expect_error("Conv", 11, 4, x4, (int64_t[]){ 2, 4, 3, 3 }, (int64_t[]){ 3 }, none, 1,
                  ONNXRUN_E_SHAPE, "bias B");

@@ -456,6 +456,7 @@ static void test_pool_errors(void **state)
         { "MaxPool", 1, "indices", ONNXRUN_E_INVALID, "Indices" },
         { "MaxPool", 12, "order 2", ONNXRUN_E_INVALID, "'storage_order' must be 0 or 1" },
         { "MaxPool", 12, "ceil 2", ONNXRUN_E_INVALID, "'ceil_mode' must be 0 or 1" },
+        { "MaxPool", 12, "huge pads", ONNXRUN_E_LIMIT, "overflow" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         pcase t = { bad[i].op, bad[i].opset, 2, 1, 1, { 4, 4 }, { 2, 2 }, NOATTR };
@@ -471,6 +472,10 @@ static void test_pool_errors(void **state)
         if (strcmp(w, "cip 1") == 0) t.cip = 1;
         if (strncmp(w, "order", 5) == 0) t.storage_order = w[6] - '0';
         if (strcmp(w, "indices") == 0) t.indices = true;
+        if (strcmp(w, "huge pads") == 0) {
+            t.has_pads = true;
+            for (int j = 0; j < 4; j++) t.pads[j] = INT32_MAX;
+        }
         expect_error(&t, bad[i].st, bad[i].needle);
     }
     /* types */
