@@ -172,6 +172,15 @@ void onnxrun_tensor_release(onnxrun_tensor *t);
  * On failure writes a message into err (if err != NULL). */
 onnxrun_status onnxrun_tensor_load_pb(const char *path, onnxrun_tensor *t, char **name,
                                       char *err, size_t err_len);
+/* Writes *t (caller-owned, only read) to path as a serialized TensorProto
+ * that onnxrun_tensor_load_pb reads back: dims, data_type, name (NULL =
+ * "", must be UTF-8) and the data as little-endian raw_data. Replaces the
+ * file; a file that cannot be written completely is removed. On failure
+ * writes a message naming the file into err (if err != NULL): ARG for a
+ * bad tensor (negative dims, NULL data), UNSUPPORTED for a dtype without a
+ * byte size (string), IO when the file cannot be written. */
+onnxrun_status onnxrun_tensor_save_pb(const char *path, const onnxrun_tensor *t, const char *name,
+                                      char *err, size_t err_len);
 
 /* ---- introspection and measurement ---- */
 
