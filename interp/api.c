@@ -4,7 +4,6 @@
  * introspection. Errors are written into the handle's message buffer.
  */
 #include <cblas.h>
-#include <libgen.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,19 +50,12 @@ onnxrun_status onnxrun_model_load_file(const char *path, const onnxrun_load_opti
     onnxrun_model *h = *out = calloc(1, sizeof *h);
     if (!h) return ONNXRUN_E_NOMEM;
     if (!path) return or_errf(h->err, ONNXRUN_E_ARG, "model path is NULL");
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    or_status st = or_read_file(path, &buf, &len, h->err, sizeof h->err);
-    if (st) return st;
-    char *copy = strdup(path);
-    if (!copy) {
-        free(buf);
-        return or_errf(h->err, ONNXRUN_E_NOMEM, "%s: out of memory", path);
-    }
-    st = load(buf, len, path, dirname(copy), opts, h);
-    free(copy);
-    free(buf);
-    return st;
+    or_load_limits lim = { DEFAULT_MAX_TENSOR_BYTES, DEFAULT_MAX_NODES };
+    if (opts && opts->max_tensor_bytes) lim.max_tensor_bytes = opts->max_tensor_bytes;
+    if (opts && opts->max_nodes) lim.max_nodes = opts->max_nodes;
+    /* mapped, not read: the weights stay in the file's pages */
+    or_status st = or_model_load_path(path, &lim, &h->m, h->err, sizeof h->err);
+    return st ? st : finish_load(h);
 }
 
 onnxrun_status onnxrun_model_load_buffer(const void *buf, size_t len, const char *name,

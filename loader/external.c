@@ -3,7 +3,9 @@
  * data_location = EXTERNAL, external_data keys "location", "offset",
  * "length"). The file must lie inside the model's folder: absolute paths,
  * ".." components and symlinks that resolve elsewhere are refused, and
- * offset/length are checked against the file's size before reading.
+ * offset/length are checked against the file's size. The file is mapped
+ * once per model (or_ld_map; many tensors share one file) and the tensor is
+ * a view into it when its offset is aligned for the dtype, a copy if not.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +47,13 @@ static bool has_dotdot(const char *p)
  * offset/length) -> ONNXRUN_E_INVALID, missing file -> ONNXRUN_E_IO, a
  * model loaded from a buffer -> ONNXRUN_E_UNSUPPORTED. */
 or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *what, uint64_t want,
-                         void **data)
+                         or_tensor *t, bool *mapped)
 {
     const char *loc = NULL;
     uint64_t offset = 0, length = 0;
     bool has_length = false;
-    *data = NULL;
+    t->data = NULL;
+    *mapped = false;
     for (size_t i = 0; i < tp->n_external_data; i++) {
         const Onnx__StringStringEntryProto *e = tp->external_data[i];
         const char *k = e->key ? e->key : "", *v = e->value ? e->value : "";
@@ -75,7 +78,7 @@ or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *wha
         return or_ld_fail(ld, ONNXRUN_E_INVALID,
                           "%s: external data location '%s' contains '..' (refused: it must stay in the model's folder)",
                           what, loc);
-    if (!ld->dir)
+    if (!ld->dir || !ld->m)
         return or_ld_fail(ld, ONNXRUN_E_UNSUPPORTED,
                           "%s: external data '%s' cannot be read for a model loaded from a buffer", what, loc);
     if (has_length && length != want)
@@ -114,7 +117,7 @@ or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *wha
                           strerror(errno));
     struct stat sb;
     uint64_t end;
-    uint8_t *p = NULL;
+    const uint8_t *base = NULL;
     if (fstat(fd, &sb) < 0) {
         st = or_ld_fail(ld, ONNXRUN_E_IO, "%s: cannot stat '%s': %s", what, rfile, strerror(errno));
     } else if (!S_ISREG(sb.st_mode)) {
@@ -128,26 +131,12 @@ or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *wha
                         "%s: external data '%s' has %llu bytes after offset %llu but the dims need %llu",
                         what, loc, (unsigned long long)((uint64_t)sb.st_size - offset),
                         (unsigned long long)offset, (unsigned long long)want);
-    } else if (want > SIZE_MAX || !(p = or_ld_malloc((size_t)want))) {
-        st = or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
-    } else {
-        uint64_t got = 0;
-        while (got < want) {
-            ssize_t r = pread(fd, p + got, (size_t)(want - got), (off_t)(offset + got));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0) {
-                st = or_ld_fail(ld, ONNXRUN_E_IO, "%s: reading external data '%s' failed: %s", what, loc,
-                                r < 0 ? strerror(errno) : "unexpected end of file");
-                break;
-            }
-            got += (uint64_t)r;
-        }
+    } else if (!want) {
+        /* nothing to map (the file may even be empty): >= 1 byte as always */
+        if (!(t->data = or_ld_malloc(1))) st = or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
+    } else if (!(st = or_ld_map(ld, fd, &sb, loc, &base))) {
+        st = or_ld_place(ld, base + offset, want, true, t, mapped);
     }
     close(fd);
-    if (st) {
-        free(p);
-        return st;
-    }
-    *data = p;
-    return ONNXRUN_OK;
+    return st;
 }

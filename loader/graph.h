@@ -47,6 +47,7 @@ typedef struct or_attr {
     int64_t *ints;           /* INTS [n] */
     char **strings;          /* STRINGS [n] */
     or_tensor *t;            /* TENSOR (data owned by the model) */
+    bool t_mapped;           /* t->data points into one of the model's maps (not malloc'd) */
 } or_attr;
 
 /* Declared type and shape of a graph input, output or value_info. */
@@ -71,10 +72,12 @@ typedef struct or_node {
     or_attr *attrs;          /* [n_attrs] */
 } or_node;
 
-/* A named constant tensor (initializer). data is owned by the model. */
+/* A named constant tensor (initializer). data is owned by the model:
+ * malloc'd, or a view into one of the model's maps when `mapped`. */
 typedef struct or_init {
     char *name;
     or_tensor t;
+    bool mapped;               /* t.data points into one of the model's maps (not malloc'd) */
 } or_init;
 
 typedef struct or_graph {
@@ -101,6 +104,14 @@ typedef struct or_prop {
     char *value;
 } or_prop;
 
+/* A read-only, private mapping of a file (the model or an external data
+ * file) that initializer data may point into. */
+typedef struct or_map {
+    void *addr;
+    size_t len;
+    uint64_t dev, ino;         /* the file's identity, to map it once */
+} or_map;
+
 typedef struct or_model {
     char *path;                /* file path, or the name given for a buffer; used in messages */
     char *dir;                 /* folder for external data, NULL for a buffer */
@@ -112,6 +123,8 @@ typedef struct or_model {
     or_prop *props;
     or_graph graph;
     uint64_t weight_bytes;     /* sum of initializer bytes */
+    size_t n_maps;
+    or_map *maps;              /* [n_maps] file mappings, unmapped by or_model_free */
 } or_model;
 
 typedef struct or_load_limits {
@@ -126,6 +139,16 @@ typedef struct or_load_limits {
  * still safe on it). The buffer is not kept. */
 or_status or_model_parse(const uint8_t *buf, size_t len, const char *path, const char *dir,
                          const or_load_limits *lim, or_model *out, char *err, size_t err_len);
+
+/* Loads the model file at path (external data from its folder) into *out
+ * like or_model_parse, but maps the file instead of reading it: only the
+ * bytes without tensor payloads are copied (for protobuf-c), and raw_data
+ * that is aligned for its dtype stays in the mapping, which the model keeps
+ * (or_init.mapped). Open/stat/map errors -> ONNXRUN_E_IO naming path, more
+ * than 8 GiB -> ONNXRUN_E_LIMIT. The file must not be truncated while the
+ * model lives (as with any mapping, its pages would vanish). */
+or_status or_model_load_path(const char *path, const or_load_limits *lim, or_model *out, char *err,
+                             size_t err_len);
 
 /* Reads a whole file into a malloc'd buffer (caller frees). */
 or_status or_read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t err_len);

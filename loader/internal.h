@@ -1,18 +1,27 @@
 /*
  * internal.h - what the loader's files share (not used outside loader/,
  * except by tests/test_loader.c): the load context that carries the error
- * buffer and the byte budget, the allocation wrappers with their
- * failure-injection hook, and the entry points of tensor_pb.c (TensorProto
- * -> or_tensor), external.c (external data) and check.c (UTF-8 and graph
- * structure). Relies on the protobuf-c code generated from onnx.proto.
+ * buffer, the byte budget and where tensor payloads lie, the allocation
+ * wrappers with their failure-injection hook, and the entry points of
+ * wire.c (payloads cut out of the bytes before protobuf-c), tensor_pb.c
+ * (TensorProto -> or_tensor), external.c (external data) and check.c
+ * (UTF-8 and graph structure). Relies on the protobuf-c code generated from
+ * onnx.proto.
  */
 #ifndef OR_LOADER_INTERNAL_H
 #define OR_LOADER_INTERNAL_H
 
 #include <stdarg.h>
+#include <sys/stat.h>
 
 #include "graph.h"
 #include "onnx.pb-c.h"
+
+/* Where a raw_data payload lies: bytes [off, off + len) of the input. */
+typedef struct or_span {
+    uint64_t off;
+    uint64_t len;
+} or_span;
 
 /* One load (a model or a single .pb tensor). */
 typedef struct or_ld {
@@ -22,6 +31,14 @@ typedef struct or_ld {
     size_t err_len;
     uint64_t max_bytes;     /* budget for all tensors of this load */
     uint64_t bytes;         /* tensor bytes counted so far */
+    or_model *m;            /* model being built (keeps file mappings); NULL for a .pb tensor */
+    /* set when the bytes went through or_wire_compact: raw_data fields then
+     * hold span indices into src (see or_wire_span) */
+    bool wire;
+    const uint8_t *src;     /* the serialized model [..] the spans point into */
+    const or_span *spans;   /* [n_spans] */
+    size_t n_spans;
+    bool in_place;          /* src is one of m's mappings: aligned payloads become views */
 } or_ld;
 
 /* Writes "path: <fmt>" into ld->err (always NUL-terminated); returns st. */
@@ -49,24 +66,68 @@ typedef struct or_pb_alloc {
 } or_pb_alloc;
 void or_pb_alloc_init(or_pb_alloc *pa);
 
+/* Maps the whole regular file fd (sb from fstat, size > 0) read-only and
+ * private onto ld->m->maps, or finds it there already (same device and
+ * inode); *addr = its first byte. `name` is for messages. The mapping is
+ * unmapped by or_model_free. */
+or_status or_ld_map(or_ld *ld, int fd, const struct stat *sb, const char *name, const uint8_t **addr);
+
+/* ---- the wire pass (wire.c) ---- */
+
+/* Bytes of the placeholder that replaces a raw_data payload: the index of
+ * its span, uint32 little-endian. */
+#define OR_WIRE_MARK 4
+
+/* A compacted ModelProto and where its cut-out payloads lie. */
+typedef struct or_wire_out {
+    uint8_t *msg;           /* ModelProto bytes without payloads [len], malloc'd */
+    size_t len;
+    or_span *spans;         /* payloads in file order [n_spans], malloc'd */
+    size_t n_spans;
+} or_wire_out;
+
+/* Copies ModelProto bytes buf[0..len) into o->msg with every non-empty
+ * raw_data of an initializer or of a TENSOR attribute replaced by a
+ * placeholder (see wire.c), the payloads' places in o->spans. Malformed
+ * framing on that path -> ONNXRUN_E_PARSE ("truncated or corrupt"); on
+ * failure o holds nothing. Free o with or_wire_free. */
+or_status or_wire_compact(or_ld *ld, const uint8_t *buf, size_t len, or_wire_out *o);
+void or_wire_free(or_wire_out *o);
+
+/* The span a placeholder raw_data names; false if raw is not one. */
+bool or_wire_span(const or_ld *ld, const ProtobufCBinaryData *raw, or_span *sp);
+
 /* ---- tensors (tensor_pb.c) ---- */
 
-/* Converts tp into *t: dtype, dims and malloc'd data (>= 1 byte, dense
- * little-endian, caller frees t->data). raw_data is taken from tp, not
- * copied (tp->raw_data.data is set to NULL). The tensor's bytes are added
- * to ld->bytes and checked against ld->max_bytes. `what` names the tensor
- * in messages ("initializer 'w'"). On failure *t has no data. */
-or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_tensor *t);
+/* Converts tp into *t: dtype, dims and data (>= 1 byte, dense little-
+ * endian). *mapped tells where the data is: true = a view into one of
+ * ld->m's mappings (payloads suitably aligned for the dtype, from a mapped
+ * model or external file), false = malloc'd (caller frees t->data). Without
+ * the wire pass, raw_data is taken from tp, not copied (tp->raw_data.data
+ * is set to NULL). The tensor's bytes are added to ld->bytes and checked
+ * against ld->max_bytes. `what` names the tensor in messages ("initializer
+ * 'w'"). On failure *t has no data. */
+or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_tensor *t, bool *mapped);
+
+/* Sets t->data to src[0..bytes) of dtype t->dtype (bytes > 0). in_place
+ * says src lies in one of ld->m's mappings: then the data is used in place
+ * when src is aligned for the dtype (and, for bool, holds only 0 and 1).
+ * Otherwise it is a malloc'd copy (bool normalised to 0/1), after which the
+ * whole pages of a mapped src are released (madvise), so that the tensor is
+ * not held twice. *mapped as above. */
+or_status or_ld_place(or_ld *ld, const uint8_t *src, uint64_t bytes, bool in_place, or_tensor *t,
+                      bool *mapped);
 
 /* Name of a TensorProto.DataType, including those onnxrun cannot hold. */
 const char *or_pb_dtype_name(int32_t dt);
 
 /* ---- external data (external.c) ---- */
 
-/* Reads the `want` bytes of tensor tp stored outside the model, below
- * ld->dir, into a malloc'd buffer *data (>= 1 byte, caller frees). */
+/* The `want` bytes of tensor tp (dtype set in t) stored outside the
+ * model, below ld->dir: the file is mapped (ld->m keeps the mapping) and
+ * t->data set by or_ld_place (a view when aligned). */
 or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *what, uint64_t want,
-                         void **data);
+                         or_tensor *t, bool *mapped);
 
 /* ---- checks (check.c) ---- */
 

@@ -1,11 +1,14 @@
 /*
- * load.c - ModelProto bytes -> or_model (graph.h). protobuf-c unpacks the
- * bytes; this file copies what onnxrun keeps (IR version, opsets, metadata,
- * graph inputs/outputs/value_info, nodes with attributes, initializers) into
- * the or_model structs, validating strings as it goes, then frees the
- * protobuf objects. Tensor payloads are converted by tensor_pb.c (raw_data
- * buffers are taken over, not copied) and external data read by external.c;
- * check.c validates the graph's structure afterwards.
+ * load.c - ModelProto bytes -> or_model (graph.h). A model file is mapped,
+ * not read (or_model_load_path); its bytes, or a caller's buffer, first go
+ * through the wire pass (wire.c), which cuts the tensor payloads out, and
+ * protobuf-c unpacks what is left - a small message. This file copies what
+ * onnxrun keeps (IR version, opsets, metadata, graph inputs/outputs/
+ * value_info, nodes with attributes, initializers) into the or_model
+ * structs, validating strings as it goes, then frees the protobuf objects.
+ * Tensors are converted by tensor_pb.c (payloads left in the mapping when
+ * aligned, so the weights are held once) and external data mapped by
+ * external.c; check.c validates the graph's structure afterwards.
  *
  * Every allocation goes through or_ld_malloc so tests can fail each one.
  */
@@ -14,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -242,7 +247,7 @@ static or_status convert_attr(or_ld *ld, const char *nw, size_t j, Onnx__Attribu
     case OR_ATTR_TENSOR:
         if (!pa->t) return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s is of type TENSOR but holds no tensor", what);
         if (!(a->t = or_ld_calloc(1, sizeof *a->t))) return NOMEM(ld);
-        return or_ld_tensor(ld, pa->t, what, a->t);
+        return or_ld_tensor(ld, pa->t, what, a->t, &a->t_mapped);
     case OR_ATTR_FLOATS:
         if (pa->n_floats) {
             if (!(a->floats = or_ld_calloc(pa->n_floats, sizeof(float)))) return NOMEM(ld);
@@ -358,7 +363,7 @@ static or_status convert_graph(or_ld *ld, const Onnx__GraphProto *g, uint64_t ma
         char *w = or_ld_malloc(strlen(o->inits[i].name) + 16);
         if (!w) return NOMEM(ld);
         sprintf(w, "initializer '%s'", o->inits[i].name);
-        st = or_ld_tensor(ld, g->initializer[i], w, &o->inits[i].t);
+        st = or_ld_tensor(ld, g->initializer[i], w, &o->inits[i].t, &o->inits[i].mapped);
         free(w);
         if (st) return st;
     }
@@ -422,8 +427,59 @@ static or_status convert_model(or_ld *ld, Onnx__ModelProto *mp, uint64_t max_nod
     return convert_graph(ld, mp->graph, max_nodes, m);
 }
 
-/* See graph.h. The protobuf objects are freed before returning; raw_data
- * buffers move into the model's tensors. */
+/* Parses ModelProto bytes buf[0..len) into out (path and dir already
+ * set): the wire pass, protobuf-c on the compacted bytes, conversion and
+ * the structural check. Payloads are used in place if ld->in_place. */
+static or_status parse(or_ld *ld, const uint8_t *buf, size_t len, uint64_t max_nodes, or_model *out)
+{
+    if (!len) return or_ld_fail(ld, ONNXRUN_E_PARSE, "the file is empty");
+    or_wire_out w;
+    or_status st = or_wire_compact(ld, buf, len, &w);
+    if (st) return st;
+    ld->wire = true;
+    ld->src = buf;
+    ld->spans = w.spans;
+    ld->n_spans = w.n_spans;
+
+    or_pb_alloc pa;
+    or_pb_alloc_init(&pa);
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(&pa.a, w.len, w.msg);
+    if (!mp)
+        st = pa.failed ? NOMEM(ld)
+                       : or_ld_fail(ld, ONNXRUN_E_PARSE,
+                                    "not a valid ONNX protobuf: the %zu bytes are truncated or corrupt", len);
+    else if (!(st = convert_model(ld, mp, max_nodes, out)))
+        st = or_ld_check_graph(ld, out);
+    if (mp) onnx__model_proto__free_unpacked(mp, &pa.a);
+    or_wire_free(&w);
+    ld->spans = NULL;
+    ld->n_spans = 0;
+    return st;
+}
+
+/* Zeroes out and stores the source's name and folder in it. */
+static or_status begin(or_ld *ld, const char *dir, or_model *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!(out->path = or_ld_strndup(ld->path, strlen(ld->path))) ||
+        (dir && !(out->dir = or_ld_strndup(dir, strlen(dir)))))
+        return NOMEM(ld);
+    ld->m = out;
+    return ONNXRUN_OK;
+}
+
+static uint64_t limit_bytes(const or_load_limits *lim)
+{
+    return lim && lim->max_tensor_bytes ? lim->max_tensor_bytes : OR_DEFAULT_MAX_BYTES;
+}
+
+static uint64_t limit_nodes(const or_load_limits *lim)
+{
+    return lim && lim->max_nodes ? lim->max_nodes : OR_DEFAULT_MAX_NODES;
+}
+
+/* See graph.h. The protobuf objects are freed before returning; payloads
+ * are copied out of buf (external data is mapped). */
 or_status or_model_parse(const uint8_t *buf, size_t len, const char *path, const char *dir,
                          const or_load_limits *lim, or_model *out, char *err, size_t err_len)
 {
@@ -432,30 +488,9 @@ or_status or_model_parse(const uint8_t *buf, size_t len, const char *path, const
     if (!out) return or_ld_fail(&ld, ONNXRUN_E_ARG, "no model to fill");
     memset(out, 0, sizeof *out);
     if (!buf && len) return or_ld_fail(&ld, ONNXRUN_E_ARG, "NULL buffer of %zu bytes", len);
-    ld.max_bytes = lim && lim->max_tensor_bytes ? lim->max_tensor_bytes : OR_DEFAULT_MAX_BYTES;
-    uint64_t max_nodes = lim && lim->max_nodes ? lim->max_nodes : OR_DEFAULT_MAX_NODES;
-
-    if (!(out->path = or_ld_strndup(ld.path, strlen(ld.path))) ||
-        (dir && !(out->dir = or_ld_strndup(dir, strlen(dir))))) {
-        or_model_free(out);
-        return NOMEM(&ld);
-    }
-    if (!len) {
-        or_model_free(out);
-        return or_ld_fail(&ld, ONNXRUN_E_PARSE, "the file is empty");
-    }
-
-    or_pb_alloc pa;
-    or_pb_alloc_init(&pa);
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(&pa.a, len, buf);
-    or_status st;
-    if (!mp)
-        st = pa.failed ? NOMEM(&ld)
-                       : or_ld_fail(&ld, ONNXRUN_E_PARSE,
-                                    "not a valid ONNX protobuf: the %zu bytes are truncated or corrupt", len);
-    else if (!(st = convert_model(&ld, mp, max_nodes, out)))
-        st = or_ld_check_graph(&ld, out);
-    if (mp) onnx__model_proto__free_unpacked(mp, &pa.a);
+    ld.max_bytes = limit_bytes(lim);
+    or_status st = begin(&ld, dir, out);
+    if (!st) st = parse(&ld, buf, len, limit_nodes(lim), out);
     if (st) or_model_free(out);
     return st;
 }
@@ -484,7 +519,7 @@ static void free_attr(or_attr *a)
     free(a->floats);
     free(a->ints);
     free_names(a->strings, a->n);
-    if (a->t) free(a->t->data);
+    if (a->t && !a->t_mapped) free(a->t->data);
     free(a->t);
 }
 
@@ -520,9 +555,11 @@ void or_model_free(or_model *m)
     free_value_infos(g->value_infos, g->n_value_infos);
     for (size_t i = 0; g->inits && i < g->n_inits; i++) {
         free(g->inits[i].name);
-        free(g->inits[i].t.data);
+        if (!g->inits[i].mapped) free(g->inits[i].t.data);
     }
     free(g->inits);
+    for (size_t i = 0; m->maps && i < m->n_maps; i++) munmap(m->maps[i].addr, m->maps[i].len);
+    free(m->maps);
     memset(m, 0, sizeof *m);
 }
 
@@ -547,6 +584,89 @@ const or_attr *or_node_attr(const or_node *n, const char *name)
 
 /* ---- files ---- */
 
+/* See internal.h. */
+or_status or_ld_map(or_ld *ld, int fd, const struct stat *sb, const char *name, const uint8_t **addr)
+{
+    or_model *m = ld->m;
+    for (size_t i = 0; i < m->n_maps; i++)
+        if (m->maps[i].dev == (uint64_t)sb->st_dev && m->maps[i].ino == (uint64_t)sb->st_ino) {
+            *addr = m->maps[i].addr;
+            return ONNXRUN_OK;
+        }
+    if (sb->st_size <= 0 || (uint64_t)sb->st_size > SIZE_MAX)
+        return or_ld_fail(ld, ONNXRUN_E_IO, "cannot map '%s': it has %lld bytes", name, (long long)sb->st_size);
+    or_map *maps = or_ld_calloc(m->n_maps + 1, sizeof *maps);
+    if (!maps) return NOMEM(ld);
+    size_t len = (size_t)sb->st_size;
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        free(maps);
+        return or_ld_fail(ld, ONNXRUN_E_IO, "cannot map '%s': %s", name, strerror(errno));
+    }
+    if (m->n_maps) memcpy(maps, m->maps, m->n_maps * sizeof *maps);
+    free(m->maps);
+    m->maps = maps;
+    m->maps[m->n_maps++] = (or_map){ p, len, (uint64_t)sb->st_dev, (uint64_t)sb->st_ino };
+    *addr = p;
+    return ONNXRUN_OK;
+}
+
+/* Opens path for reading and checks that it is a regular file of at most
+ * 8 GiB; *fd is then open (caller closes) and *sb filled. */
+static or_status open_file(or_ld *ld, const char *path, int *fd, struct stat *sb)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) return or_ld_fail(ld, ONNXRUN_E_IO, "cannot open: %s", strerror(errno));
+    or_status st = ONNXRUN_OK;
+    if (fstat(*fd, sb) < 0)
+        st = or_ld_fail(ld, ONNXRUN_E_IO, "cannot stat: %s", strerror(errno));
+    else if (S_ISDIR(sb->st_mode))
+        st = or_ld_fail(ld, ONNXRUN_E_IO, "cannot read: %s", strerror(EISDIR));
+    else if (!S_ISREG(sb->st_mode))
+        st = or_ld_fail(ld, ONNXRUN_E_IO, "not a regular file");
+    else if ((uint64_t)sb->st_size > OR_MAX_FILE_BYTES || (uint64_t)sb->st_size > SIZE_MAX)
+        st = or_ld_fail(ld, ONNXRUN_E_LIMIT, "the file has %lld bytes, above the limit of 8 GiB",
+                        (long long)sb->st_size);
+    if (st) {
+        close(*fd);
+        *fd = -1;
+    }
+    return st;
+}
+
+/* See graph.h. The mapping becomes out->maps[0]. */
+or_status or_model_load_path(const char *path, const or_load_limits *lim, or_model *out, char *err,
+                             size_t err_len)
+{
+    or_ld ld = { .path = path ? path : "(null)", .err = err, .err_len = err_len };
+    if (err && err_len) err[0] = 0;
+    if (!out) return or_ld_fail(&ld, ONNXRUN_E_ARG, "no model to fill");
+    memset(out, 0, sizeof *out);
+    if (!path) return or_ld_fail(&ld, ONNXRUN_E_ARG, "model path is NULL");
+    ld.max_bytes = limit_bytes(lim);
+
+    char *copy = or_ld_strndup(path, strlen(path));
+    if (!copy) return NOMEM(&ld);
+    or_status st = begin(&ld, dirname(copy), out);
+    free(copy);
+    ld.dir = out->dir;
+    int fd = -1;
+    struct stat sb;
+    if (!st) st = open_file(&ld, path, &fd, &sb);
+    if (!st && sb.st_size) {
+        const uint8_t *base = NULL;
+        st = or_ld_map(&ld, fd, &sb, path, &base);
+        close(fd);
+        ld.in_place = true;
+        if (!st) st = parse(&ld, base, (size_t)sb.st_size, limit_nodes(lim), out);
+    } else if (!st) {
+        close(fd);
+        st = or_ld_fail(&ld, ONNXRUN_E_PARSE, "the file is empty");
+    }
+    if (st) or_model_free(out);
+    return st;
+}
+
 /* See graph.h. Missing or unreadable files -> ONNXRUN_E_IO naming path and
  * strerror; more than 8 GiB -> ONNXRUN_E_LIMIT. *buf is malloc'd (caller frees). */
 or_status or_read_file(const char *path, uint8_t **buf, size_t *len, char *err, size_t err_len)
@@ -556,21 +676,12 @@ or_status or_read_file(const char *path, uint8_t **buf, size_t *len, char *err, 
     if (!buf || !len || !path) return or_ld_fail(&ld, ONNXRUN_E_ARG, "bad argument to or_read_file");
     *buf = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return or_ld_fail(&ld, ONNXRUN_E_IO, "cannot open: %s", strerror(errno));
+    int fd;
     struct stat sb;
-    or_status st = ONNXRUN_OK;
+    or_status st = open_file(&ld, path, &fd, &sb);
+    if (st) return st;
     uint8_t *p = NULL;
-    if (fstat(fd, &sb) < 0) {
-        st = or_ld_fail(&ld, ONNXRUN_E_IO, "cannot stat: %s", strerror(errno));
-    } else if (S_ISDIR(sb.st_mode)) {
-        st = or_ld_fail(&ld, ONNXRUN_E_IO, "cannot read: %s", strerror(EISDIR));
-    } else if (!S_ISREG(sb.st_mode)) {
-        st = or_ld_fail(&ld, ONNXRUN_E_IO, "not a regular file");
-    } else if ((uint64_t)sb.st_size > OR_MAX_FILE_BYTES || (uint64_t)sb.st_size > SIZE_MAX) {
-        st = or_ld_fail(&ld, ONNXRUN_E_LIMIT, "the file has %lld bytes, above the limit of 8 GiB",
-                        (long long)sb.st_size);
-    } else if (!(p = or_ld_malloc((size_t)sb.st_size))) {
+    if (!(p = or_ld_malloc((size_t)sb.st_size))) {
         st = or_ld_fail(&ld, ONNXRUN_E_NOMEM, "out of memory reading %lld bytes", (long long)sb.st_size);
     } else {
         size_t want = (size_t)sb.st_size, got = 0;

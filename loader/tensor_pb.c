@@ -2,15 +2,21 @@
  * tensor_pb.c - TensorProto -> or_tensor, shared by initializers, TENSOR
  * attributes (Constant) and the .pb files of the ONNX test layout.
  *
- * The payload comes from exactly one of: raw_data (little-endian bytes,
- * taken over from protobuf-c's buffer without a copy), the typed field that
- * ONNX assigns to the dtype (converted to the dense layout), or external
- * data (external.c). Its size must match the dims exactly. Relies on a
- * little-endian host, as ONNX's raw_data is little-endian.
+ * The payload comes from exactly one of: raw_data (little-endian bytes),
+ * the typed field that ONNX assigns to the dtype (converted to the dense
+ * layout), or external data (external.c). Its size must match the dims
+ * exactly. raw_data is, for a model, a placeholder left by the wire pass
+ * (wire.c) that names where the payload lies in the model's bytes: used in
+ * place when those bytes are a mapping the model keeps and the payload is
+ * aligned for its dtype, copied otherwise; for a lone .pb tensor it is
+ * protobuf-c's buffer, taken over without a copy. Relies on a little-endian
+ * host, as ONNX's raw_data is little-endian.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -98,10 +104,49 @@ static void convert_typed(const Onnx__TensorProto *tp, onnxrun_dtype dt, size_t 
     }
 }
 
-/* See internal.h: raw_data is taken from tp, typed fields are converted. */
-or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_tensor *t)
+/* Drops the whole pages of src[0..bytes) (in a private, read-only file
+ * mapping) from the process's memory once they have been copied: without
+ * this a copied tensor would be held twice. Nothing was written to them,
+ * so a later access would only read the file again. */
+static void release_pages(const uint8_t *src, uint64_t bytes)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0) return;
+    uintptr_t a = (uintptr_t)src, lo = (a + (uintptr_t)ps - 1) / (uintptr_t)ps * (uintptr_t)ps;
+    uintptr_t hi = (a + (uintptr_t)bytes) / (uintptr_t)ps * (uintptr_t)ps;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice only: a failure costs memory */
+}
+
+/* See internal.h. A copy is made when the payload is not aligned for dt
+ * (any offset would do for bytes, every 4th for float) or, for bool, holds
+ * bytes other than 0 and 1; the copied pages of a mapping are released. */
+or_status or_ld_place(or_ld *ld, const uint8_t *src, uint64_t bytes, bool in_place, or_tensor *t,
+                      bool *mapped)
+{
+    size_t align = onnxrun_dtype_size(t->dtype);
+    bool ok = in_place && align && (uintptr_t)src % align == 0;
+    if (ok && t->dtype == ONNXRUN_BOOL)
+        for (uint64_t i = 0; i < bytes && ok; i++) ok = src[i] <= 1;
+    if (ok) {
+        t->data = (void *)src; /* read-only: kernels never write weights */
+        *mapped = true;
+        return ONNXRUN_OK;
+    }
+    if (bytes > SIZE_MAX || !(t->data = or_ld_malloc((size_t)bytes)))
+        return or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
+    memcpy(t->data, src, (size_t)bytes);
+    if (t->dtype == ONNXRUN_BOOL)
+        for (size_t i = 0; i < bytes; i++) ((uint8_t *)t->data)[i] = ((uint8_t *)t->data)[i] != 0;
+    if (in_place) release_pages(src, bytes);
+    return ONNXRUN_OK;
+}
+
+/* See internal.h: typed fields are converted; raw_data is resolved through
+ * the wire pass's span, or taken from tp. */
+or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_tensor *t, bool *mapped)
 {
     memset(t, 0, sizeof *t);
+    *mapped = false;
     if (!tp->has_data_type || tp->data_type == ONNXRUN_UNDEFINED)
         return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s has no data type", what);
     int32_t pdt = tp->data_type;
@@ -149,14 +194,18 @@ or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_te
         if (has_raw || n_typed)
             return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has both external data and %s", what,
                               has_raw ? "raw_data" : field_names[own]);
-        return or_ld_external(ld, tp, what, bytes, &t->data);
+        return or_ld_external(ld, tp, what, bytes, t, mapped);
     }
     if (has_raw) {
         if (n_typed)
             return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: has both raw_data and %s", what, field_names[own]);
-        if (tp->raw_data.len != bytes)
-            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: raw_data has %zu bytes but %s %s needs %llu", what,
-                              tp->raw_data.len, onnxrun_dtype_name(dt), shape, (unsigned long long)bytes);
+        or_span sp = { 0, tp->raw_data.len };
+        if (ld->wire && !or_wire_span(ld, &tp->raw_data, &sp))
+            return or_ld_fail(ld, ONNXRUN_E_PARSE, "%s: raw_data was not resolved by the wire pass", what);
+        if (sp.len != bytes)
+            return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s: raw_data has %llu bytes but %s %s needs %llu", what,
+                              (unsigned long long)sp.len, onnxrun_dtype_name(dt), shape, (unsigned long long)bytes);
+        if (ld->wire) return or_ld_place(ld, ld->src + sp.off, bytes, ld->in_place, t, mapped);
         t->data = tp->raw_data.data; /* taken over: protobuf-c will not free it */
         tp->raw_data.data = NULL;
         tp->raw_data.len = 0;
@@ -200,8 +249,9 @@ or_status or_tensor_parse(const uint8_t *buf, size_t len, const char *what, or_t
     char *w = NULL;
     if (!st && !(w = or_ld_malloc(strlen(nm) + 16))) st = or_ld_fail(&ld, ONNXRUN_E_NOMEM, "out of memory");
     if (!st) {
+        bool mapped; /* never: there is no model to keep a mapping */
         sprintf(w, "tensor '%s'", nm);
-        st = or_ld_tensor(&ld, tp, w, t);
+        st = or_ld_tensor(&ld, tp, w, t, &mapped);
     }
     if (!st && name && !(*name = or_ld_strndup(nm, strlen(nm))))
         st = or_ld_fail(&ld, ONNXRUN_E_NOMEM, "out of memory");

@@ -1,0 +1,250 @@
+/*
+ * wire.c - a pass over serialized ModelProto bytes before protobuf-c sees
+ * them, so that tensor payloads are not copied by the unpacker.
+ *
+ * The pass follows one fixed path of the schema:
+ *     ModelProto.graph (7) -> GraphProto.initializer (5) -> TensorProto
+ *     ModelProto.graph (7) -> GraphProto.node (1) -> NodeProto.attribute (5)
+ *                          -> AttributeProto.t (5) -> TensorProto
+ * and in each TensorProto on it replaces a non-empty raw_data (9) by a
+ * 4-byte placeholder: the index of an or_span recording where the payload
+ * lies in the input. Every other field is copied byte for byte; the length
+ * prefixes of the messages on the path are re-encoded for their new sizes.
+ * Since every non-empty raw_data on the path is replaced, whatever raw_data
+ * protobuf-c keeps for a tensor (the last one, when a field or a message
+ * is repeated and merged) is a placeholder the loader can resolve.
+ *
+ * Only keys and lengths are read, never payloads, so a memory-mapped file's
+ * weight pages are not touched here. Hostile input: varints longer than 10
+ * bytes, lengths past the end of the enclosing message, unsupported wire
+ * types, field number 0 and a wrong wire type on a field of the path are
+ * refused with ONNXRUN_E_PARSE. Recursion is bounded by the path (depth 5).
+ * Fields off the path are left to protobuf-c to validate.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Message kinds on the path; L_PAYLOAD marks the raw_data field itself. */
+typedef enum lvl { L_MODEL, L_GRAPH, L_NODE, L_ATTR, L_TENSOR, L_COUNT, L_PAYLOAD = L_COUNT, L_NONE } lvl;
+
+static const char *const lvl_names[L_COUNT] = {
+    [L_MODEL] = "ModelProto", [L_GRAPH] = "GraphProto", [L_NODE] = "NodeProto",
+    [L_ATTR] = "AttributeProto", [L_TENSOR] = "TensorProto",
+};
+
+/* What field `field` of a message of kind l holds, if it is on the path. */
+static lvl child_of(lvl l, uint64_t field)
+{
+    switch (l) {
+    case L_MODEL: return field == 7 ? L_GRAPH : L_NONE;
+    case L_GRAPH: return field == 1 ? L_NODE : field == 5 ? L_TENSOR : L_NONE;
+    case L_NODE: return field == 5 ? L_ATTR : L_NONE;
+    case L_ATTR: return field == 5 ? L_TENSOR : L_NONE;
+    case L_TENSOR: return field == 9 ? L_PAYLOAD : L_NONE;
+    default: return L_NONE;
+    }
+}
+
+typedef struct wire {
+    or_ld *ld;
+    const uint8_t *buf;     /* the input [len] */
+    size_t len;
+    uint8_t *out;           /* compacted message being written */
+    size_t pos;             /* bytes written to out */
+    or_span *spans;         /* spans written so far [n_spans] */
+    size_t n_spans;
+} wire;
+
+static or_status bad(wire *w, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ONNXRUN_E_PARSE: "not a valid ONNX protobuf: ... (<detail> at offset n)". */
+static or_status bad(wire *w, size_t off, const char *fmt, ...)
+{
+    char detail[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return or_ld_fail(w->ld, ONNXRUN_E_PARSE,
+                      "not a valid ONNX protobuf: the %zu bytes are truncated or corrupt (%s at offset %zu)",
+                      w->len, detail, off);
+}
+
+/* Reads a varint at *p (< end). 0 = ok, 1 = runs past end, 2 = too long. */
+static int get_varint(const uint8_t *b, size_t *p, size_t end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int i = 0; i < 10; i++) {
+        if (*p >= end) return 1;
+        uint8_t c = b[(*p)++];
+        if (i == 9 && c > 1) return 2;
+        r |= (uint64_t)(c & 0x7f) << (7 * i);
+        if (!(c & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return 2;
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) v >>= 7, n++;
+    return n;
+}
+
+static void put_varint(wire *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        w->out[w->pos++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    w->out[w->pos++] = (uint8_t)v;
+}
+
+static void put(wire *w, const uint8_t *p, size_t n)
+{
+    memcpy(w->out + w->pos, p, n);
+    w->pos += n;
+}
+
+/* Measures (write = false) or writes into w->out the compacted form of the
+ * message of kind l in buf[start, end): *size gets its byte count, *n_sp
+ * the number of payloads it strips. */
+static or_status walk(wire *w, lvl l, size_t start, size_t end, bool write, uint64_t *size, uint64_t *n_sp)
+{
+    const uint8_t *b = w->buf;
+    uint64_t sz = 0, ns = 0;
+    size_t p = start;
+    or_status st;
+    while (p < end) {
+        size_t f0 = p;
+        uint64_t key, len = 0;
+        int r = get_varint(b, &p, end, &key);
+        if (r) return bad(w, f0, r == 1 ? "a field key runs past the end of its %s" : "a %s field key is too long",
+                          lvl_names[l]);
+        uint64_t field = key >> 3;
+        unsigned wt = (unsigned)(key & 7);
+        if (field == 0 || field > 0x1fffffff)
+            return bad(w, f0, "%s field number %llu is out of range", lvl_names[l], (unsigned long long)field);
+        lvl c = child_of(l, field);
+        if (c != L_NONE && wt != 2)
+            return bad(w, f0, "%s field %llu has wire type %u, not length-delimited", lvl_names[l],
+                       (unsigned long long)field, wt);
+        size_t key_end = p;
+        switch (wt) {
+        case 0:
+            if ((r = get_varint(b, &p, end, &len)))
+                return bad(w, key_end, r == 1 ? "a varint runs past the end of its %s" : "a %s varint is too long",
+                           lvl_names[l]);
+            break;
+        case 1: case 5: {
+            size_t n = wt == 1 ? 8 : 4;
+            if (end - p < n)
+                return bad(w, key_end, "a %zu-byte value runs past the end of its %s", n, lvl_names[l]);
+            p += n;
+            break;
+        }
+        case 2:
+            if ((r = get_varint(b, &p, end, &len)))
+                return bad(w, key_end, r == 1 ? "a length runs past the end of its %s" : "a %s length is too long",
+                           lvl_names[l]);
+            if (len > end - p)
+                return bad(w, key_end, "%s field %llu has length %llu but %zu bytes are left", lvl_names[l],
+                           (unsigned long long)field, (unsigned long long)len, end - p);
+            p += len;
+            break;
+        default:
+            return bad(w, f0, "%s field %llu has wire type %u, which onnxrun does not read", lvl_names[l],
+                       (unsigned long long)field, wt);
+        }
+        if (c == L_NONE || (c == L_PAYLOAD && !len)) {
+            sz += p - f0;
+            if (write) put(w, b + f0, p - f0);
+            continue;
+        }
+        size_t body = p - (size_t)len;
+        uint64_t sub, sub_n;
+        if (c == L_PAYLOAD) {
+            sub = OR_WIRE_MARK;
+            sub_n = 1;
+        } else if ((st = walk(w, c, body, p, false, &sub, &sub_n))) {
+            return st;
+        }
+        sz += (key_end - f0) + varint_len(sub) + sub;
+        ns += sub_n;
+        if (!write) continue;
+        put(w, b + f0, key_end - f0);
+        put_varint(w, sub);
+        if (c == L_PAYLOAD) {
+            uint32_t idx = (uint32_t)w->n_spans;
+            uint8_t mark[OR_WIRE_MARK] = { (uint8_t)idx, (uint8_t)(idx >> 8), (uint8_t)(idx >> 16),
+                                           (uint8_t)(idx >> 24) };
+            w->spans[w->n_spans++] = (or_span){ body, len };
+            put(w, mark, sizeof mark);
+        } else {
+            size_t before = w->pos;
+            uint64_t again, again_n;
+            if ((st = walk(w, c, body, p, true, &again, &again_n))) return st;
+            assert(again == sub && w->pos - before == sub);
+            (void)before;
+        }
+    }
+    *size = sz;
+    *n_sp = ns;
+    return ONNXRUN_OK;
+}
+
+/* See internal.h. */
+or_status or_wire_compact(or_ld *ld, const uint8_t *buf, size_t len, or_wire_out *o)
+{
+    memset(o, 0, sizeof *o);
+    wire w = { .ld = ld, .buf = buf, .len = len };
+    uint64_t size, n;
+    or_status st = walk(&w, L_MODEL, 0, len, false, &size, &n);
+    if (st) return st;
+    if (n > UINT32_MAX || size > SIZE_MAX)
+        return or_ld_fail(ld, ONNXRUN_E_LIMIT, "the model has %llu tensor payloads, above onnxrun's limit",
+                          (unsigned long long)n);
+    if (!(o->msg = or_ld_malloc((size_t)size)) || !(o->spans = or_ld_calloc((size_t)n, sizeof *o->spans))) {
+        or_wire_free(o);
+        return or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
+    }
+    w.out = o->msg;
+    w.spans = o->spans;
+    uint64_t again, again_n;
+    st = walk(&w, L_MODEL, 0, len, true, &again, &again_n);
+    assert(!st && again == size && w.pos == size && w.n_spans == n);
+    if (st) {
+        or_wire_free(o);
+        return st;
+    }
+    o->len = (size_t)size;
+    o->n_spans = (size_t)n;
+    return ONNXRUN_OK;
+}
+
+/* See internal.h. */
+void or_wire_free(or_wire_out *o)
+{
+    if (!o) return;
+    free(o->msg);
+    free(o->spans);
+    memset(o, 0, sizeof *o);
+}
+
+/* See internal.h. */
+bool or_wire_span(const or_ld *ld, const ProtobufCBinaryData *raw, or_span *sp)
+{
+    if (raw->len != OR_WIRE_MARK) return false;
+    const uint8_t *m = raw->data;
+    uint32_t idx = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+    if (idx >= ld->n_spans) return false;
+    *sp = ld->spans[idx];
+    return true;
+}
