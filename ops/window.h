@@ -102,8 +102,9 @@ static inline void or_window_valid(int64_t n_out, int64_t n_in, int64_t s, int64
 }
 
 /* Loops of less work (elements touched) than this run on the calling thread:
- * or_parallel_for starts threads per call, which costs more than they save. */
-#define OR_PAR_MIN_WORK 32768.0
+ * waking the session's workers and waiting for them costs microseconds,
+ * more than such a loop gains from them. */
+#define OR_PAR_MIN_WORK 65536.0
 
 /* or_parallel_for(k, n, fn, ctx), or fn(ctx, 0, n) directly when work is small. */
 static inline void or_parallel_for_work(const or_kernel *k, int64_t n, double work,

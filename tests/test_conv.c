@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "interp/interp.h" /* or_pool_create: worker threads for or_parallel_for */
 #include "tests/kernel_harness.h"
 
 static uint32_t rng = 2024;
@@ -112,10 +113,12 @@ static size_t attrs_of(const ccase *t, or_attr *a)
     return n;
 }
 
-/* Runs only init + infer (for scratch_bytes and macs); returns the status. */
-static or_status infer_only(const char *op, int opset, or_attr *attrs, size_t n_attrs,
-                            or_tensor **ins, size_t n_in, or_tensor *y, size_t *scratch,
-                            uint64_t *macs)
+/* Runs a kernel's phases directly with `threads` threads: init + infer, and
+ * when run is true also run (y->data is then malloc'd; caller frees).
+ * Reports scratch_bytes and macs; returns the status. */
+static or_status run_direct(const char *op, int opset, or_attr *attrs, size_t n_attrs,
+                            or_tensor **ins, size_t n_in, or_tensor *y, int threads, bool run,
+                            size_t *scratch, uint64_t *macs)
 {
     char *in_names[3] = { "x", "w", ins[2] ? "b" : "" }, *out_names[1] = { "y" }, err[512];
     or_node node = { .name = "t", .op_type = (char *)op, .domain = "", .n_inputs = n_in,
@@ -123,15 +126,25 @@ static or_status infer_only(const char *op, int opset, or_attr *attrs, size_t n_
                      .n_attrs = n_attrs, .attrs = attrs };
     or_tensor *outs[] = { y };
     or_kernel k = { .def = or_op_find("", op, opset), .node = &node, .opset = opset,
-                    .n_in = n_in, .n_out = 1, .in = ins, .out = outs, .threads = 1,
+                    .n_in = n_in, .n_out = 1, .in = ins, .out = outs, .threads = threads,
+                    .pool = run && threads > 1 ? or_pool_create(threads) : NULL,
                     .model_path = "t", .err = err, .err_len = sizeof err };
+    if (run && threads > 1) assert_non_null(k.pool);
     assert_non_null(k.def);
     or_status st = k.def->init ? k.def->init(&k) : ONNXRUN_OK;
     if (st == ONNXRUN_OK) st = k.def->infer(&k);
     *scratch = k.scratch_bytes;
     *macs = st == ONNXRUN_OK && k.def->macs ? k.def->macs(&k) : 0;
+    if (st == ONNXRUN_OK && run) {
+        y->data = malloc(or_nbytes(y) ? or_nbytes(y) : 1);
+        k.scratch = k.scratch_bytes ? aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64) : NULL;
+        st = k.def->run(&k);
+        free(k.scratch);
+    }
     if (k.def->fini) k.def->fini(&k);
     else free(k.params);
+    or_pool_free(k.pool);
+    if (st != ONNXRUN_OK) print_error("%s\n", err);
     return st;
 }
 
@@ -225,7 +238,8 @@ static size_t check_conv(const ccase *t)
     uint64_t macs;
     free(y.data);
     y = (or_tensor){ 0 };
-    assert_int_equal(infer_only("Conv", 11, attrs, na, ins, 3, &y, &scratch, &macs), ONNXRUN_OK);
+    assert_int_equal(run_direct("Conv", 11, attrs, na, ins, 3, &y, 1, false, &scratch, &macs),
+                     ONNXRUN_OK);
     assert_true(macs == (uint64_t)(ny * (t->c / t->group) * prod(n, t->k)));
     free(want);
     free(x);
@@ -554,7 +568,8 @@ static void check_convt(const ccase *t)
     uint64_t macs;
     free(y.data);
     y = (or_tensor){ 0 };
-    assert_int_equal(infer_only("ConvTranspose", 11, attrs, na, ins, 3, &y, &scratch, &macs),
+    assert_int_equal(run_direct("ConvTranspose", 11, attrs, na, ins, 3, &y, 1, false, &scratch,
+                                &macs),
                      ONNXRUN_OK);
     assert_true(macs == (uint64_t)(t->n * t->c * insz * mg * ksz));
     free(want);
@@ -650,6 +665,48 @@ static void test_convt_errors(void **state)
     expect_error("ConvTranspose", 11, 4, x, w, NULL, os, 1, ONNXRUN_E_SHAPE, "output_shape");
 }
 
+/* Threaded runs (planes, im2col rows and col2im channels split across
+ * threads) give the same bits as single-threaded ones. */
+static void test_threads(void **state)
+{
+    (void)state;
+    static const ccase cases[] = {
+        { .nsp = 2, .n = 1, .c = 16, .m = 16, .group = 16, .in = { 64, 64 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 16, .m = 8, .group = 1, .in = { 96, 96 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
+        { .nsp = 2, .n = 1, .c = 8, .m = 16, .group = 1, .in = { 40, 40 }, .k = { 4, 4 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const ccase *t = &cases[i];
+        const char *op = i == 2 ? "ConvTranspose" : "Conv";
+        int64_t xd[4] = { t->n, t->c, t->in[0], t->in[1] };
+        int64_t wd[4] = { i == 2 ? t->c : t->m, i == 2 ? t->m / t->group : t->c / t->group,
+                          t->k[0], t->k[1] };
+        float *x = rand_buf(prod(4, xd)), *w = rand_buf(prod(4, wd)), *b = rand_buf(t->m);
+        or_tensor tx = { ONNXRUN_FLOAT, 4, { 0 }, x }, tw = { ONNXRUN_FLOAT, 4, { 0 }, w };
+        or_tensor tb = { ONNXRUN_FLOAT, 1, { t->m }, b }, y1 = { 0 }, y2 = { 0 };
+        memcpy(tx.dims, xd, sizeof xd);
+        memcpy(tw.dims, wd, sizeof wd);
+        or_tensor *ins[] = { &tx, &tw, t->bias ? &tb : NULL };
+        or_attr attrs[8];
+        size_t na = attrs_of(t, attrs), scratch;
+        uint64_t macs;
+        assert_int_equal(run_direct(op, 11, attrs, na, ins, 3, &y1, 1, true, &scratch, &macs),
+                         ONNXRUN_OK);
+        assert_int_equal(run_direct(op, 11, attrs, na, ins, 3, &y2, 2, true, &scratch, &macs),
+                         ONNXRUN_OK);
+        assert_true(or_same_shape(&y1, &y2));
+        assert_memory_equal(y1.data, y2.data, or_nbytes(&y1));
+        free(y1.data);
+        free(y2.data);
+        free(x);
+        free(w);
+        free(b);
+    }
+}
+
 int main(void)
 {
     /* ONNXRUN_TEST_SEED=n reruns the random cases with another seed */
@@ -663,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_convt_fixed),
         cmocka_unit_test(test_convt_random),
         cmocka_unit_test(test_convt_errors),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "interp/interp.h" /* or_pool_create: worker threads for or_parallel_for */
 #include "tests/kernel_harness.h"
 
 static uint32_t rng = 777;
@@ -503,6 +504,59 @@ static void test_pool_errors(void **state)
     }
 }
 
+/* Runs a pooling op with `threads` workers; y->data and ind->data are malloc'd. */
+static void run_threads(const pcase *t, void *x, int threads, or_tensor *y, or_tensor *ind)
+{
+    or_tensor tx = { ONNXRUN_FLOAT, t->nsp + 2, { t->n, t->c }, x };
+    for (int i = 0; i < t->nsp; i++) tx.dims[2 + i] = t->in[i];
+    or_tensor *ins[] = { &tx }, *outs[] = { y, ind };
+    or_attr attrs[10];
+    char *in_names[] = { "x" }, *out_names[] = { "y", "i" }, err[512];
+    or_node node = { .name = "t", .op_type = (char *)t->op, .domain = "", .n_inputs = 1,
+                     .inputs = in_names, .n_outputs = 2, .outputs = out_names,
+                     .n_attrs = attrs_of(t, attrs), .attrs = attrs };
+    or_kernel k = { .def = or_op_find("", t->op, t->opset), .node = &node, .opset = t->opset,
+                    .n_in = 1, .n_out = ind ? 2 : 1, .in = ins, .out = outs,
+                    .threads = threads, .pool = or_pool_create(threads), .model_path = "t",
+                    .err = err, .err_len = sizeof err };
+    assert_true(threads == 1 || k.pool);
+    assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+    assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
+    y->data = malloc(or_nbytes(y));
+    if (ind) ind->data = malloc(or_nbytes(ind));
+    assert_int_equal(k.def->run(&k), ONNXRUN_OK);
+    free(k.params);
+    or_pool_free(k.pool);
+}
+
+/* Threaded runs (planes split across threads) give the same bits. */
+static void test_threads(void **state)
+{
+    (void)state;
+    static const pcase cases[] = {
+        { "MaxPool", 12, 2, 2, 4, { 64, 64 }, { 3, 3 }, .has_pads = true,
+          .pads = { 1, 1, 1, 1 }, NOATTR, .indices = true },
+        { "AveragePool", 11, 2, 1, 8, { 64, 64 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          NOATTR },
+        { "GlobalAveragePool", 1, 2, 2, 64, { 32, 32 }, { 0 }, NOATTR },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const pcase *t = &cases[i];
+        int64_t n = t->n * t->c * t->in[0] * t->in[1];
+        void *x = rand_data(ONNXRUN_FLOAT, n);
+        or_tensor y1 = { 0 }, y2 = { 0 }, i1 = { 0 }, i2 = { 0 };
+        run_threads(t, x, 1, &y1, t->indices ? &i1 : NULL);
+        run_threads(t, x, 2, &y2, t->indices ? &i2 : NULL);
+        assert_memory_equal(y1.data, y2.data, or_nbytes(&y1));
+        if (t->indices) assert_memory_equal(i1.data, i2.data, or_nbytes(&i1));
+        free(y1.data);
+        free(y2.data);
+        free(i1.data);
+        free(i2.data);
+        free(x);
+    }
+}
+
 int main(void)
 {
     /* ONNXRUN_TEST_SEED=n reruns the random cases with another seed */
@@ -514,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_lppool_global),
         cmocka_unit_test(test_pool_random),
         cmocka_unit_test(test_pool_errors),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
