@@ -254,7 +254,7 @@ static or_status reduce_float(const reduce_params *p, const or_tensor *x, or_ten
                               double *acc)
 {
     const struct rinfo *ri = &rinfo[p->kind];
-    double *mx = acc + p->n_out;
+    double *mx = acc ? acc + p->n_out : NULL; /* no scratch when the output is empty */
     bool walk = or_numel(x) > 0;
     if (ri->post == P_LOGSUMEXP) { /* pass 1: max, kept in mx */
         for (int64_t i = 0; i < p->n_out; i++) mx[i] = -INFINITY;
