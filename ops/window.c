@@ -15,7 +15,7 @@ static or_status read_list(or_kernel *k, const char *name, size_t max, int64_t l
     OR_TRY(or_attr_ints(k, name, max, vals, n));
     for (size_t i = 0; i < *n; i++)
         OR_CHECK(k, vals[i] >= lo && vals[i] < WIN_LIMIT,
-                 "attribute '%s'[%zu] = %lld is out of range (must be >= %lld)", name, i,
+                 "attribute '%s'[%zu] = %lld is out of range [%lld, 2^31)", name, i,
                  (long long)vals[i], (long long)lo);
     return ONNXRUN_OK;
 }
