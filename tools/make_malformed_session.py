@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""Write the limits part of the malformed-model corpus: models that load
+(or nearly) but break an op's rules or a size limit, so that the error must
+come from session creation (attribute checks, shape inference, constant
+folding) or from the loader's own limits, never from a crash or a huge
+allocation.
+
+    /usr/bin/python3 tools/make_malformed_session.py [OUT_DIR]   (default: tests/malformed)
+
+Writes OUT_DIR/<case>.onnx for each case and brings OUT_DIR/EXPECTED up to
+date: lines for this script's files are removed wherever they are and
+appended again at the end, in the format of tools/make_malformed.py:
+
+    FILENAME STATUS_NAME message-substring [@session]
+
+(tools/make_malformed.py owns the rest of EXPECTED; when it rewrites the
+file, run this script again.)
+
+OUT_DIR/pending/ holds the cases of known, not yet fixed defects (a huge
+allocation, a stack overflow in protobuf-c) with pending/EXPECTED giving
+the error each must produce once fixed; tools/ci_hostile.sh reports them
+without failing. OUT_DIR/runtime/ holds models whose error only shows when
+they run on bad input data (an index out of range); tests/test_limits.c
+feeds them.
+
+Everything is deterministic; the outputs are committed. Relies on Debian's
+python3-onnx; deeply nested messages are written byte by byte because the
+Python protobuf runtime refuses to build them.
+"""
+import os
+import sys
+
+from onnx import TensorProto, helper
+
+IR = 8
+OPSET = 13
+F = TensorProto.FLOAT
+I64 = TensorProto.INT64
+
+
+def vi(name, dims, elem=F):
+    return helper.make_tensor_value_info(name, elem, dims)
+
+
+def const(name, values, dims=None, elem=F):
+    dims = list(dims) if dims is not None else [len(values)]
+    return helper.make_tensor(name, elem, dims, values)
+
+
+def model(nodes, inputs, outputs, inits=(), opset=OPSET):
+    g = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, producer_name="make_malformed_session",
+                          opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = IR
+    return m.SerializeToString()
+
+
+def conv(x_dims, w_dims, out_dims=None, **attrs):
+    """x -> Conv(W) -> y with W an initializer of ones."""
+    n = 1
+    for d in w_dims:
+        n *= d
+    node = helper.make_node("Conv", ["x", "W"], ["y"], name="conv0", **attrs)
+    return model([node], [vi("x", x_dims)], [vi("y", out_dims)],
+                 [const("W", [1.0] * n, w_dims)])
+
+
+def pool(op, x_dims, **attrs):
+    node = helper.make_node(op, ["x"], ["y"], name="pool0", **attrs)
+    return model([node], [vi("x", x_dims)], [vi("y", None)])
+
+
+# ---- protobuf wire format, for messages too deep for the Python runtime ----
+
+def varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(num, payload):
+    """A length-delimited field (wire type 2)."""
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+
+def nested_type_model(depth):
+    """Graph input x whose TypeProto is sequence(sequence(...(tensor float)))
+    `depth` levels deep (TypeProto.sequence_type = 4, Sequence.elem_type = 1)."""
+    t = field(1, varint(1 << 3) + varint(F))          # TypeProto.tensor_type {elem_type: FLOAT}
+    for _ in range(depth):
+        t = field(4, field(1, t))
+    x = field(1, b"x") + field(2, t)                  # ValueInfoProto {name, type}
+    y = field(1, b"y")
+    node = field(1, b"x") + field(2, b"y") + field(4, b"Identity")
+    graph = field(1, node) + field(2, b"g") + field(11, x) + field(12, y)
+    opset = field(1, b"") + varint(2 << 3) + varint(OPSET)
+    return varint(1 << 3) + varint(IR) + field(7, graph) + field(8, opset)
+
+
+def nested_graph_model(depth):
+    """If nodes nested `depth` deep through then_branch (NodeProto.attribute
+    = 5, AttributeProto.g = 6, GraphProto.node = 1)."""
+    inner = field(1, field(1, b"c") + field(2, b"o") + field(4, b"Identity"))
+    for _ in range(depth):
+        attr = field(1, b"then_branch") + field(6, inner) + varint(20 << 3) + varint(5)
+        inner = field(1, field(1, b"c") + field(2, b"o") + field(4, b"If") + field(5, attr))
+    graph = inner + field(2, b"g") + field(11, field(1, b"c")) + field(12, field(1, b"o"))
+    opset = field(1, b"") + varint(2 << 3) + varint(OPSET)
+    return varint(1 << 3) + varint(IR) + field(7, graph) + field(8, opset)
+
+
+def cases():
+    c = []
+
+    def add(name, data, status, msg, session=True):
+        c.append((name, data, status, msg, session))
+
+    # Conv attributes out of range
+    add("conv_negative_stride.onnx", conv([1, 1, 5, 5], [1, 1, 3, 3], strides=[-1, 1]),
+        "ONNXRUN_E_INVALID", "attribute 'strides'[0] = -1 is out of range")
+    add("conv_zero_stride.onnx", conv([1, 1, 5, 5], [1, 1, 3, 3], strides=[0, 1]),
+        "ONNXRUN_E_INVALID", "attribute 'strides'[0] = 0 is out of range")
+    add("conv_kernel_too_large.onnx", conv([1, 1, 3, 3], [1, 1, 5, 5]),
+        "ONNXRUN_E_SHAPE", "kernel extent 5 (size 5, dilation 1) is larger than the padded input 3")
+    add("conv_group_mismatch.onnx", conv([1, 3, 5, 5], [2, 1, 3, 3], group=2),
+        "ONNXRUN_E_SHAPE", "input channels 3 are not divisible by group 2")
+    add("conv_zero_group.onnx", conv([1, 2, 5, 5], [2, 1, 3, 3], group=0),
+        "ONNXRUN_E_INVALID", "attribute 'group' = 0 must be at least 1")
+    add("conv_zero_dilation.onnx", conv([1, 1, 5, 5], [1, 1, 3, 3], dilations=[0, 1]),
+        "ONNXRUN_E_INVALID", "attribute 'dilations'[0] = 0 is out of range")
+    add("conv_pads_length.onnx", conv([1, 1, 5, 5], [1, 1, 3, 3], pads=[1, 1]),
+        "ONNXRUN_E_SHAPE", "attribute 'pads' has 2 values for 2 spatial axes (expected 4)")
+    add("conv_negative_pads.onnx", conv([1, 1, 5, 5], [1, 1, 3, 3], pads=[-1, 0, 0, 0]),
+        "ONNXRUN_E_INVALID", "attribute 'pads'[0] = -1 is out of range")
+    add("conv_huge_pads.onnx", conv([1, 1, 5, 5], [1, 1, 3, 3], pads=[1 << 62, 0, 1 << 62, 0]),
+        "ONNXRUN_E_INVALID", "attribute 'pads'[0] = 4611686018427387904 is out of range")
+    add("conv_kernel_shape_mismatch.onnx",
+        conv([1, 1, 5, 5], [1, 1, 3, 3], kernel_shape=[2, 2]), "ONNXRUN_E_SHAPE", "attribute 'kernel_shape'[0] = 2 disagrees with the weight's 3")
+    add("conv_weight_channels.onnx", conv([1, 3, 5, 5], [1, 2, 3, 3]),
+        "ONNXRUN_E_SHAPE", "weight W has 2 channels per group; X has 3 channels in 1 groups")
+    # pooling
+    add("pool_kernel_too_large.onnx", pool("MaxPool", [1, 1, 3, 3], kernel_shape=[5, 5]),
+        "ONNXRUN_E_SHAPE", "(#0, MaxPool): kernel extent 5 (size 5, dilation 1) is larger than the padded input 3")
+    add("pool_zero_kernel.onnx", pool("AveragePool", [1, 1, 3, 3], kernel_shape=[0, 2]),
+        "ONNXRUN_E_INVALID", "attribute 'kernel_shape'[0] = 0 is out of range")
+    add("pool_no_kernel.onnx", pool("MaxPool", [1, 1, 3, 3]), "ONNXRUN_E_INVALID", "attribute 'kernel_shape' is required")
+    add("pool_negative_stride.onnx", pool("MaxPool", [1, 1, 6, 6], kernel_shape=[2, 2], strides=[2, -2]),
+        "ONNXRUN_E_INVALID", "attribute 'strides'[1] = -2 is out of range")
+    # shapes
+    add("reshape_mismatch.onnx",
+        model([helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape0")],
+              [vi("x", [2, 3])], [vi("y", None)], [const("s", [4], elem=I64)]),
+        "ONNXRUN_E_SHAPE", "input [2,3] has 6 elements but the shape has 4")
+    add("reshape_two_minus_one.onnx",
+        model([helper.make_node("Reshape", ["x", "s"], ["y"], name="reshape0")],
+              [vi("x", [2, 3])], [vi("y", None)], [const("s", [-1, -1], elem=I64)]),
+        "ONNXRUN_E_INVALID", "shape has more than one -1")
+    add("gather_out_of_range.onnx",
+        model([helper.make_node("Gather", ["d", "i"], ["g"], name="gather0"),
+               helper.make_node("Add", ["x", "g"], ["y"], name="add0")],
+              [vi("x", [1])], [vi("y", None)],
+              [const("d", [1.0, 2.0, 3.0]), const("i", [5], elem=I64)]),
+        "ONNXRUN_E_RUNTIME", "index 5 is out of range for an axis of size 3")
+    add("concat_axis_out_of_range.onnx",
+        model([helper.make_node("Concat", ["x", "x"], ["y"], name="concat0", axis=2)],
+              [vi("x", [2, 3])], [vi("y", None)]),
+        "ONNXRUN_E_INVALID", "axis 2 is out of range for rank 2")
+    # sizes: refused before anything is allocated
+    add("huge_input_dim.onnx",
+        model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+              [vi("x", [1, 1 << 40])], [vi("y", None)]),
+        "ONNXRUN_E_LIMIT", "(#0, Relu): output shape is negative or too large")
+    add("huge_input_dims_product.onnx",
+        model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+              [vi("x", [1 << 20, 1 << 20, 1 << 20])], [vi("y", None)]),
+        "ONNXRUN_E_LIMIT", "(#0, Relu): output shape is negative or too large")
+    add("expand_huge.onnx",
+        model([helper.make_node("Expand", ["x", "s"], ["y"], name="expand0")],
+              [vi("x", [1])], [vi("y", None)], [const("s", [1 << 20, 1 << 20], elem=I64)]),
+        "ONNXRUN_E_LIMIT", "(#0, Expand): output shape is negative or too large")
+    add("range_huge.onnx",
+        model([helper.make_node("Range", ["a", "b", "d"], ["r"], name="range0"),
+               helper.make_node("Add", ["x", "r"], ["y"], name="add0")],
+              [vi("x", [1])], [vi("y", None)],
+              [const("a", [0.0], []), const("b", [1e18], []), const("d", [1.0], [])]),
+        "ONNXRUN_E_LIMIT", "(#0, Range): range has too many elements")
+    add("tile_huge.onnx",
+        model([helper.make_node("Tile", ["x", "r"], ["y"], name="tile0")],
+              [vi("x", [2, 2])], [vi("y", None)], [const("r", [1 << 30, 1 << 30], elem=I64)]),
+        "ONNXRUN_E_LIMIT", "(#0, Tile): output shape is negative or too large")
+    add("pad_huge.onnx",
+        model([helper.make_node("Pad", ["x", "p"], ["y"], name="pad0")],
+              [vi("x", [2, 2])], [vi("y", None)], [const("p", [0, 0, 1 << 40, 1 << 40], elem=I64)]),
+        "ONNXRUN_E_LIMIT", "(#0, Pad): output shape is negative or too large")
+    return c
+
+
+def pending_cases():
+    """Known defects (see pending/EXPECTED): each line gives the error the
+    file should produce once fixed; today these files make onnxrun try a
+    256 GiB / 1 TiB allocation or overflow the stack inside protobuf-c."""
+    c = []
+    c.append(("large_input_arena.onnx",
+              model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+                    [vi("x", [1 << 18, 1 << 18])], [vi("y", None)]),
+              "ONNXRUN_E_LIMIT", "memory limit", True))
+    c.append(("constant_of_shape_huge.onnx",
+              model([helper.make_node("ConstantOfShape", ["s"], ["c"], name="cos0"),
+                     helper.make_node("Add", ["x", "c"], ["y"], name="add0")],
+                    [vi("x", [1])], [vi("y", None)], [const("s", [1 << 19, 1 << 19], elem=I64)]),
+              "ONNXRUN_E_LIMIT", "memory limit", True))
+    c.append(("nested_type.onnx", nested_type_model(20000), "ONNXRUN_E_PARSE", "nested", False))
+    c.append(("nested_graph.onnx", nested_graph_model(6000), "ONNXRUN_E_PARSE", "nested", False))
+    return c
+
+
+def runtime_cases():
+    """Models whose error shows only when they run on bad input data
+    (tests/test_limits.c feeds them)."""
+    return [("gather_index_input.onnx",
+             model([helper.make_node("Gather", ["d", "i"], ["y"], name="gather0")],
+                   [vi("i", [2], I64)], [vi("y", None)], [const("d", [1.0, 2.0, 3.0])]))]
+
+
+def expected_line(name, status, msg, session):
+    return "%s %s %s%s\n" % (name, status, msg, " @session" if session else "")
+
+
+def write_expected(path, names, lines):
+    """Drops existing lines for `names` from EXPECTED and appends `lines`."""
+    old = []
+    if os.path.exists(path):
+        with open(path) as f:
+            old = [l for l in f if l.split(" ", 1)[0] not in names]
+    if old and not old[-1].endswith("\n"):
+        old[-1] += "\n"
+    with open(path, "w") as f:
+        f.writelines(old + lines)
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "malformed")
+    lines, names = [], set()
+    for name, data, status, msg, session in cases():
+        write(os.path.join(out, name), data)
+        names.add(name)
+        lines.append(expected_line(name, status, msg, session))
+    write_expected(os.path.join(out, "EXPECTED"), names, lines)
+    os.makedirs(os.path.join(out, "pending"), exist_ok=True)
+    with open(os.path.join(out, "pending", "EXPECTED"), "w") as f:
+        f.write("# known defects: the error each file must give once fixed (tools/ci_hostile.sh\n"
+                "# reports them); move a line to ../EXPECTED and the file to .. when it passes\n")
+        for name, data, status, msg, session in pending_cases():
+            write(os.path.join(out, "pending", name), data)
+            f.write(expected_line(name, status, msg, session))
+    os.makedirs(os.path.join(out, "runtime"), exist_ok=True)
+    for name, data in runtime_cases():
+        write(os.path.join(out, "runtime", name), data)
+
+
+if __name__ == "__main__":
+    main()
