@@ -5,16 +5,20 @@ come from session creation (attribute checks, shape inference, constant
 folding) or from the loader's own limits, never from a crash or a huge
 allocation.
 
-    /usr/bin/python3 tools/make_malformed_session.py [OUT_DIR]   (default: tests/malformed)
+    /usr/bin/python3 tools/make_malformed_session.py [--append] [OUT_DIR]   (default: tests/malformed)
 
-Writes OUT_DIR/<case>.onnx for each case and brings OUT_DIR/EXPECTED up to
-date: lines for this script's files are removed wherever they are and
-appended again at the end, in the format of tools/make_malformed.py:
+Writes OUT_DIR/<case>.onnx for each case and their lines, in the format of
+tools/make_malformed.py's EXPECTED,
 
     FILENAME STATUS_NAME message-substring [@session]
 
-(tools/make_malformed.py owns the rest of EXPECTED; when it rewrites the
-file, run this script again.)
+into OUT_DIR/EXPECTED.limits (checked by tests/test_limits.c, load + session
+create as tests/test_malformed.c does, and by the CLI in tools/ci_hostile.sh).
+With --append the lines go to the end of OUT_DIR/EXPECTED instead (lines for
+this script's files are first removed wherever they are; tools/make_malformed.py
+owns the rest of that file and rewrites it, so run this script again after
+it). Not the default yet: tests/test_loader.c counts exactly two @session
+lines in EXPECTED.
 
 OUT_DIR/pending/ holds the cases of known, not yet fixed defects (a huge
 allocation, a stack overflow in protobuf-c) with pending/EXPECTED giving
@@ -250,14 +254,21 @@ def write(path, data):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    args = sys.argv[1:]
+    append = "--append" in args
+    args = [a for a in args if a != "--append"]
+    out = args[0] if args else os.path.join(
         os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "malformed")
     lines, names = [], set()
     for name, data, status, msg, session in cases():
         write(os.path.join(out, name), data)
         names.add(name)
         lines.append(expected_line(name, status, msg, session))
-    write_expected(os.path.join(out, "EXPECTED"), names, lines)
+    if append:
+        write_expected(os.path.join(out, "EXPECTED"), names, lines)
+    else:
+        with open(os.path.join(out, "EXPECTED.limits"), "w") as f:
+            f.writelines(lines)
     os.makedirs(os.path.join(out, "pending"), exist_ok=True)
     with open(os.path.join(out, "pending", "EXPECTED"), "w") as f:
         f.write("# known defects: the error each file must give once fixed (tools/ci_hostile.sh\n"
