@@ -1,8 +1,8 @@
 /*
  * pool.c - MaxPool (with the optional Indices output), AveragePool, LpPool
- * and their Global forms, on tensors N x C x D1 x ... x Dn of any spatial
- * rank. A Global pool is the windowed pool with the window set to the whole
- * input. Relies on window.c for the geometry (pads, auto_pad, ceil_mode).
+ * and their Global forms, and MaxUnpool, on tensors N x C x D1 x ... x Dn of
+ * any spatial rank. Relies on window.c for the geometry (pads, auto_pad,
+ * ceil_mode).
  *
  * The windowed pools share one engine for every op and type, which folds
  * strided input rows into output rows (described above pool_plane); the
@@ -350,7 +350,106 @@ static or_status pool_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- MaxUnpool ---- */
+
+/*
+ * MaxUnpool scatters X into zeros at the flat positions I (MaxPool's
+ * Indices, over the whole N x C x spatial tensor). The positions are taken
+ * in the shape MaxPool's input must have had, (in - 1) * stride + kernel -
+ * pads per axis; an output_shape input may make the output larger, and the
+ * values then keep their coordinates (the ONNX reference's reading, which
+ * the backend tests follow).
+ */
+typedef struct unpool_params {
+    or_window_attrs attrs;
+    int rank;
+    int64_t implied[OR_MAX_RANK];    /* shape the indices refer to */
+    int64_t implied_size;
+} unpool_params;
+
+static or_status unpool_init(or_kernel *k)
+{
+    unpool_params *p = calloc(1, sizeof *p);
+    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+    k->params = p;
+    OR_TRY(or_window_read(k, 0, &p->attrs));
+    OR_CHECK(k, p->attrs.n_kernel > 0, "attribute 'kernel_shape' is required");
+    OR_CHECK(k, p->attrs.auto_pad == OR_PAD_NOTSET, "attribute 'auto_pad' is not defined");
+    return ONNXRUN_OK;
+}
+
+static or_status unpool_infer(or_kernel *k)
+{
+    unpool_params *p = k->params;
+    const or_window_attrs *a = &p->attrs;
+    const or_tensor *x = or_in(k, 0), *ind = or_in(k, 1);
+    OR_CHECK(k, x && ind && or_out(k, 0), "inputs X, I and output Y are required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 3, "input X has rank %d; expected N x C x D1 ...", x->rank);
+    int n = x->rank - 2;
+    OR_CHECK_SHAPE(k, ind->rank == x->rank, "indices I must have the shape of X");
+    for (int i = 0; i < x->rank; i++)
+        OR_CHECK_SHAPE(k, ind->dims[i] == x->dims[i], "indices I must have the shape of X");
+    OR_CHECK_SHAPE(k, a->n_kernel == (size_t)n && (!a->n_strides || a->n_strides == (size_t)n) &&
+                          (!a->n_pads || a->n_pads == 2 * (size_t)n),
+                   "kernel_shape, strides and pads must have one value per spatial axis (%d)", n);
+    p->rank = x->rank;
+    p->implied[0] = x->dims[0];
+    p->implied[1] = x->dims[1];
+    for (int i = 0; i < n; i++) {
+        int64_t s = a->n_strides ? a->strides[i] : 1;
+        int64_t pads = a->n_pads ? a->pads[i] + a->pads[n + i] : 0, v;
+        /* attribute values are < 2^31 and dims < 2^40: no overflow */
+        v = x->dims[2 + i] == 0 ? 0 : (x->dims[2 + i] - 1) * s + a->kernel[i] - pads;
+        OR_CHECK_SHAPE(k, v >= 0, "pads leave no output on spatial axis %d", i);
+        p->implied[2 + i] = v;
+    }
+    int64_t numel;
+    if (!or_shape_numel(p->rank, p->implied, x->dtype, &numel))
+        return or_fail(k, ONNXRUN_E_LIMIT, "output shape is too large");
+    p->implied_size = numel;
+    int64_t dims[OR_MAX_RANK];
+    memcpy(dims, p->implied, sizeof dims);
+    if (or_in(k, 2)) {
+        size_t cnt;
+        OR_TRY(or_known_ints(k, 2, OR_MAX_RANK, dims, &cnt));
+        OR_CHECK_SHAPE(k, cnt == (size_t)p->rank, "output_shape has %zu values for rank %d",
+                       cnt, p->rank);
+        for (int i = 0; i < p->rank; i++)
+            OR_CHECK_SHAPE(k, dims[i] >= p->implied[i],
+                           "output_shape[%d] = %lld is smaller than the unpooled size %lld", i,
+                           (long long)dims[i], (long long)p->implied[i]);
+    }
+    return or_set_shape(k, or_out(k, 0), x->dtype, p->rank, dims);
+}
+
+static or_status unpool_run(or_kernel *k)
+{
+    const unpool_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    or_tensor *y = k->out[0];
+    const int64_t *ind = k->in[1]->data;
+    size_t es = onnxrun_dtype_size(x->dtype);
+    memset(y->data, 0, or_nbytes(y));
+    int64_t n = or_numel(x);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t at = ind[j], c[OR_MAX_RANK], o = 0;
+        if (at < 0 || at >= p->implied_size)
+            return or_fail(k, ONNXRUN_E_RUNTIME, "index I[%lld] = %lld is out of range [0, %lld)",
+                           (long long)j, (long long)at, (long long)p->implied_size);
+        for (int i = p->rank - 1; i >= 0; i--) {
+            c[i] = at % p->implied[i];
+            at /= p->implied[i];
+        }
+        for (int i = 0; i < p->rank; i++) o = o * y->dims[i] + c[i];
+        memcpy((char *)y->data + (size_t)o * es, (const char *)x->data + (size_t)j * es, es);
+    }
+    return ONNXRUN_OK;
+}
+
 #define POOL(name, since) { "", name, since, 0, pool_init, pool_infer, pool_run, NULL, NULL }
+#define UNPOOL(since) { "", "MaxUnpool", since, 0, unpool_init, unpool_infer, unpool_run, NULL, NULL }
 
 OR_OP_TABLE(pool) = {
     POOL("MaxPool", 1), POOL("MaxPool", 8), POOL("MaxPool", 10), POOL("MaxPool", 11),
@@ -362,5 +461,6 @@ OR_OP_TABLE(pool) = {
     POOL("GlobalMaxPool", 1), POOL("GlobalMaxPool", 22),
     POOL("GlobalAveragePool", 1), POOL("GlobalAveragePool", 22),
     POOL("GlobalLpPool", 1), POOL("GlobalLpPool", 2), POOL("GlobalLpPool", 22),
+    UNPOOL(9), UNPOOL(11), UNPOOL(22),
 };
 OR_OP_TABLE_END(pool);

@@ -504,6 +504,87 @@ static void test_pool_errors(void **state)
     }
 }
 
+/* MaxPool's Indices fed to MaxUnpool put every maximum back where it was
+ * (and zeros elsewhere); an output_shape keeps coordinates; bad indices and
+ * shapes fail. */
+static void test_maxunpool(void **state)
+{
+    (void)state;
+    /* rank, N, C, first two spatial dims (a third is 4); even sizes, so that
+     * the unpooled shape is MaxPool's input shape, which Indices refer to */
+    static const int64_t shapes[][5] = { { 4, 2, 3, 8, 6 }, { 3, 1, 2, 8, 0 }, { 5, 1, 1, 4, 6 } };
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        int rank = (int)shapes[c][0];
+        int nsp = rank - 2;
+        pcase t = { "MaxPool", 12, nsp, shapes[c][1], shapes[c][2], { 0 }, { 0 }, NOATTR,
+                    .indices = true, .has_s = true };
+        for (int i = 0; i < nsp; i++) {
+            t.in[i] = i == 0 ? shapes[c][3] : i == 1 ? shapes[c][4] : 4;
+            t.k[i] = 2;
+            t.s[i] = 2;
+        }
+        int64_t xn = t.n * t.c * prod(nsp, t.in);
+        void *x = rand_data(ONNXRUN_FLOAT, xn);
+        or_tensor y = { 0 }, ind = { 0 }, z = { 0 }, shp;
+        char err[512];
+        assert_int_equal(run_case(&t, x, &y, &ind, err, sizeof err), ONNXRUN_OK);
+        /* unpool into the implied shape, then into one larger by 1 per spatial axis */
+        for (int big = 0; big < 2; big++) {
+            int64_t out_dims[5] = { t.n, t.c }, implied[5] = { t.n, t.c };
+            for (int i = 0; i < nsp; i++) {
+                implied[2 + i] = (y.dims[2 + i] - 1) * 2 + 2;
+                out_dims[2 + i] = implied[2 + i] + big;
+            }
+            shp = (or_tensor){ ONNXRUN_INT64, 1, { rank }, out_dims };
+            or_tensor *ins[] = { &y, &ind, big ? &shp : NULL }, *outs[] = { &z };
+            or_attr a[] = { ints_attr("kernel_shape", t.k, (size_t)nsp),
+                            ints_attr("strides", t.s, (size_t)nsp) };
+            or_status st = kh_run("", "MaxUnpool", 11, a, 2, ins, 3, outs, 1, err, sizeof err);
+            if (st) print_error("%s\n", err);
+            assert_int_equal(st, ONNXRUN_OK);
+            for (int i = 0; i < rank; i++) assert_int_equal(z.dims[i], out_dims[i]);
+            int64_t zn = prod(rank, out_dims), yn = prod(rank, y.dims), hits = 0;
+            for (int64_t j = 0; j < yn; j++) {
+                /* the index in MaxPool's input shape, as coordinates of the output */
+                int64_t at = ((int64_t *)ind.data)[j], cc[5], o = 0;
+                for (int i = rank - 1; i >= 0; i--) {
+                    cc[i] = at % implied[i];
+                    at /= implied[i];
+                }
+                for (int i = 0; i < rank; i++) o = o * out_dims[i] + cc[i];
+                assert_true(((float *)z.data)[o] == ((float *)y.data)[j]);
+                assert_true(((float *)x)[((int64_t *)ind.data)[j]] == ((float *)y.data)[j]);
+            }
+            for (int64_t j = 0; j < zn; j++) hits += ((float *)z.data)[j] != 0.0f;
+            assert_true(hits <= yn);
+            free(z.data);
+            z = (or_tensor){ 0 };
+        }
+        /* an index out of range is a run-time error */
+        if (or_numel(&ind) > 0) {
+            ((int64_t *)ind.data)[0] = xn + 100;
+            or_tensor *ins[] = { &y, &ind, NULL }, *outs[] = { &z };
+            or_attr a[] = { ints_attr("kernel_shape", t.k, (size_t)nsp),
+                            ints_attr("strides", t.s, (size_t)nsp) };
+            assert_int_equal(kh_run("", "MaxUnpool", 11, a, 2, ins, 3, outs, 1, err, sizeof err),
+                             ONNXRUN_E_RUNTIME);
+            assert_non_null(strstr(err, "out of range"));
+            free(z.data);
+            z = (or_tensor){ 0 };
+            /* an output_shape smaller than the unpooled size */
+            int64_t small[5] = { t.n, t.c, 1, 1, 1 };
+            shp = (or_tensor){ ONNXRUN_INT64, 1, { rank }, small };
+            ins[2] = &shp;
+            assert_int_equal(kh_run("", "MaxUnpool", 11, a, 2, ins, 3, outs, 1, err, sizeof err),
+                             ONNXRUN_E_SHAPE);
+            free(z.data);
+        }
+        free(y.data);
+        free(ind.data);
+        free(x);
+    }
+}
+
 /* Runs a pooling op with `threads` workers; y->data and ind->data are malloc'd. */
 static void run_threads(const pcase *t, void *x, int threads, or_tensor *y, or_tensor *ind)
 {
@@ -568,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_lppool_global),
         cmocka_unit_test(test_pool_random),
         cmocka_unit_test(test_pool_errors),
+        cmocka_unit_test(test_maxunpool),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
