@@ -249,8 +249,17 @@ def save_tensor(array, name, path):
         f.write(t.SerializeToString())
 
 
-def make_model(name, s, out_dir):
-    """Build, export, check and write one model folder; returns (max |ref|, bytes)."""
+# Threads of torch's CPU kernels: the calibration pass's reductions (and so the BN
+# statistics) may depend on it, so every build uses the same count.
+TORCH_THREADS = 2
+
+
+def seeded_model(name):
+    """The eval-mode module of model NAME with exactly the weights that make_model
+    exports, and the seeded input of its test_data_set_0. Also used by
+    tools/torch_classify.py to run PyTorch on onnxrun's inputs."""
+    s = MODELS[name]
+    torch.set_num_threads(TORCH_THREADS)
     seed = seed_of(s["seed_name"] or name)
     torch.manual_seed(seed)
     model = s["build"]().eval()
@@ -259,6 +268,12 @@ def make_model(name, s, out_dir):
     calib = (2,) + tuple(s["shape"][1:])
     randomise_batchnorm(model, gen, calib)
     x = torch.randn(s["shape"], generator=gen) * s["input_scale"]
+    return model, x
+
+
+def make_model(name, s, out_dir):
+    """Build, export, check and write one model folder; returns (max |ref|, bytes)."""
+    model, x = seeded_model(name)
     with torch.no_grad():
         ref = model(x).numpy()
 
@@ -305,7 +320,7 @@ def main(argv):
         sys.stderr.write("make_models.py: unknown model(s) %s; --list shows them\n"
                          % ", ".join(unknown))
         return 2
-    torch.set_num_threads(2)
+    torch.set_num_threads(TORCH_THREADS)
     os.makedirs(out_dir, exist_ok=True)
     total = time.time()
     for name in names:

@@ -43,6 +43,7 @@ typedef struct cli_args {
     int bgr, invert, json;
     int resize;          /* -1 = not given, else an or_resize_mode */
     const char *labels;  /* --labels FILE */
+    const char *save_input; /* --save-input FILE: the first run's input tensor as a .pb */
     /* check */
     double rtol, atol, max_rel;
     int has_rtol, has_atol;

@@ -25,8 +25,8 @@
 
 typedef enum flag_id {
     O_HELP, O_VERSION, O_CHECK, O_INFO, O_BENCH, O_THREADS, O_TOP, O_BATCH, O_SIZE, O_MEAN,
-    O_STD, O_SCALE, O_BGR, O_INVERT, O_RESIZE, O_LABELS, O_JSON, O_RTOL, O_ATOL, O_MAX_REL,
-    O_RUNS, O_WARMUP, O_PROFILE, O_COUNT
+    O_STD, O_SCALE, O_BGR, O_INVERT, O_RESIZE, O_LABELS, O_JSON, O_SAVE_INPUT, O_RTOL, O_ATOL,
+    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_COUNT
 } flag_id;
 
 typedef struct flag_def {
@@ -53,6 +53,7 @@ static const flag_def flags[] = {
     [O_RESIZE] = { "--resize", 1, F_CLASSIFY },
     [O_LABELS] = { "--labels", 1, F_CLASSIFY },
     [O_JSON] = { "--json", 0, F_CLASSIFY },
+    [O_SAVE_INPUT] = { "--save-input", 1, F_CLASSIFY },
     [O_RTOL] = { "--rtol", 1, F_CHECK },
     [O_ATOL] = { "--atol", 1, F_CHECK },
     [O_MAX_REL] = { "--max-rel", 1, F_CHECK },
@@ -178,6 +179,10 @@ static int set_value(cli_args *a, flag_id id, const char *v)
         break;
     case O_LABELS:
         a->labels = v;
+        break;
+    case O_SAVE_INPUT:
+        if (!v[0]) return usage_err(a->form, "%s wants a file name", name);
+        a->save_input = v;
         break;
     case O_RTOL:
     case O_ATOL:

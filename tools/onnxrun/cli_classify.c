@@ -12,6 +12,11 @@
  * model, as Caffe's 104,117,123). Bad metadata is reported as a warning
  * and the default used instead. An image that cannot be read is reported
  * (naming the file) and skipped; the exit status is then 1.
+ *
+ * --save-input FILE writes the input tensor of the first run (the first
+ * batch, padding of a fixed batch included) before it runs, as a
+ * TensorProto named as the model's input (onnxrun_tensor_save_pb), so that
+ * another runtime can be fed exactly what onnxrun was.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -368,6 +373,7 @@ typedef struct runner {
     int k;
     int64_t classes;       /* -1 until the first output is seen */
     int labels_loaded;
+    int runs;              /* runs started so far */
 } runner;
 
 /* Runs the n (<= batch) images preprocessed into r->x whose paths are
@@ -383,6 +389,11 @@ static int run_batch(runner *r, char **names, int n)
     in.dims[1] = p->pre.channels;
     in.dims[2] = p->pre.height;
     in.dims[3] = p->pre.width;
+    if (r->runs++ == 0 && r->a->save_input) {
+        char err[1024];
+        if (onnxrun_tensor_save_pb(r->a->save_input, &in, p->input, err, sizeof err))
+            return cli_err(CLI_FAIL, "--save-input: %s", err);
+    }
     onnxrun_tensor out;
     if (onnxrun_session_run(r->s, 1, &p->input, &in, 1, &p->output, &out))
         return cli_err(CLI_FAIL, "%s", onnxrun_session_error(r->s));

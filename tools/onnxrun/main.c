@@ -31,6 +31,8 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --invert           feed 255 - pixel (white-on-black digit models)\n"
         "  --resize crop|direct  shorter side to 256/224 then centre crop, or straight resize\n"
         "  --batch N          images per run when the batch axis is dynamic (default 32)\n"
+        "  --save-input FILE  write the first run's preprocessed input tensor (N,C,H,W) to FILE\n"
+        "                     as a serialized ONNX TensorProto (.pb), named as the model's input\n"
         "  --threads N        threads (default 0 = all cores)\n",
     [CLI_CHECK] =
         "Usage: onnxrun --check [OPTIONS] DIR...\n"
