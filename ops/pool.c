@@ -449,7 +449,8 @@ static or_status unpool_run(or_kernel *k)
 }
 
 #define POOL(name, since) { "", name, since, 0, pool_init, pool_infer, pool_run, NULL, NULL }
-#define UNPOOL(since) { "", "MaxUnpool", since, 0, unpool_init, unpool_infer, unpool_run, NULL, NULL }
+#define UNPOOL(since) \
+    { "", "MaxUnpool", since, 0, unpool_init, unpool_infer, unpool_run, NULL, NULL }
 
 OR_OP_TABLE(pool) = {
     POOL("MaxPool", 1), POOL("MaxPool", 8), POOL("MaxPool", 10), POOL("MaxPool", 11),

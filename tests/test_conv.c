@@ -65,7 +65,7 @@ static void assert_close(const float *got, const double *want, int64_t n, const 
     }
 }
 
-/* One Conv / ConvTranspose configuration. Zero counts = attribute absent. */
+/* One Conv / ConvTranspose configuration; a false has_* leaves the attribute out. */
 typedef struct ccase {
     int nsp;
     int64_t n, c, m, group;
