@@ -78,6 +78,10 @@ or_status or_ld_map(or_ld *ld, int fd, const struct stat *sb, const char *name, 
  * its span, uint32 little-endian. */
 #define OR_WIRE_MARK 4
 
+/* Deepest nesting of messages accepted (ModelProto = 0; a subgraph of a
+ * node of the main graph is at 4, each further one 3 deeper). */
+#define OR_WIRE_MAX_DEPTH 64
+
 /* A compacted ModelProto and where its cut-out payloads lie. */
 typedef struct or_wire_out {
     uint8_t *msg;           /* ModelProto bytes without payloads [len], malloc'd */
@@ -87,10 +91,12 @@ typedef struct or_wire_out {
 } or_wire_out;
 
 /* Copies ModelProto bytes buf[0..len) into o->msg with every non-empty
- * raw_data of an initializer or of a TENSOR attribute replaced by a
- * placeholder (see wire.c), the payloads' places in o->spans. Malformed
- * framing on that path -> ONNXRUN_E_PARSE ("truncated or corrupt"); on
- * failure o holds nothing. Free o with or_wire_free. */
+ * raw_data of an initializer or of a TENSOR attribute of the main graph
+ * replaced by a placeholder (see wire.c), the payloads' places in
+ * o->spans. Malformed framing on that path -> ONNXRUN_E_PARSE ("truncated
+ * or corrupt"), messages nested deeper than OR_WIRE_MAX_DEPTH ->
+ * ONNXRUN_E_PARSE ("nest messages more than"); on failure o holds nothing.
+ * Free o with or_wire_free. */
 or_status or_wire_compact(or_ld *ld, const uint8_t *buf, size_t len, or_wire_out *o);
 void or_wire_free(or_wire_out *o);
 

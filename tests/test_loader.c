@@ -6,6 +6,9 @@
  *
  * Models are built in memory with protobuf-c's own structs and packed; the
  * base model is  x[N,3] + W[3] (initializer) -> Add 'add0' -> y[?,3].
+ * The wire pass (loader/wire.c) is also fed hand-made bytes, and models
+ * written to files are loaded mapped, checking which tensors are views
+ * into the mapping and which copies.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -201,6 +204,16 @@ static void tm_expect(const tm *t, or_status want, const char *sub)
     assert_status(tm_load(t, &m, err), want, err);
     if (want) assert_msg(err, sub);
     or_model_free(&m);
+}
+
+/* Whether p[0..n) lies inside one of m's mappings. */
+static bool in_maps(const or_model *m, const void *p, size_t n)
+{
+    for (size_t i = 0; i < m->n_maps; i++) {
+        const uint8_t *a = m->maps[i].addr;
+        if ((const uint8_t *)p >= a && (const uint8_t *)p + n <= a + m->maps[i].len) return true;
+    }
+    return false;
 }
 
 /* ---- the base model ---- */
@@ -577,10 +590,9 @@ typedef struct ext {
     Onnx__StringStringEntryProto e[3], *ep[3];
 } ext;
 
-/* Makes initializer W of t external: location, offset and length (NULL = absent). */
-static void set_external(tm *t, ext *x, const char *loc, const char *off, const char *len)
+/* Makes tensor w external: location, offset and length (NULL = absent). */
+static void set_external_at(Onnx__TensorProto *w, ext *x, const char *loc, const char *off, const char *len)
 {
-    Onnx__TensorProto *w = &t->init[0];
     const char *keys[] = { "location", "offset", "length" }, *vals[] = { loc, off, len };
     w->n_float_data = 0;
     w->has_data_location = 1;
@@ -596,6 +608,12 @@ static void set_external(tm *t, ext *x, const char *loc, const char *off, const 
     }
 }
 
+/* The same for initializer W of t. */
+static void set_external(tm *t, ext *x, const char *loc, const char *off, const char *len)
+{
+    set_external_at(&t->init[0], x, loc, off, len);
+}
+
 static void ext_expect(tm *t, ext *x, const char *dir, const char *loc, const char *off, const char *len,
                        or_status want, const char *sub)
 {
@@ -609,6 +627,11 @@ static void ext_expect(tm *t, ext *x, const char *dir, const char *loc, const ch
     } else {
         assert_string_equal(m.dir, dir);
         assert_memory_equal(m.graph.inits[0].t.data, ((float[]){ 1, 2, 3 }), 12);
+        /* the file is mapped; the tensor is a view when its offset suits a float */
+        bool aligned = !off || atoi(off) % 4 == 0;
+        assert_int_equal(m.n_maps, 1);
+        assert_int_equal(m.graph.inits[0].mapped, aligned);
+        assert_int_equal(in_maps(&m, m.graph.inits[0].t.data, 12), aligned);
     }
     or_model_free(&m);
 }
@@ -628,6 +651,10 @@ static void test_external_data(void **state)
     float data[5] = { 9, 1, 2, 3, 9 }; /* the tensor at offset 4 */
     snprintf(path, sizeof path, "%s/w.bin", dir);
     write_file(path, data, sizeof data);
+    uint8_t odd[13] = { 0 }; /* the tensor at offset 1 */
+    memcpy(odd + 1, data + 1, 12);
+    snprintf(path, sizeof path, "%s/odd.bin", dir);
+    write_file(path, odd, sizeof odd);
     snprintf(path, sizeof path, "%s/sub/tail.bin", dir);
     write_file(path, data + 1, 12);
     write_file(outside, data + 1, 12);
@@ -645,6 +672,7 @@ static void test_external_data(void **state)
     ext_expect(&t, &x, dir, "sub/tail.bin", NULL, NULL, ONNXRUN_OK, NULL);
     ext_expect(&t, &x, dir, "./sub/tail.bin", "0", "12", ONNXRUN_OK, NULL);
     ext_expect(&t, &x, dir, "alias.bin", NULL, "12", ONNXRUN_OK, NULL); /* a symlink that stays inside */
+    ext_expect(&t, &x, dir, "odd.bin", "1", "12", ONNXRUN_OK, NULL);    /* copied */
 
     ext_expect(&t, &x, dir, "../secret.bin", NULL, NULL, ONNXRUN_E_INVALID, "'../secret.bin' contains '..'");
     ext_expect(&t, &x, dir, "sub/../w.bin", "4", "12", ONNXRUN_E_INVALID, "contains '..'");
@@ -674,8 +702,44 @@ static void test_external_data(void **state)
     assert_status(tm_load_lim(&t, dir, NULL, &m, err), ONNXRUN_E_INVALID, err);
     assert_msg(err, "both external data and raw_data");
 
+    /* two tensors in one file (one through a symlink): mapped once; a
+     * tensor of 0 bytes needs no mapping */
+    t.init[0].has_raw_data = 0;
+    ext x2, x3;
+    t.init[1] = t.init[2] = t.init[0];
+    t.init[1].name = "W2";
+    t.init[2].name = "E";
+    t.init_dims[2][0] = 0;
+    t.init[2].dims = t.init_dims[2];
+    set_external(&t, &x, "sub/tail.bin", "0", "12");
+    set_external_at(&t.init[1], &x2, "alias.bin", NULL, "12");
+    set_external_at(&t.init[2], &x3, "w.bin", "20", "0");
+    t.g.n_initializer = 3;
+    assert_status(tm_load_lim(&t, dir, NULL, &m, err), ONNXRUN_OK, err);
+    assert_int_equal(m.n_maps, 1);
+    assert_ptr_equal(m.graph.inits[0].t.data, m.maps[0].addr);
+    assert_ptr_equal(m.graph.inits[1].t.data, m.maps[0].addr);
+    assert_false(m.graph.inits[2].mapped);
+    assert_non_null(m.graph.inits[2].t.data);
+    or_model_free(&m);
+    t.g.n_initializer = 1;
+
+    /* a mapped model with mapped external data */
+    size_t len;
+    set_external(&t, &x, "w.bin", "4", "12");
+    uint8_t *b = tm_pack(&t, &len);
+    snprintf(path, sizeof path, "%s/m.onnx", dir);
+    write_file(path, b, len);
+    free(b);
+    assert_status(or_model_load_path(path, NULL, &m, err, ERR_LEN), ONNXRUN_OK, err);
+    assert_int_equal(m.n_maps, 2);
+    assert_true(m.graph.inits[0].mapped);
+    assert_ptr_equal(m.graph.inits[0].t.data, (uint8_t *)m.maps[1].addr + 4);
+    assert_memory_equal(m.graph.inits[0].t.data, ((float[]){ 1, 2, 3 }), 12);
+    or_model_free(&m);
+
     /* clean up */
-    const char *files[] = { "w.bin", "sub/tail.bin", "escape.bin", "alias.bin", "escape_dir" };
+    const char *files[] = { "w.bin", "odd.bin", "m.onnx", "sub/tail.bin", "escape.bin", "alias.bin", "escape_dir" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         unlink(path);
@@ -1190,6 +1254,558 @@ static void test_real_model(void **state)
     or_model_free(&m);
 }
 
+/* ---- the wire pass: hand-made bytes ---- */
+
+typedef struct wb {
+    uint8_t b[2048];
+    size_t n;
+} wb;
+
+static void wb_bytes(wb *w, const void *p, size_t n)
+{
+    assert_true(w->n + n <= sizeof w->b);
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
+
+static void wb_varint(wb *w, uint64_t v)
+{
+    do {
+        uint8_t c = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v) c |= 0x80;
+        wb_bytes(w, &c, 1);
+    } while (v);
+}
+
+static void wb_key(wb *w, unsigned field, unsigned wt)
+{
+    wb_varint(w, (uint64_t)field << 3 | wt);
+}
+
+/* field `field` = len-delimited p[0..n) */
+static void wb_ld(wb *w, unsigned field, const void *p, size_t n)
+{
+    wb_key(w, field, 2);
+    wb_varint(w, n);
+    wb_bytes(w, p, n);
+}
+
+static void wb_sub(wb *w, unsigned field, const wb *sub)
+{
+    wb_ld(w, field, sub->b, sub->n);
+}
+
+static void wb_int(wb *w, unsigned field, uint64_t v)
+{
+    wb_key(w, field, 0);
+    wb_varint(w, v);
+}
+
+static void wb_mark(wb *w, uint32_t idx)
+{
+    wb_key(w, 9, 2);
+    wb_varint(w, OR_WIRE_MARK);
+    uint8_t m[4] = { (uint8_t)idx, (uint8_t)(idx >> 8), (uint8_t)(idx >> 16), (uint8_t)(idx >> 24) };
+    wb_bytes(w, m, 4);
+}
+
+/* A float TensorProto `name` [n] without its payload. */
+static void wb_tensor_head(wb *w, const char *name, uint64_t n)
+{
+    wb_int(w, 1, n);
+    wb_int(w, 2, ONNXRUN_FLOAT);
+    wb_ld(w, 8, name, strlen(name));
+}
+
+/* Runs the wire pass on an exact-size copy of b (so ASan sees overreads). */
+static or_status wire_run(const wb *b, or_wire_out *o, char *err)
+{
+    uint8_t *copy = malloc(b->n ? b->n : 1);
+    memcpy(copy, b->b, b->n);
+    or_ld ld = { .path = "w.onnx", .err = err, .err_len = ERR_LEN };
+    err[0] = 0;
+    or_status st = or_wire_compact(&ld, copy, b->n, o);
+    free(copy);
+    if (st) {
+        assert_null(o->msg);
+        assert_null(o->spans);
+    }
+    return st;
+}
+
+static void test_wire_compact(void **state)
+{
+    (void)state;
+    uint8_t p1[200], p2[8], p3[12];
+    for (size_t i = 0; i < sizeof p1; i++) p1[i] = (uint8_t)(i * 7 + 1);
+    memset(p2, 0xab, sizeof p2);
+    memset(p3, 0xcd, sizeof p3);
+
+    /* node 'c0' (Constant) with a TENSOR attribute of 8 bytes and a TENSORS
+     * attribute (off the path), an initializer of 200 bytes whose raw_data
+     * key is spelled in 2 bytes, a tensor with empty raw_data, a sparse
+     * initializer (off the path), and fields around them */
+    wb t_attr = { 0 }, attr = { 0 }, attrs_off = { 0 }, node = { 0 };
+    wb_tensor_head(&t_attr, "v", 2);
+    wb_ld(&t_attr, 9, p2, sizeof p2);
+    wb_ld(&attr, 1, "value", 5);
+    wb_sub(&attr, 5, &t_attr);
+    wb_int(&attr, 20, 4);
+    wb_ld(&attrs_off, 1, "many", 4);
+    wb_sub(&attrs_off, 10, &t_attr); /* AttributeProto.tensors: left to protobuf-c */
+    wb_ld(&node, 4, "Constant", 8);
+    wb_sub(&node, 5, &attr);
+    wb_sub(&node, 5, &attrs_off);
+    wb_ld(&node, 3, "c0", 2);
+
+    wb init = { 0 }, empty = { 0 }, sparse = { 0 }, graph = { 0 }, model = { 0 };
+    wb_tensor_head(&init, "W", 50);
+    wb_bytes(&init, "\xca\x00", 2); /* key of field 9, wire type 2, in a non-canonical 2-byte varint */
+    wb_varint(&init, sizeof p1);
+    size_t p1_in_init = init.n;
+    wb_bytes(&init, p1, sizeof p1);
+    wb_int(&init, 14, 0); /* data_location DEFAULT, after the payload */
+    wb_tensor_head(&empty, "E", 0);
+    wb_ld(&empty, 9, "", 0);
+    wb_tensor_head(&sparse, "S", 3);
+    wb_ld(&sparse, 9, p3, sizeof p3);
+
+    wb_sub(&graph, 1, &node);
+    wb_ld(&graph, 2, "g", 1);
+    size_t init_in_graph = graph.n;
+    wb_sub(&graph, 5, &init);
+    wb_sub(&graph, 5, &empty);
+    wb sp = { 0 };
+    wb_sub(&sp, 1, &sparse);
+    wb_sub(&graph, 15, &sp);
+
+    wb_int(&model, 1, 8);
+    wb_ld(&model, 2, "hand", 4);
+    size_t graph_in_model = model.n;
+    wb_sub(&model, 7, &graph);
+    wb_key(&model, 30, 5); /* an unknown fixed32 field */
+    wb_bytes(&model, "\x01\x02\x03\x04", 4);
+    wb_key(&model, 31, 1); /* an unknown fixed64 field */
+    wb_bytes(&model, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+
+    /* the expected result, built the same way with placeholders */
+    wb xt_attr = { 0 }, xattr = { 0 }, xnode = { 0 }, xinit = { 0 }, xgraph = { 0 }, xmodel = { 0 };
+    wb_tensor_head(&xt_attr, "v", 2);
+    wb_mark(&xt_attr, 0);
+    wb_ld(&xattr, 1, "value", 5);
+    wb_sub(&xattr, 5, &xt_attr);
+    wb_int(&xattr, 20, 4);
+    wb_ld(&xnode, 4, "Constant", 8);
+    wb_sub(&xnode, 5, &xattr);
+    wb_sub(&xnode, 5, &attrs_off);
+    wb_ld(&xnode, 3, "c0", 2);
+    wb_tensor_head(&xinit, "W", 50);
+    wb_bytes(&xinit, "\xca\x00", 2);
+    wb_varint(&xinit, OR_WIRE_MARK);
+    wb_bytes(&xinit, "\x01\x00\x00\x00", 4);
+    wb_int(&xinit, 14, 0);
+    wb_sub(&xgraph, 1, &xnode);
+    wb_ld(&xgraph, 2, "g", 1);
+    wb_sub(&xgraph, 5, &xinit);
+    wb_sub(&xgraph, 5, &empty);
+    wb_sub(&xgraph, 15, &sp);
+    wb_int(&xmodel, 1, 8);
+    wb_ld(&xmodel, 2, "hand", 4);
+    wb_sub(&xmodel, 7, &xgraph);
+    wb_key(&xmodel, 30, 5);
+    wb_bytes(&xmodel, "\x01\x02\x03\x04", 4);
+    wb_key(&xmodel, 31, 1);
+    wb_bytes(&xmodel, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    /* the initializer's and the graph's length prefixes shrink from 2 bytes to 1 */
+    assert_true(init.n > 127 && xinit.n < 128 && graph.n > 127 && xgraph.n < 128);
+
+    or_wire_out o;
+    char err[ERR_LEN];
+    assert_status(wire_run(&model, &o, err), ONNXRUN_OK, err);
+    assert_int_equal(o.len, xmodel.n);
+    assert_memory_equal(o.msg, xmodel.b, xmodel.n);
+    assert_int_equal(o.n_spans, 2);
+    /* payloads in file order: the attribute's, then the initializer's */
+    const uint8_t *at = memmem(model.b, model.n, p2, sizeof p2);
+    assert_non_null(at);
+    assert_int_equal(o.spans[0].off, (uint64_t)(at - model.b));
+    assert_int_equal(o.spans[0].len, sizeof p2);
+    size_t off1 = graph_in_model + 1 + 2 /* graph key and length */ + init_in_graph + 1 + 2 + p1_in_init;
+    assert_int_equal(o.spans[1].off, off1);
+    assert_int_equal(o.spans[1].len, sizeof p1);
+    assert_memory_equal(model.b + off1, p1, sizeof p1);
+    or_wire_free(&o);
+    or_wire_free(&o); /* again: safe */
+
+    /* through the loader, merged into the base model (x -> y): a Constant
+     * node makes y, W has a second raw_data that replaces the first (as
+     * protobuf does: the last one wins), E is empty */
+    uint8_t p4[200];
+    for (size_t i = 0; i < sizeof p4; i++) p4[i] = (uint8_t)(255 - i);
+    wb node2 = { 0 }, init2 = { 0 }, graph2 = { 0 }, model2 = { 0 };
+    wb_ld(&node2, 4, "Constant", 8);
+    wb_sub(&node2, 5, &attr);
+    wb_ld(&node2, 3, "c0", 2); /* name */
+    wb_ld(&node2, 2, "y", 1);  /* output */
+    wb_bytes(&init2, init.b, init.n);
+    wb_ld(&init2, 9, p4, sizeof p4);
+    wb_sub(&graph2, 1, &node2);
+    wb_sub(&graph2, 5, &init2);
+    wb_sub(&graph2, 5, &empty);
+    wb_sub(&model2, 7, &graph2);
+
+    tm t;
+    tm_init(&t);
+    t.g.n_initializer = 0;
+    t.g.n_node = 0;
+    size_t len;
+    uint8_t *base = tm_pack(&t, &len);
+    uint8_t *full = malloc(len + model2.n);
+    memcpy(full, base, len);
+    memcpy(full + len, model2.b, model2.n);
+    or_model m;
+    assert_status(or_model_parse(full, len + model2.n, "mem.onnx", NULL, NULL, &m, err, ERR_LEN), ONNXRUN_OK, err);
+    assert_int_equal(m.graph.n_nodes, 1);
+    assert_string_equal(m.graph.nodes[0].op_type, "Constant");
+    assert_string_equal(m.graph.nodes[0].outputs[0], "y");
+    const or_attr *a = or_node_attr(&m.graph.nodes[0], "value");
+    assert_non_null(a);
+    assert_int_equal(a->t->dims[0], 2);
+    assert_memory_equal(a->t->data, p2, sizeof p2);
+    assert_false(a->t_mapped);
+    assert_int_equal(m.graph.n_inits, 2);
+    assert_string_equal(m.graph.inits[0].name, "W");
+    assert_memory_equal(m.graph.inits[0].t.data, p4, sizeof p4);
+    assert_false(m.graph.inits[0].mapped);
+    assert_int_equal(or_numel(&m.graph.inits[1].t), 0);
+    assert_int_equal(m.n_maps, 0); /* a buffer is not kept */
+    or_model_free(&m);
+    free(full);
+    free(base);
+}
+
+/* Bytes that break the framing on the path, and the detail each gets. */
+static void test_wire_hostile(void **state)
+{
+    (void)state;
+    wb tensor = { 0 }, graph = { 0 };
+    wb_tensor_head(&tensor, "W", 1);
+    wb_ld(&tensor, 9, "\0\0\x80\x3f", 4);
+    wb_sub(&graph, 5, &tensor);
+    static const struct { const char *bytes; size_t n; const char *detail; } cases[] = {
+#define C(s, d) { s, sizeof s - 1, d }
+        C("\x80", "a field key runs past the end of its ModelProto at offset 0"),
+        C("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "a ModelProto field key is too long at offset 0"),
+        C("\x08", "a varint runs past the end of its ModelProto at offset 1"),
+        C("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", "a ModelProto varint is too long at offset 1"),
+        C("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", "a ModelProto varint is too long"), /* bit 64 set */
+        C("\x08\x01\x00", "ModelProto field number 0 is out of range at offset 2"),
+        C("\x38\x01", "ModelProto field 7 has wire type 0, not length-delimited at offset 0"),
+        C("\x3d\x01\x02\x03\x04", "ModelProto field 7 has wire type 5"),
+        C("\x3a\x05\x2a\x00", "ModelProto field 7 has length 5 but 2 bytes are left at offset 1"),
+        C("\x3a", "a length runs past the end of its ModelProto at offset 1"),
+        C("\x3a\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", "ModelProto field 7 has length 9223372036854775808"),
+        C("\x1b\x00", "ModelProto field 3 has wire type 3, which onnxrun does not read"),
+        C("\x1c", "wire type 4"),
+        C("\x1e", "wire type 6"),
+        C("\x19\x01\x02\x03", "a 8-byte value runs past the end of its ModelProto at offset 1"),
+        C("\x1d\x01\x02", "a 4-byte value runs past the end of its ModelProto"),
+        /* a graph that fits the file, with an initializer longer than the graph */
+        C("\x3a\x03\x2a\x0a\x00" "0123456789", "GraphProto field 5 has length 10 but 1 bytes are left at offset 3"),
+        /* the graph's node whose attribute's tensor has raw_data as a varint */
+        C("\x3a\x08\x0a\x06\x2a\x04\x2a\x02\x48\x01", "TensorProto field 9 has wire type 0"),
+        C("\x3a\x06\x0a\x04\x2a\x02\x2a\x05", "AttributeProto field 5 has length 5 but 0 bytes are left at offset 7"),
+        C("\x3a\x04\x0a\x02\x28\x01", "NodeProto field 5 has wire type 0"),
+        C("\x3a\x02\x2a\x05", "GraphProto field 5 has length 5"),
+        C("\x3a\x03\x2a\x01\x4a", "a length runs past the end of its TensorProto at offset 5"),
+        C("\x3a\x04\x2a\x02\x4a\x09", "TensorProto field 9 has length 9 but 0 bytes are left"),
+#undef C
+    };
+    char err[ERR_LEN];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wb b = { 0 };
+        wb_bytes(&b, cases[i].bytes, cases[i].n);
+        or_wire_out o;
+        or_status st = wire_run(&b, &o, err);
+        if (st != ONNXRUN_E_PARSE) fail_msg("case %zu: status %d, message %s", i, (int)st, err);
+        assert_msg(err, "w.onnx: not a valid ONNX protobuf: the ");
+        assert_msg(err, "bytes are truncated or corrupt (");
+        assert_msg(err, cases[i].detail);
+        /* the loader gives the same message */
+        or_model m;
+        char err2[ERR_LEN];
+        assert_int_equal(or_model_parse(b.b, b.n, "w.onnx", NULL, NULL, &m, err2, ERR_LEN), ONNXRUN_E_PARSE);
+        assert_string_equal(err, err2);
+    }
+
+    /* a wrong wire type off the path is protobuf-c's to find */
+    wb b = { 0 };
+    wb_ld(&b, 1, "x", 1);
+    or_wire_out o;
+    assert_status(wire_run(&b, &o, err), ONNXRUN_OK, err);
+    or_wire_free(&o);
+    or_model m;
+    assert_int_equal(or_model_parse(b.b, b.n, "w.onnx", NULL, NULL, &m, err, ERR_LEN), ONNXRUN_E_PARSE);
+    assert_msg(err, "w.onnx: not a valid ONNX protobuf: the 3 bytes are truncated or corrupt");
+
+    /* nesting: k subgraphs, each NodeProto.attribute -> AttributeProto.g
+     * -> GraphProto.node, in the main graph or in a function (ModelProto.
+     * functions -> FunctionProto.node, at the same depths); the innermost
+     * node is at depth 2 + 3(k - 1) */
+    for (int k = 21; k <= 22; k++) {
+        for (int in_function = 0; in_function < 2; in_function++) {
+            wb node = { 0 };
+            wb_ld(&node, 4, "Relu", 4);
+            for (int i = 1; i < k; i++) {
+                wb a = { 0 }, g1 = { 0 };
+                wb_sub(&g1, 1, &node);
+                wb_ld(&a, 1, "g", 1);
+                wb_sub(&a, 6, &g1);
+                node = (wb){ 0 };
+                wb_sub(&node, 5, &a);
+            }
+            wb top = { 0 }, mm = { 0 };
+            wb_sub(&top, in_function ? 7 : 1, &node);
+            wb_sub(&mm, in_function ? 25 : 7, &top);
+            or_status st = wire_run(&mm, &o, err);
+            if (k == 21) {
+                assert_status(st, ONNXRUN_OK, err);
+                assert_int_equal(o.n_spans, 0);
+                assert_int_equal(o.len, mm.n); /* copied as it is */
+                assert_memory_equal(o.msg, mm.b, mm.n);
+                or_wire_free(&o);
+            } else {
+                assert_int_equal(st, ONNXRUN_E_PARSE);
+                assert_msg(err, "nest messages more than 64 deep (a NodeProto at offset");
+            }
+        }
+    }
+    /* types: GraphProto.input -> ValueInfoProto.type -> TypeProto ->
+     * sequence_type -> elem_type -> ...; the innermost type at 3 + 2j */
+    for (int j = 30; j <= 31; j++) {
+        wb ty = { 0 };
+        wb_ld(&ty, 1, "\x08\x01", 2); /* tensor_type { elem_type: FLOAT } */
+        for (int i = 0; i < j; i++) {
+            wb seq = { 0 };
+            wb_sub(&seq, 1, &ty);
+            ty = (wb){ 0 };
+            wb_sub(&ty, i % 2 ? 4 : 9, &seq); /* sequence and optional alternately */
+        }
+        wb v = { 0 }, gg = { 0 }, mm = { 0 };
+        wb_ld(&v, 1, "x", 1);
+        wb_sub(&v, 2, &ty);
+        wb_sub(&gg, 11, &v);
+        wb_sub(&mm, 7, &gg);
+        or_status st = wire_run(&mm, &o, err);
+        if (j == 30) {
+            assert_status(st, ONNXRUN_OK, err);
+            or_wire_free(&o);
+        } else {
+            assert_int_equal(st, ONNXRUN_E_PARSE);
+            assert_msg(err, "nest messages more than 64 deep (a TypeProto at offset");
+        }
+    }
+    /* framing errors inside a checked subtree are found too */
+    wb v = { 0 }, gg = { 0 }, mm = { 0 };
+    wb_ld(&v, 1, "x", 1);
+    wb_ld(&v, 2, "\x22\x05\x0a", 3); /* type { sequence_type: 5 bytes of which 1 is there } */
+    wb_sub(&gg, 11, &v);
+    wb_sub(&mm, 7, &gg);
+    assert_int_equal(wire_run(&mm, &o, err), ONNXRUN_E_PARSE);
+    assert_msg(err, "TypeProto field 4 has length 5 but 1 bytes are left");
+    (void)graph;
+}
+
+/* ---- mapped models (or_model_load_path) ---- */
+
+/* Packs t into the file `path` with the bytes pat[0..pn) (a payload) at a
+ * file offset that is `mod` modulo 4, by lengthening producer_name; returns
+ * that offset. */
+static size_t write_at(tm *t, const char *path, const void *pat, size_t pn, size_t mod)
+{
+    static char prod[8];
+    for (int k = 1; k <= 4; k++) {
+        memset(prod, 'p', (size_t)k);
+        prod[k] = 0;
+        t->m.producer_name = prod;
+        size_t len;
+        uint8_t *b = tm_pack(t, &len);
+        const uint8_t *at = memmem(b, len, pat, pn);
+        assert_non_null(at);
+        size_t off = (size_t)(at - b);
+        if (off % 4 == mod) {
+            write_file(path, b, len);
+            free(b);
+            return off;
+        }
+        free(b);
+    }
+    fail_msg("no producer_name puts the payload at offset %zu mod 4", mod);
+    return 0;
+}
+
+/* Resident kB of the mapping that holds p (/proc/self/smaps), -1 if none. */
+static long resident_kb(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[512], perms[8];
+    bool in = false;
+    long kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3) {
+            in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+            continue;
+        }
+        if (in && sscanf(line, "Rss: %ld kB", &kb) == 1) break;
+    }
+    fclose(f);
+    return kb;
+}
+
+static or_status load_path(const char *path, or_model *m, char *err)
+{
+    or_status st = or_model_load_path(path, NULL, m, err, ERR_LEN);
+    if (st) {
+        assert_null(m->path);
+        assert_int_equal(m->n_maps, 0);
+        if (strncmp(err, path, strlen(path))) fail_msg("message does not name the file: %s", err);
+    }
+    return st;
+}
+
+static void test_mapped_model(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/or_loader_map_XXXXXX", path[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.onnx", dir);
+    enum { N = 1 << 18 }; /* 1 MiB of float */
+    float *w = malloc(N * sizeof *w);
+    for (int i = 0; i < N; i++) w[i] = (float)i * 0.5f - 7;
+    tm t;
+    tm_init(&t);
+    t.init_dims[0][0] = N;
+    t.init[0].n_float_data = 0;
+    t.init[0].has_raw_data = 1;
+    t.init[0].raw_data.data = (uint8_t *)w;
+    t.init[0].raw_data.len = N * sizeof *w;
+    or_model m;
+    char err[ERR_LEN];
+
+    /* aligned: a view into the mapping, whose pages stay on disk until read */
+    size_t off = write_at(&t, path, w, N * sizeof *w, 0);
+    assert_status(load_path(path, &m, err), ONNXRUN_OK, err);
+    assert_string_equal(m.path, path);
+    assert_string_equal(m.dir, dir);
+    assert_int_equal(m.n_maps, 1);
+    const or_init *in = &m.graph.inits[0];
+    assert_true(in->mapped);
+    assert_ptr_equal(in->t.data, (uint8_t *)m.maps[0].addr + off);
+    assert_true(off + N * sizeof *w <= m.maps[0].len);
+    assert_int_equal(m.weight_bytes, N * sizeof *w);
+    /* (how much of it is resident before reading depends on the page
+     * cache's folio sizes: informative only) */
+    long before = resident_kb(in->t.data);
+    assert_memory_equal(in->t.data, w, N * sizeof *w);
+    print_message("aligned view: %ld kB of the mapping resident after loading, %ld kB after reading\n", before,
+                  resident_kb(in->t.data));
+    or_model_free(&m);
+    assert_int_equal(m.n_maps, 0);
+
+    /* misaligned: copied, and the copied pages of the mapping released */
+    for (size_t mod = 1; mod < 4; mod++) {
+        off = write_at(&t, path, w, N * sizeof *w, mod);
+        assert_status(load_path(path, &m, err), ONNXRUN_OK, err);
+        in = &m.graph.inits[0];
+        assert_false(in->mapped);
+        assert_true((uintptr_t)in->t.data % sizeof(float) == 0);
+        const uint8_t *a = m.maps[0].addr, *d = in->t.data;
+        assert_true(d + N * sizeof *w <= a || d >= a + m.maps[0].len);
+        assert_memory_equal(in->t.data, w, N * sizeof *w);
+        long kb = resident_kb(a + off);
+        if (mod == 1) print_message("misaligned copy: %ld kB of the mapping resident\n", kb);
+        assert_true(kb >= 0 && kb < 512);
+        or_model_free(&m);
+    }
+
+    /* the same bytes from a buffer: payloads copied, nothing mapped */
+    size_t len;
+    uint8_t *b = tm_pack(&t, &len);
+    assert_status(or_model_parse(b, len, "mem.onnx", NULL, NULL, &m, err, ERR_LEN), ONNXRUN_OK, err);
+    assert_int_equal(m.n_maps, 0);
+    assert_false(m.graph.inits[0].mapped);
+    assert_memory_equal(m.graph.inits[0].t.data, w, N * sizeof *w);
+    or_model_free(&m);
+    free(b);
+
+    /* int8 needs no alignment; bool only 0/1 bytes (else copied as 0/1);
+     * a Constant's tensor is a view as well */
+    int8_t i8[7] = { 1, -2, 3, -4, 5, -6, 7 };
+    uint8_t bo[5] = { 0, 1, 1, 0, 1 };
+    tm_init(&t);
+    t.init_dims[0][0] = 7;
+    t.init[0].data_type = ONNXRUN_INT8;
+    t.init[0].n_float_data = 0;
+    t.init[0].has_raw_data = 1;
+    t.init[0].raw_data.data = (uint8_t *)i8;
+    t.init[0].raw_data.len = sizeof i8;
+    Onnx__AttributeProto *at = attr(&t, 0, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+    Onnx__TensorProto tv = tp_new(ONNXRUN_BOOL, 1, (int64_t[]){ 5 });
+    tv.has_raw_data = 1, tv.raw_data.data = bo, tv.raw_data.len = sizeof bo;
+    at->t = &tv;
+    tm_node(&t, 1, "c1", "Constant", NULL, NULL, "k");
+    t.node[1].n_input = 0;
+    t.node[1].attribute = t.attrp;
+    t.node[1].n_attribute = 1;
+    t.g.n_node = 2;
+    for (size_t mod = 0; mod < 4; mod++) {
+        write_at(&t, path, i8, sizeof i8, mod);
+        assert_status(load_path(path, &m, err), ONNXRUN_OK, err);
+        assert_true(m.graph.inits[0].mapped);
+        assert_true(in_maps(&m, m.graph.inits[0].t.data, sizeof i8));
+        assert_memory_equal(m.graph.inits[0].t.data, i8, sizeof i8);
+        const or_attr *a = or_node_attr(&m.graph.nodes[1], "value");
+        assert_true(a->t_mapped);
+        assert_true(in_maps(&m, a->t->data, sizeof bo));
+        assert_memory_equal(a->t->data, bo, sizeof bo);
+        or_model_free(&m);
+    }
+    bo[3] = 7;
+    write_at(&t, path, i8, sizeof i8, 0);
+    assert_status(load_path(path, &m, err), ONNXRUN_OK, err);
+    const or_attr *a = or_node_attr(&m.graph.nodes[1], "value");
+    assert_false(a->t_mapped);
+    assert_false(in_maps(&m, a->t->data, sizeof bo));
+    assert_memory_equal(a->t->data, ((uint8_t[]){ 0, 1, 1, 1, 1 }), sizeof bo);
+    or_model_free(&m);
+
+    /* errors: no file, a folder, an empty file, a truncated one, arguments */
+    char missing[320];
+    snprintf(missing, sizeof missing, "%s/missing.onnx", dir);
+    assert_status(load_path(missing, &m, err), ONNXRUN_E_IO, err);
+    assert_msg(err, strerror(ENOENT));
+    assert_status(load_path(dir, &m, err), ONNXRUN_E_IO, err);
+    assert_msg(err, strerror(EISDIR));
+    write_file(path, "", 0);
+    assert_status(load_path(path, &m, err), ONNXRUN_E_PARSE, err);
+    assert_msg(err, "the file is empty");
+    b = tm_pack(&t, &len);
+    write_file(path, b, len - 3);
+    free(b);
+    assert_status(load_path(path, &m, err), ONNXRUN_E_PARSE, err);
+    assert_msg(err, "truncated or corrupt");
+    assert_int_equal(or_model_load_path(NULL, NULL, &m, err, ERR_LEN), ONNXRUN_E_ARG);
+    assert_int_equal(or_model_load_path(path, NULL, NULL, err, ERR_LEN), ONNXRUN_E_ARG);
+    or_model_free(&m);
+
+    unlink(path);
+    rmdir(dir);
+    free(w);
+}
+
 /* ---- the malformed corpus ---- */
 
 static const char *status_enum_name(or_status st)
@@ -1232,6 +1848,14 @@ static void test_malformed_corpus(void **state)
         or_model m;
         or_status st = or_model_parse(buf, len, name, dir, NULL, &m, err, ERR_LEN);
         free(buf);
+        /* mapped from the file: the same status and message */
+        or_model mm;
+        char err2[ERR_LEN];
+        or_status st2 = or_model_load_path(path, NULL, &mm, err2, ERR_LEN);
+        or_model_free(&mm);
+        if (st2 != st || (st && strcmp(err + strlen(name), err2 + strlen(path))))
+            fail_msg("%s: mapped: status %d \"%s\", from a buffer: status %d \"%s\"", name, (int)st2, err2,
+                     (int)st, err);
         if (at_session) {
             /* the interpreter refuses these; the loader must accept them */
             if (st) fail_msg("%s: the loader refuses a file meant for the session: %s", name, err);
@@ -1370,6 +1994,31 @@ static void test_alloc_failures(void **state)
     }
     print_message("model: failed each of %ld allocations\n", n - 1);
     assert_true(n > 40);
+
+    /* the same, mapped from a file */
+    char path[] = "/tmp/or_loader_alloc_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, b, len);
+    for (n = 1;; n++) {
+        or_ld_fail_alloc = n;
+        or_status st = or_model_load_path(path, NULL, &m, err, ERR_LEN);
+        bool hit = or_ld_fail_alloc == 0;
+        or_ld_fail_alloc = 0;
+        if (!hit) {
+            assert_status(st, ONNXRUN_OK, err);
+            or_model_free(&m);
+            break;
+        }
+        if (st != ONNXRUN_E_NOMEM) fail_msg("allocation %ld failed: status %d, message %s", n, (int)st, err);
+        assert_msg(err, "out of memory");
+        assert_null(m.path);
+        assert_int_equal(m.n_maps, 0);
+    }
+    print_message("mapped model: failed each of %ld allocations\n", n - 1);
+    assert_true(n > 40);
+    unlink(path);
     free(b);
 
     /* the same for a .pb tensor and for reading a file */
@@ -1423,6 +2072,9 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_read_file),
         cmocka_unit_test(test_real_model),
+        cmocka_unit_test(test_wire_compact),
+        cmocka_unit_test(test_wire_hostile),
+        cmocka_unit_test(test_mapped_model),
         cmocka_unit_test(test_malformed_corpus),
         cmocka_unit_test(test_truncated_and_flipped),
         cmocka_unit_test(test_error_buffer),
