@@ -95,7 +95,7 @@ typedef struct or_wire_out {
  * replaced by a placeholder (see wire.c), the payloads' places in
  * o->spans. Malformed framing on that path -> ONNXRUN_E_PARSE ("truncated
  * or corrupt"), messages nested deeper than OR_WIRE_MAX_DEPTH ->
- * ONNXRUN_E_PARSE ("nest messages more than"); on failure o holds nothing.
+ * ONNXRUN_E_PARSE ("messages nested more than"); on failure o holds nothing.
  * Free o with or_wire_free. */
 or_status or_wire_compact(or_ld *ld, const uint8_t *buf, size_t len, or_wire_out *o);
 void or_wire_free(or_wire_out *o);

@@ -225,7 +225,7 @@ static or_status check(wire *w, lvl l, int depth, size_t start, size_t end)
 {
     if (depth > OR_WIRE_MAX_DEPTH)
         return or_ld_fail(w->ld, ONNXRUN_E_PARSE,
-                          "not a valid ONNX protobuf: the %zu bytes nest messages more than %d deep "
+                          "not a valid ONNX protobuf: the %zu bytes have messages nested more than %d deep "
                           "(a %s at offset %zu)", w->len, OR_WIRE_MAX_DEPTH, lvl_names[l], start);
     fld f;
     for (size_t p = start; p < end; p = f.end) {

@@ -1577,7 +1577,7 @@ static void test_wire_hostile(void **state)
                 or_wire_free(&o);
             } else {
                 assert_int_equal(st, ONNXRUN_E_PARSE);
-                assert_msg(err, "nest messages more than 64 deep (a NodeProto at offset");
+                assert_msg(err, "messages nested more than 64 deep (a NodeProto at offset");
             }
         }
     }
@@ -1603,7 +1603,7 @@ static void test_wire_hostile(void **state)
             or_wire_free(&o);
         } else {
             assert_int_equal(st, ONNXRUN_E_PARSE);
-            assert_msg(err, "nest messages more than 64 deep (a TypeProto at offset");
+            assert_msg(err, "messages nested more than 64 deep (a TypeProto at offset");
         }
     }
     /* framing errors inside a checked subtree are found too */

@@ -77,6 +77,24 @@ def with_bad_utf8(m, placeholder, bad):
     return b.replace(placeholder, bad)
 
 
+def with_raw_field(m, new):
+    """Serialized m with W's raw_data field (tag 0x4a, 12 bytes) replaced by
+    `new`, 14 bytes as well, so that no enclosing length changes."""
+    b = ser(m)
+    old = b"\x4a\x0c" + struct.pack("<3f", 1.0, 2.0, 3.0)
+    assert len(new) == len(old) and b.count(old) == 1
+    return b.replace(old, new)
+
+
+def nested_sequence_input(levels):
+    """x typed sequence(sequence(...(tensor))) `levels` deep: its innermost
+    TypeProto sits 3 + 2 * levels messages below the ModelProto."""
+    t = helper.make_tensor_type_proto(TensorProto.FLOAT, [1, 3])
+    for _ in range(levels):
+        t = helper.make_sequence_type_proto(t)
+    return helper.make_value_info("x", t)
+
+
 def external(location):
     t = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[3])
     t.data_location = TensorProto.EXTERNAL
@@ -100,6 +118,15 @@ def cases():
     add("truncated_tail.onnx", truncated(good, len(good) - 2), "ONNXRUN_E_PARSE", "truncated or corrupt")
     # field 1 (ir_version, a varint) sent as a length-delimited field
     add("wrong_wire_type.onnx", b"\x0a\x01\x08" + good, "ONNXRUN_E_PARSE", "truncated or corrupt")
+    # W's raw_data sent as a varint (then a doc_string keeps the lengths)
+    add("raw_data_varint.onnx", with_raw_field(model(), b"\x48\x01\x62\x0a" + b"x" * 10),
+        "ONNXRUN_E_PARSE", "TensorProto field 9 has wire type 0")
+    # W's raw_data claims 127 bytes where its TensorProto has 12 left
+    add("raw_data_overrun.onnx", with_raw_field(model(), b"\x4a\x7f" + b"\0" * 12),
+        "ONNXRUN_E_PARSE", "TensorProto field 9 has length 127 but 12 bytes are left")
+    # protobuf-c would recurse once per level: refused beyond 64 levels
+    add("deep_type.onnx", model(inputs=[nested_sequence_input(31)]),
+        "ONNXRUN_E_PARSE", "messages nested more than 64 deep (a TypeProto")
     add("bad_ir_version.onnx", model(ir=11), "ONNXRUN_E_UNSUPPORTED", "IR version 11")
     add("old_ir_version.onnx", model(ir=2), "ONNXRUN_E_UNSUPPORTED", "IR version 2")
     add("bad_opset.onnx", model(opset=22), "ONNXRUN_E_UNSUPPORTED", "opset 22")
