@@ -65,7 +65,7 @@ static inline void or_row_max(int64_t n, const float *restrict x, float *restric
         or_v8f lo_, hi_;                                                      \
         memcpy(&lo_, (x), sizeof lo_);                                        \
         memcpy(&hi_, (x) + 8, sizeof hi_);                                    \
-        (dst) = __builtin_shuffle(lo_, hi_, (or_v8i){ 0, 2, 4, 6, 8, 10, 12, 14 }); \
+        (dst) = __builtin_shufflevector(lo_, hi_, 0, 2, 4, 6, 8, 10, 12, 14); \
     } while (0)
 
 /* y[0..n) += a * x[2 * i]; reads x[0 .. 2n - 1) only. */
