@@ -8,7 +8,10 @@
  *  - tests/malformed/runtime/: a Gather whose indices come from the caller
  *    fails the run with ONNXRUN_E_RUNTIME and the session stays usable;
  *  - huge input shapes given at run time or with set_input_shape are
- *    refused before anything is allocated for them.
+ *    refused before anything is allocated for them;
+ *  - tests/data/images/hostile/EXPECTED: images the fuzzer found (a JPEG
+ *    of a few hundred bytes claiming up to 2^28 pixels) are refused by
+ *    the decoder with the status and message given.
  * Runs from tests/ (ctest's working directory).
  */
 #include <setjmp.h>
@@ -21,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "image.h"
 #include "onnxrun.h"
 #include "tests/model_builder.h"
 
@@ -174,12 +178,51 @@ static void test_huge_run_shapes(void **state)
     onnxrun_model_free(m);
 }
 
+static void test_hostile_images(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+        "OR_IMAGE_OK", "OR_IMAGE_E_ARG", "OR_IMAGE_E_IO", "OR_IMAGE_E_FORMAT", "OR_IMAGE_E_CORRUPT",
+        "OR_IMAGE_E_UNSUPPORTED", "OR_IMAGE_E_LIMIT", "OR_IMAGE_E_NOMEM",
+    };
+    _Static_assert(sizeof names / sizeof names[0] == OR_IMAGE_STATUS_COUNT, "image status names");
+    FILE *f = fopen("data/images/hostile/EXPECTED", "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0, bad = 0;
+    while (fgets(line, sizeof line, f)) {
+        char file[256], status[64], path[512], err[OR_IMAGE_ERR_SIZE];
+        int off = 0;
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        if (sscanf(line, "%255s %63s %n", file, status, &off) != 2 || !off) {
+            printf("bad line: %s\n", line);
+            bad++;
+            continue;
+        }
+        snprintf(path, sizeof path, "data/images/hostile/%s", file);
+        or_image img;
+        or_image_status st = or_image_load_file(path, 0, &img, err, sizeof err);
+        n++;
+        if (strcmp(names[st], status) != 0 || !strstr(err, line + off) || img.pixels) {
+            printf("MISMATCH %s: got %s \"%s\", want %s \"%s\"\n", file, names[st], err, status,
+                   line + off);
+            bad++;
+        }
+        or_image_free(&img);
+    }
+    fclose(f);
+    assert_true(n >= 2);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_corpus),
         cmocka_unit_test(test_runtime_index),
         cmocka_unit_test(test_huge_run_shapes),
+        cmocka_unit_test(test_hostile_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

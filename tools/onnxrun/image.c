@@ -357,7 +357,15 @@ static void jpeg_on_message(j_common_ptr cinfo, int level)
                          "%s: truncated JPEG: file ends after %zu bytes", c->name, c->size);
         longjmp(c->jump, 1);
     }
-    /* other warnings (extraneous bytes, corrupt entropy data) are tolerated */
+    /* the same when the scan data stops at a marker (an EOI) with rows still
+     * to come: else a 400-byte file could claim 2^28 gray-padded pixels */
+    if (level < 0 && cinfo->err->msg_code == JWRN_HIT_MARKER && !c->rows_done) {
+        c->status = fail(c->err, c->err_size, OR_IMAGE_E_CORRUPT,
+                         "%s: truncated JPEG: the image data stops at a marker before the last row",
+                         c->name);
+        longjmp(c->jump, 1);
+    }
+    /* other warnings (extraneous bytes, bad restart markers) are tolerated */
 }
 
 /* CMYK scanline (n pixels) to RGB; inverted: Adobe (Photoshop) convention. */
