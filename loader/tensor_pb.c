@@ -104,17 +104,35 @@ static void convert_typed(const Onnx__TensorProto *tp, onnxrun_dtype dt, size_t 
     }
 }
 
-/* Drops the whole pages of src[0..bytes) (in a private, read-only file
+/* Copies of mapped payloads go by chunks of this many bytes (aligned in
+ * the address space; a multiple of the page size). */
+#define COPY_CHUNK ((uintptr_t)1 << 20)
+
+/* Drops the whole pages within [lo, hi) (of a private, read-only file
  * mapping) from the process's memory once they have been copied: without
  * this a copied tensor would be held twice. Nothing was written to them,
  * so a later access would only read the file again. */
-static void release_pages(const uint8_t *src, uint64_t bytes)
+static void release_pages(uintptr_t lo, uintptr_t hi)
 {
     long ps = sysconf(_SC_PAGESIZE);
-    if (ps <= 0) return;
-    uintptr_t a = (uintptr_t)src, lo = (a + (uintptr_t)ps - 1) / (uintptr_t)ps * (uintptr_t)ps;
-    uintptr_t hi = (a + (uintptr_t)bytes) / (uintptr_t)ps * (uintptr_t)ps;
+    if (ps <= 0 || COPY_CHUNK % (uintptr_t)ps) return;
+    lo = (lo + (uintptr_t)ps - 1) / (uintptr_t)ps * (uintptr_t)ps;
+    hi = hi / (uintptr_t)ps * (uintptr_t)ps;
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice only: a failure costs memory */
+}
+
+/* dst[0..bytes) = src[0..bytes); with `mapped`, src's pages are released
+ * chunk by chunk, so that at most one chunk is held twice at any time. */
+static void copy_payload(uint8_t *dst, const uint8_t *src, size_t bytes, bool mapped)
+{
+    uintptr_t p = (uintptr_t)src, end = p + bytes;
+    while (p < end) {
+        uintptr_t next = (p / COPY_CHUNK + 1) * COPY_CHUNK;
+        if (next > end) next = end;
+        memcpy(dst + (p - (uintptr_t)src), (const void *)p, next - p);
+        if (mapped) release_pages(p, next);
+        p = next;
+    }
 }
 
 /* See internal.h. A copy is made when the payload is not aligned for dt
@@ -134,10 +152,9 @@ or_status or_ld_place(or_ld *ld, const uint8_t *src, uint64_t bytes, bool in_pla
     }
     if (bytes > SIZE_MAX || !(t->data = or_ld_malloc((size_t)bytes)))
         return or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
-    memcpy(t->data, src, (size_t)bytes);
+    copy_payload(t->data, src, (size_t)bytes, in_place);
     if (t->dtype == ONNXRUN_BOOL)
         for (size_t i = 0; i < bytes; i++) ((uint8_t *)t->data)[i] = ((uint8_t *)t->data)[i] != 0;
-    if (in_place) release_pages(src, bytes);
     return ONNXRUN_OK;
 }
 
