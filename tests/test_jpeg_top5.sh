@@ -82,7 +82,7 @@ for n in "${names[@]}"; do
     if "$bin" --json --save-input "$pb" "$models/$n/model.onnx" "$img" >"$tmp/out" 2>"$tmp/err"; then
       # indices from the JSON; the saved tensor must be named and shaped as the model's input
       top=$("$py" - "$tmp/out" "$pb" "$models/$n/model.onnx" <<'EOF' 2>>"$tmp/err"
-import json, sys
+import json, math, sys
 import onnx
 out, pb, model = sys.argv[1:]
 objs = [json.loads(l) for l in open(out)]
@@ -96,7 +96,7 @@ dims = [d.dim_value for d in x.type.tensor_type.shape.dim]
 assert t.name == x.name, "saved tensor named %r, input is %r" % (t.name, x.name)
 assert t.data_type == onnx.TensorProto.FLOAT, "data_type %d" % t.data_type
 assert list(t.dims) == dims, "saved dims %s, input %s" % (list(t.dims), dims)
-assert len(t.raw_data) == 4 * eval("*".join(map(str, dims))), "raw_data of %d bytes" % len(t.raw_data)
+assert len(t.raw_data) == 4 * math.prod(dims), "raw_data of %d bytes" % len(t.raw_data)
 print(" ".join(str(o["index"]) for o in objs[0]["top"]))
 EOF
 )
