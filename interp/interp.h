@@ -56,7 +56,6 @@ typedef struct or_value {
     int first, last;        /* schedule steps of production and last use */
     int root;               /* value whose buffer this one uses (itself if none) */
     size_t root_off;        /* byte offset of this value inside its root's buffer */
-    bool in_concat;         /* moved into a Concat output's buffer */
     size_t offset, bytes;   /* place in the arena (root only) */
     void *owned;            /* OR_V_CONST data, or a copy buffer for special outputs */
 } or_value;

@@ -29,40 +29,27 @@ static int by_off(const void *a, const void *b)
     return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static void sort_by_size(size_t *idx, size_t n, const size_t *sizes, const int *first)
+/* Sorts idx by key, largest first; ties keep idx order (stable insertion
+ * sort: n is the number of intermediates, hundreds). */
+static void sort_desc(size_t *idx, size_t n, const double *key)
 {
-    /* stable insertion sort: n is the number of intermediates (hundreds) */
     for (size_t i = 1; i < n; i++) {
         size_t v = idx[i], j = i;
-        while (j > 0) {
-            size_t u = idx[j - 1];
-            bool before = sizes[v] > sizes[u] || (sizes[v] == sizes[u] && first[v] < first[u]);
-            if (!before) break;
-            idx[j] = u;
+        while (j > 0 && key[v] > key[idx[j - 1]]) {
+            idx[j] = idx[j - 1];
             j--;
         }
         idx[j] = v;
     }
 }
 
-or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const int *last,
-                          size_t *offsets, size_t *arena, size_t *lower_bound)
+/* Places buffers in the order idx, each at the best-fitting gap among the
+ * already placed buffers whose lifetimes overlap its own (the lowest
+ * offset above them all if no gap fits). Returns the arena size. */
+static size_t place_in_order(size_t n, const size_t *idx, const size_t *sizes, const int *first,
+                             const int *last, size_t *offsets, placed *cand)
 {
-    size_t *idx = malloc((n + 1) * sizeof *idx);
-    placed *cand = malloc((n + 1) * sizeof *cand);
-    or_status st = ONNXRUN_OK;
-    int max_step = 0;
-    *arena = 0;
-    *lower_bound = 0;
-    if (!idx || !cand) {
-        st = ONNXRUN_E_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        idx[i] = i;
-        if (last[i] > max_step) max_step = last[i];
-    }
-    sort_by_size(idx, n, sizes, first);
+    size_t arena = 0;
     for (size_t a = 0; a < n; a++) {
         size_t i = idx[a], nc = 0;
         for (size_t b = 0; b < a; b++) {
@@ -83,8 +70,53 @@ or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const
             if (cand[c].off + cand[c].size > cur) cur = cand[c].off + cand[c].size;
         }
         offsets[i] = best != SIZE_MAX ? best : cur;
-        if (offsets[i] + sizes[i] > *arena) *arena = offsets[i] + sizes[i];
+        if (offsets[i] + sizes[i] > arena) arena = offsets[i] + sizes[i];
     }
+    return arena;
+}
+
+enum { ORDERS = 4, SHUFFLES = 16 };
+
+or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const int *last,
+                          size_t *offsets, size_t *arena, size_t *lower_bound)
+{
+    size_t *idx = malloc((n + 1) * sizeof *idx), *trial = malloc((n + 1) * sizeof *trial);
+    placed *cand = malloc((n + 1) * sizeof *cand);
+    double *key = malloc((n + 1) * sizeof *key);
+    or_status st = ONNXRUN_OK;
+    int max_step = 0;
+    *arena = SIZE_MAX;
+    *lower_bound = 0;
+    if (!idx || !trial || !cand || !key) {
+        st = ONNXRUN_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (last[i] > max_step) max_step = last[i];
+    /* greedy placement is order-sensitive: try a few orders, keep the best */
+    uint64_t rng = 0x9e3779b97f4a7c15ull; /* fixed seed: plans are reproducible */
+    for (int order = 0; order < ORDERS + SHUFFLES; order++) {
+        for (size_t i = 0; i < n; i++) {
+            double life = (double)(last[i] - first[i] + 1), size = (double)sizes[i];
+            idx[i] = i;
+            key[i] = order == 0 ? size                       /* biggest first */
+                   : order == 1 ? size * life                /* largest area first */
+                   : order == 2 ? life * 1e15 + size         /* longest-lived first */
+                   : order == 3 ? -(double)first[i]          /* in schedule order */
+                                : size;                      /* biggest first, ties shuffled */
+            if (order >= ORDERS) {
+                rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+                key[i] = size * (1.0 + (double)(rng % 1000) / 4000.0); /* size, jittered 25% */
+            }
+        }
+        sort_desc(idx, n, key);
+        size_t a = place_in_order(n, idx, sizes, first, last, trial, cand);
+        if (a < *arena) {
+            *arena = a;
+            memcpy(offsets, trial, n * sizeof *offsets);
+        }
+    }
+    if (n == 0) *arena = 0;
     /* lower bound: the peak over steps of live bytes */
     size_t *delta = calloc((size_t)max_step + 2, sizeof *delta);
     size_t *minus = calloc((size_t)max_step + 2, sizeof *minus);
@@ -108,7 +140,9 @@ or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const
     free(minus);
 out:
     free(idx);
+    free(trial);
     free(cand);
+    free(key);
     return st;
 }
 
@@ -170,7 +204,6 @@ static void reset_values(onnxrun_session *s, bool with_data)
         or_value *x = &s->values[v];
         x->root = (int)v;
         x->root_off = 0;
-        x->in_concat = false;
         x->first = x->last = -1;
         x->offset = x->bytes = 0;
         if (h->value_init[v] >= 0) {
@@ -217,52 +250,107 @@ static or_status infer_all(onnxrun_session *s, bool with_data)
     return ONNXRUN_OK;
 }
 
+/* Moves every value using buffer `from` (a root) into buffer `to` at byte
+ * offset `off`, and widens `to`'s lifetime to cover them. */
+static void move_group(onnxrun_session *s, int from, int to, size_t off)
+{
+    or_value *vals = s->values;
+    int first = vals[from].first, last = vals[from].last;
+    for (size_t v = 0; v < s->n_values; v++)
+        if (vals[v].kind == OR_V_ARENA && vals[v].root == from) {
+            vals[v].root = to;
+            vals[v].root_off += off;
+        }
+    if (first < vals[to].first) vals[to].first = first;
+    if (last > vals[to].last) vals[to].last = last;
+}
+
+/* A value that owns exactly its own buffer, not yet shared with anything. */
+static bool fresh(const onnxrun_session *s, int v)
+{
+    const or_value *x = &s->values[v];
+    return x->kind == OR_V_ARENA && x->root == v && x->first >= 0;
+}
+
 /* Concat along an axis with only 1s before it: each input is a contiguous
- * slice of the output, so the producers can write there directly. Moves
- * the buffers (roots) of all inputs into the output's buffer and marks the
- * step as skipped. Only when every input can move: each an arena value
- * with a buffer of its own size, none shared between inputs or already
- * moved into another output. */
-static bool concat_in_place(onnxrun_session *s, or_step *st)
+ * slice of the output. Visited last step first, so that in DenseNet's
+ * blocks (concat(x0, f1), concat(x0, f1, f2), ...) the last concat places
+ * every input in its buffer and each earlier concat becomes a prefix view
+ * of it: no concat copies anything. Inputs that already lie consecutively
+ * in one buffer make the output a view; inputs that each own their buffer
+ * move into the output's; anything else is left to the kernel. */
+static void concat_slices(onnxrun_session *s, or_step *st)
 {
     const or_node *n = st->k.node;
     or_value *vals = s->values;
-    if (strcmp(n->op_type, "Concat") != 0 || n->domain[0] || st->k.n_out != 1 || st->out_ids[0] < 0)
-        return false;
-    or_value *o = &vals[st->out_ids[0]];
-    if (o->kind != OR_V_ARENA || o->root != st->out_ids[0]) return false;
+    if (st->folded || strcmp(n->op_type, "Concat") != 0 || n->domain[0] || st->k.n_out != 1 ||
+        st->out_ids[0] < 0 || st->k.n_in < 1)
+        return;
+    int o = st->out_ids[0];
+    if (vals[o].kind != OR_V_ARENA) return;
     const or_attr *a = or_node_attr(n, "axis");
     int64_t axis = a ? a->i : 1;
-    if (axis < 0) axis += o->t.rank;
-    if (axis < 0 || axis >= o->t.rank) return false;
+    if (axis < 0) axis += vals[o].t.rank;
+    if (axis < 0 || axis >= vals[o].t.rank) return;
     for (int64_t d = 0; d < axis; d++)
-        if (o->t.dims[d] != 1) return false;
+        if (vals[o].t.dims[d] != 1) return;
+    bool all_fresh = true, consecutive = true;
+    int r0 = st->in_ids[0] >= 0 ? vals[st->in_ids[0]].root : -1;
+    size_t off = r0 >= 0 ? vals[st->in_ids[0]].root_off : 0, base = off;
     for (size_t j = 0; j < st->k.n_in; j++) {
-        if (st->in_ids[j] < 0) return false;
-        const or_value *v = &vals[st->in_ids[j]], *r = &vals[v->root];
-        if (v->kind != OR_V_ARENA || v->root_off || r->bytes != v->bytes || r->in_concat ||
-            or_nbytes(&r->t) != or_nbytes(&v->t))
-            return false;
+        int v = st->in_ids[j];
+        if (v < 0 || vals[v].kind != OR_V_ARENA) return;
         for (size_t q = 0; q < j; q++)
-            if (vals[st->in_ids[q]].root == v->root) return false;
+            if (vals[st->in_ids[q]].root == vals[v].root) all_fresh = false;
+        all_fresh = all_fresh && fresh(s, v) && vals[v].bytes == align_up(or_nbytes(&vals[v].t));
+        consecutive = consecutive && vals[v].root == r0 && vals[v].root_off == off;
+        off += or_nbytes(&vals[v].t);
     }
-    size_t off = 0;
-    for (size_t j = 0; j < st->k.n_in; j++) {
-        int r = vals[st->in_ids[j]].root;
-        size_t bytes = or_nbytes(&vals[st->in_ids[j]].t);
-        if (vals[r].first < o->first) o->first = vals[r].first;
-        if (vals[r].last > o->last) o->last = vals[r].last;
-        for (size_t v = 0; v < s->n_values; v++)
-            if (vals[v].kind == OR_V_ARENA && vals[v].root == r && (int)v != st->out_ids[0]) {
-                vals[v].root = st->out_ids[0];
-                vals[v].root_off += off;
-                vals[v].in_concat = true;
-            }
-        off += bytes;
+    if (consecutive && r0 != o && fresh(s, o)) { /* a view of the inputs' buffer */
+        move_group(s, o, r0, base);
+    } else if (all_fresh) { /* the inputs move into the output's buffer */
+        size_t at = vals[o].root_off;
+        for (size_t j = 0; j < st->k.n_in; j++) {
+            int v = st->in_ids[j];
+            move_group(s, v, vals[o].root, at);
+            at += or_nbytes(&vals[v].t);
+        }
+    } else {
+        return;
     }
-    o->in_concat = false;
     st->skip = true;
-    return true;
+}
+
+/* out[0] of a view or in-place step shares in[0]'s buffer. When out was
+ * already placed in a Concat's buffer, in's buffer moves there instead. */
+static void alias_step(onnxrun_session *s, or_step *st, int i)
+{
+    or_value *vals = s->values;
+    unsigned flags = st->k.def->flags;
+    if (st->folded || st->skip || !(flags & (OR_OP_VIEW | OR_OP_INPLACE)) || st->k.n_in < 1 ||
+        st->k.n_out < 1 || st->in_ids[0] < 0 || st->out_ids[0] < 0)
+        return;
+    int iv = st->in_ids[0], ov = st->out_ids[0];
+    or_value *in = &vals[iv], *out = &vals[ov];
+    if (in->kind != OR_V_ARENA || out->kind != OR_V_ARENA || or_nbytes(&in->t) != or_nbytes(&out->t))
+        return;
+    bool view = flags & OR_OP_VIEW;
+    if (!view) {
+        if (vals[in->root].last != i || !or_same_shape(&in->t, &out->t)) return;
+        for (size_t j = 1; j < st->k.n_in; j++) /* another input on the same buffer */
+            if (st->in_ids[j] >= 0 && vals[st->in_ids[j]].root == in->root) return;
+    }
+    if (out->root != ov) { /* out lives in a Concat's buffer: bring in's buffer there */
+        if (in->root_off || in->root == out->root || vals[in->root].bytes != in->bytes) return;
+        move_group(s, in->root, out->root, out->root_off);
+    } else {
+        move_group(s, ov, in->root, in->root_off);
+    }
+    if (view) { /* nothing to run unless there are more outputs (Dropout's mask) */
+        bool more = false;
+        for (size_t j = 1; j < st->k.n_out; j++) more = more || st->out_ids[j] >= 0;
+        st->skip = !more;
+    }
 }
 
 /* Lifetimes, aliases and offsets of arena values. */
@@ -285,36 +373,9 @@ static or_status place(onnxrun_session *s)
     }
     for (size_t v = 0; v < s->n_values; v++)
         if (vals[v].is_output && vals[v].kind == OR_V_ARENA) vals[v].last = n_steps;
-    /* aliases: a root's `last` covers every value that uses its buffer */
-    for (int i = 0; i < n_steps; i++) {
-        or_step *st = &s->steps[i];
-        if (st->folded) continue;
-        if (concat_in_place(s, st)) continue;
-        unsigned flags = st->k.def->flags;
-        if (!(flags & (OR_OP_VIEW | OR_OP_INPLACE)) || st->k.n_in < 1 || st->k.n_out < 1 ||
-            st->in_ids[0] < 0 || st->out_ids[0] < 0)
-            continue;
-        or_value *in = &vals[st->in_ids[0]], *out = &vals[st->out_ids[0]];
-        or_value *r = &vals[in->root];
-        if (in->kind != OR_V_ARENA || out->kind != OR_V_ARENA || or_nbytes(&in->t) != or_nbytes(&out->t))
-            continue;
-        if (flags & OR_OP_VIEW) {
-            /* nothing to run unless the view has more outputs (Dropout's mask):
-             * then run sees out[0] == in[0] and copies nothing */
-            bool more = false;
-            for (size_t j = 1; j < st->k.n_out; j++) more = more || st->out_ids[j] >= 0;
-            st->skip = !more;
-        } else {
-            if (r->last != i || !or_same_shape(&in->t, &out->t)) continue;
-            bool shared = false; /* another input on the same buffer */
-            for (size_t j = 1; j < st->k.n_in; j++)
-                if (st->in_ids[j] >= 0 && vals[st->in_ids[j]].root == in->root) shared = true;
-            if (shared) continue;
-        }
-        out->root = in->root;
-        out->root_off = in->root_off;
-        if (out->last > r->last) r->last = out->last;
-    }
+    /* aliases: a root's first..last covers every value that uses its buffer */
+    for (int i = n_steps - 1; i >= 0; i--) concat_slices(s, &s->steps[i]);
+    for (int i = 0; i < n_steps; i++) alias_step(s, &s->steps[i], i);
     /* offsets of roots */
     size_t n = 0;
     for (size_t v = 0; v < s->n_values; v++)

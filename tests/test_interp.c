@@ -369,6 +369,49 @@ static void test_concat_slices(void **state)
     onnxrun_model_free(m);
 }
 
+/* DenseNet-like block: every Concat is a prefix of the last one's buffer */
+static void test_dense_block_prefixes(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 4, (int64_t[]){ 1, 2, 4, 4 });
+    mb_node(&b, "Sigmoid", "stem", "x", "x0");
+    mb_node(&b, "Neg", "l1", "x0", "f1");
+    Onnx__NodeProto *c1 = mb_node(&b, "Concat", "cat1", "x0,f1", "c1");
+    mb_attr_int(&b, c1, "axis", 1);
+    Onnx__NodeProto *r2 = mb_node(&b, "ReduceMean", "l2", "c1", "f2");
+    mb_attr_ints(&b, r2, "axes", 1, (int64_t[]){ 1 });
+    Onnx__NodeProto *c2 = mb_node(&b, "Concat", "cat2", "x0,f1,f2", "c2");
+    mb_attr_int(&b, c2, "axis", 1);
+    mb_node(&b, "Relu", "tail", "c2", "y");
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+    onnxrun_memory_info mi;
+    assert_int_equal(onnxrun_session_memory(s, &mi), ONNXRUN_OK);
+    assert_int_equal(mi.arena_bytes, 5 * 16 * sizeof(float)); /* just cat2's buffer */
+    float x[32];
+    for (int i = 0; i < 32; i++) x[i] = (float)(i % 9) - 4;
+    onnxrun_tensor in = { ONNXRUN_FLOAT, 4, { 1, 2, 4, 4 }, x }, out;
+    const char *xn = "x";
+    assert_int_equal(onnxrun_session_run(s, 1, &xn, &in, 1, NULL, &out), ONNXRUN_OK);
+    assert_int_equal(out.dims[1], 5);
+    const float *y = out.data;
+    for (int p = 0; p < 16; p++) {
+        float a = 1.0f / (1.0f + expf(-x[p])), c = 1.0f / (1.0f + expf(-x[16 + p]));
+        float mean = (a + c - a - c) / 4.0f; /* channels x0 (2) and f1 = -x0 (2) */
+        assert_float_equal(y[p], a, 1e-6);
+        assert_float_equal(y[16 + p], c, 1e-6);
+        assert_float_equal(y[32 + p], 0.0f, 1e-6);     /* relu(-a) */
+        assert_float_equal(y[48 + p], 0.0f, 1e-6);
+        assert_float_equal(y[64 + p], mean > 0 ? mean : 0.0f, 1e-6);
+    }
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
 /* a view with a second output (Dropout's mask) still runs for the mask */
 static void test_view_with_mask(void **state)
 {
@@ -461,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_shape_from_input),
         cmocka_unit_test(test_concat_slices),
         cmocka_unit_test(test_view_with_mask),
+        cmocka_unit_test(test_dense_block_prefixes),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
