@@ -189,6 +189,7 @@ typedef struct onnxrun_node_info {
     const char *name;
     const char *op_type;
     int folded;              /* computed once at planning (constant), not run */
+    int fused;               /* computed inside the producer's kernel (epilogue), not run */
     onnxrun_tensor output;   /* dtype and shape of output 0; data NULL */
     uint64_t params;         /* weight elements read from initializers */
     uint64_t macs;           /* multiply-accumulates of one run */

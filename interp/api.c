@@ -496,6 +496,7 @@ onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_
     info->name = st->k.node->name;
     info->op_type = st->k.node->op_type;
     info->folded = st->folded;
+    info->fused = st->fused;
     info->params = st->params;
     info->ms = st->ms;
     if (st->k.n_out && st->out[0]) {

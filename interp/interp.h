@@ -87,6 +87,7 @@ typedef struct or_step {
     int *in_ids, *out_ids;         /* value ids (-1 = absent) */
     bool folded;                   /* computed at planning */
     bool skip;                     /* a view aliased by the planner: nothing to run */
+    bool fused;                    /* computed in its producer's epilogue: nothing to run */
     uint64_t params;               /* weight elements read */
     double ms;                     /* profiled time of the last run */
 } or_step;

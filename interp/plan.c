@@ -5,6 +5,7 @@
  * buffer, and places every remaining intermediate in one arena by its
  * lifetime (greedy by size, best fit into gaps). Weights are never copied.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,7 +227,8 @@ static or_status infer_all(onnxrun_session *s, bool with_data)
     for (size_t i = 0; i < s->n_steps; i++) {
         or_step *st = &s->steps[i];
         or_kernel *k = &st->k;
-        st->folded = st->skip = false;
+        st->folded = st->skip = st->fused = false;
+        memset(&k->post, 0, sizeof k->post);
         k->known_used = 0;
         k->scratch_bytes = 0;
         bool all_known = true;
@@ -294,31 +296,142 @@ static void concat_slices(onnxrun_session *s, or_step *st)
     if (axis < 0 || axis >= vals[o].t.rank) return;
     for (int64_t d = 0; d < axis; d++)
         if (vals[o].t.dims[d] != 1) return;
-    bool all_fresh = true, consecutive = true;
+    bool movable = true, consecutive = true;
     int r0 = st->in_ids[0] >= 0 ? vals[st->in_ids[0]].root : -1;
     size_t off = r0 >= 0 ? vals[st->in_ids[0]].root_off : 0, base = off;
     for (size_t j = 0; j < st->k.n_in; j++) {
         int v = st->in_ids[j];
         if (v < 0 || vals[v].kind != OR_V_ARENA) return;
+        int r = vals[v].root;
         for (size_t q = 0; q < j; q++)
-            if (vals[st->in_ids[q]].root == vals[v].root) all_fresh = false;
-        all_fresh = all_fresh && fresh(s, v) && vals[v].bytes == align_up(or_nbytes(&vals[v].t));
-        consecutive = consecutive && vals[v].root == r0 && vals[v].root_off == off;
+            if (vals[st->in_ids[q]].root == r) movable = false;
+        /* v starts a buffer of exactly its size (its own, or one it shares with
+         * its fused or in-place producers): that buffer can move */
+        movable = movable && fresh(s, r) && vals[v].root_off == 0 &&
+                  vals[r].bytes == align_up(or_nbytes(&vals[v].t));
+        consecutive = consecutive && r == r0 && vals[v].root_off == off;
         off += or_nbytes(&vals[v].t);
     }
     if (consecutive && r0 != o && fresh(s, o)) { /* a view of the inputs' buffer */
         move_group(s, o, r0, base);
-    } else if (all_fresh) { /* the inputs move into the output's buffer */
+    } else if (movable) { /* the inputs' buffers move into the output's */
         size_t at = vals[o].root_off;
         for (size_t j = 0; j < st->k.n_in; j++) {
             int v = st->in_ids[j];
-            move_group(s, v, vals[o].root, at);
+            move_group(s, vals[v].root, vals[o].root, at);
             at += or_nbytes(&vals[v].t);
         }
     } else {
         return;
     }
     st->skip = true;
+}
+
+/* ---- epilogue fusion ---- */
+
+/* The single non-folded step reading value v (and nothing else reads it,
+ * nor is it a graph output), or -1. */
+static int sole_consumer(const onnxrun_session *s, int v)
+{
+    if (s->values[v].is_output) return -1;
+    int found = -1;
+    for (size_t i = 0; i < s->n_steps; i++) {
+        const or_step *st = &s->steps[i];
+        for (size_t j = 0; j < st->k.n_in; j++)
+            if (st->in_ids[j] == v) {
+                if (found >= 0 || st->folded) return -1;
+                found = (int)i;
+            }
+    }
+    return found;
+}
+
+static bool is_op(const or_step *st, const char *op)
+{
+    return !st->k.node->domain[0] && !strcmp(st->k.node->op_type, op);
+}
+
+/* A float scalar known at planning (Clip's min/max inputs); absent -> def. */
+static bool known_scalar(const onnxrun_session *s, const or_step *st, size_t j, float def, float *out)
+{
+    *out = def;
+    if (j >= st->k.n_in || st->in_ids[j] < 0) return true;
+    const or_value *v = &s->values[st->in_ids[j]];
+    if (!is_known(v) || v->t.dtype != ONNXRUN_FLOAT || or_numel(&v->t) != 1) return false;
+    *out = *(const float *)v->t.data;
+    return true;
+}
+
+/* Whether step c is an activation an epilogue can do; fills e. */
+static bool epilogue_act(onnxrun_session *s, const or_step *c, or_epilogue *e)
+{
+    const or_attr *a;
+    if (is_op(c, "Relu")) {
+        e->act = OR_ACT_RELU;
+    } else if (is_op(c, "LeakyRelu")) {
+        a = or_node_attr(c->k.node, "alpha");
+        e->act = OR_ACT_LEAKY;
+        e->alpha = a && a->type == OR_ATTR_FLOAT ? a->f : 0.01f;
+    } else if (is_op(c, "Clip")) {
+        e->act = OR_ACT_CLIP;
+        if (c->k.opset < 11) {
+            const or_attr *lo = or_node_attr(c->k.node, "min"), *hi = or_node_attr(c->k.node, "max");
+            e->lo = lo && lo->type == OR_ATTR_FLOAT ? lo->f : -INFINITY;
+            e->hi = hi && hi->type == OR_ATTR_FLOAT ? hi->f : INFINITY;
+        } else if (!known_scalar(s, c, 1, -INFINITY, &e->lo) || !known_scalar(s, c, 2, INFINITY, &e->hi)) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    return c->k.n_out == 1 && c->out_ids[0] >= 0 && s->values[c->out_ids[0]].t.dtype == ONNXRUN_FLOAT;
+}
+
+/* Folds "P -> [Add(residual)] -> [activation]" into P's epilogue when P can
+ * (OR_OP_FUSES) and each intermediate has that single consumer. The fused
+ * steps do not run; their outputs share P's buffer. */
+static void fuse_epilogues(onnxrun_session *s)
+{
+    or_value *vals = s->values;
+    for (size_t i = 0; i < s->n_steps; i++) {
+        or_step *p = &s->steps[i];
+        if (p->folded || !(p->k.def->flags & OR_OP_FUSES) || p->k.n_out < 1 || p->out_ids[0] < 0)
+            continue;
+        bool more = false;
+        for (size_t j = 1; j < p->k.n_out; j++) more = more || p->out_ids[j] >= 0;
+        int y = p->out_ids[0];
+        if (more || vals[y].kind != OR_V_ARENA || vals[y].t.dtype != ONNXRUN_FLOAT) continue;
+        or_epilogue e = { 0 };
+        int fused[2], n_fused = 0, cur = y, c = sole_consumer(s, cur);
+        if (c >= 0 && is_op(&s->steps[c], "Add") && s->steps[c].k.n_in == 2 && s->steps[c].k.opset >= 7) {
+            or_step *add = &s->steps[c];
+            int q = add->in_ids[0] == cur ? add->in_ids[1] : add->in_ids[0];
+            int o = add->out_ids[0];
+            /* the residual must exist when P runs, and have y's shape */
+            if (q >= 0 && q != cur && o >= 0 && or_same_shape(&vals[q].t, &vals[y].t) &&
+                or_same_shape(&vals[o].t, &vals[y].t) &&
+                (is_known(&vals[q]) || vals[q].kind == OR_V_INPUT ||
+                 (vals[q].kind == OR_V_ARENA && vals[q].first >= 0 && vals[q].first < (int)i))) {
+                e.add = &vals[q].t;
+                fused[n_fused++] = c;
+                cur = o;
+                c = sole_consumer(s, cur);
+            }
+        }
+        if (c >= 0 && epilogue_act(s, &s->steps[c], &e)) {
+            fused[n_fused++] = c;
+            cur = s->steps[c].out_ids[0];
+        } else {
+            e.act = OR_ACT_NONE;
+        }
+        if (!n_fused) continue;
+        p->k.post = e;
+        for (int f = 0; f < n_fused; f++) {
+            or_step *st = &s->steps[fused[f]];
+            st->fused = st->skip = true;
+            move_group(s, st->out_ids[0], y, 0);
+        }
+    }
 }
 
 /* out[0] of a view or in-place step shares in[0]'s buffer. When out was
@@ -374,6 +487,7 @@ static or_status place(onnxrun_session *s)
     for (size_t v = 0; v < s->n_values; v++)
         if (vals[v].is_output && vals[v].kind == OR_V_ARENA) vals[v].last = n_steps;
     /* aliases: a root's first..last covers every value that uses its buffer */
+    fuse_epilogues(s);
     for (int i = n_steps - 1; i >= 0; i--) concat_slices(s, &s->steps[i]);
     for (int i = 0; i < n_steps; i++) alias_step(s, &s->steps[i], i);
     /* offsets of roots */

@@ -184,3 +184,22 @@ or_status or_axis(or_kernel *k, int64_t axis, int r, int *out)
     *out = (int)(axis < 0 ? axis + r : axis);
     return ONNXRUN_OK;
 }
+
+void or_epilogue_apply(const or_epilogue *e, float *y, const float *add, int64_t n)
+{
+    if (add)
+        for (int64_t i = 0; i < n; i++) y[i] += add[i];
+    switch (e->act) {
+    case OR_ACT_RELU:
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
+        break;
+    case OR_ACT_CLIP:
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] < e->lo ? e->lo : y[i] > e->hi ? e->hi : y[i];
+        break;
+    case OR_ACT_LEAKY:
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] < 0 ? e->alpha * y[i] : y[i];
+        break;
+    case OR_ACT_NONE:
+        break;
+    }
+}

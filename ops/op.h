@@ -38,7 +38,26 @@
 enum {
     OR_OP_INPLACE = 1u << 0,
     OR_OP_VIEW = 1u << 1,
+    OR_OP_FUSES = 1u << 2,   /* run applies k->post to out[0] (see or_epilogue) */
 };
+
+/* An epilogue the interpreter fuses into a producer that has OR_OP_FUSES
+ * (Conv, Gemm): after computing out[0] (float32), the kernel applies
+ *     y = act(y + add)      add: NULL or a float tensor of out[0]'s shape
+ * element by element, preferably while the block is still in cache. The
+ * fused Add / activation nodes then do not run. act: */
+typedef enum or_act {
+    OR_ACT_NONE = 0,
+    OR_ACT_RELU,             /* max(y, 0) */
+    OR_ACT_CLIP,             /* min(max(y, lo), hi) (ReLU6 is lo 0, hi 6) */
+    OR_ACT_LEAKY,            /* y < 0 ? alpha * y : y */
+} or_act;
+
+typedef struct or_epilogue {
+    const or_tensor *add;    /* residual to add first, or NULL */
+    or_act act;
+    float lo, hi, alpha;
+} or_epilogue;
 
 typedef struct or_kernel or_kernel;
 
@@ -66,6 +85,7 @@ struct or_kernel {
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
     struct or_pool *pool;       /* the session's worker threads (NULL: run serially) */
+    or_epilogue post;           /* fused epilogue (OR_OP_FUSES kernels); zero = none */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */
     const char *model_path;     /* for messages */
     char *err;                  /* session's message buffer */
@@ -168,7 +188,12 @@ bool or_broadcast_shape(int ra, const int64_t *da, int rb, const int64_t *db, in
  * in aligned to the right): 0 on broadcast axes. */
 void or_broadcast_strides(const or_tensor *in, const or_tensor *out, int64_t *strides);
 
-/* ---- threads (interp/exec.c) ---- */
+/* Applies e to y[0..n) in place; add_data (e->add's data offset to the
+ * same block, or NULL) is read element by element. For kernels that
+ * apply the epilogue per block. */
+void or_epilogue_apply(const or_epilogue *e, float *y, const float *add_data, int64_t n);
+
+/* ---- threads (interp/threads.c) ---- */
 
 /* Calls fn(ctx, begin, end) over [0, n) split in up to k->threads contiguous
  * chunks, in parallel on the session's worker threads (serially when the
