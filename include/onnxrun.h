@@ -95,6 +95,9 @@ typedef struct onnxrun_load_options {
 
 typedef struct onnxrun_session_options {
     int threads;                /* 0 = all cores */
+    uint64_t max_memory_bytes;  /* arena + scratch + folded constants a plan may take
+                                 * (default 8 GiB); a larger plan fails with ONNXRUN_E_LIMIT
+                                 * before anything is allocated */
 } onnxrun_session_options;
 
 /* ---- status ---- */

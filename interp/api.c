@@ -14,6 +14,7 @@
 
 #define DEFAULT_MAX_TENSOR_BYTES ((uint64_t)4 << 30)
 #define DEFAULT_MAX_NODES 1000000u
+#define DEFAULT_MAX_MEMORY ((uint64_t)8 << 30)
 
 /* ---- models ---- */
 
@@ -252,6 +253,7 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
     s->model = m;
     s->threads = opts && opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->threads < 1) s->threads = 1;
+    s->max_memory = opts && opts->max_memory_bytes ? opts->max_memory_bytes : DEFAULT_MAX_MEMORY;
     s->pool = or_pool_create(s->threads);
     s->n_values = m->n_values;
     s->values = calloc(s->n_values + 1, sizeof *s->values);

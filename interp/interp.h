@@ -97,6 +97,7 @@ struct onnxrun_session {
     char err[OR_ERR_LEN];
     bool ok;                       /* false: failed create */
     int threads;
+    uint64_t max_memory;           /* limit on arena + scratch + folded constants */
     struct or_pool *pool;          /* worker threads, NULL for one thread */
     bool profile;
     size_t n_values;

@@ -172,6 +172,14 @@ static void *alloc_aligned(size_t bytes)
 static or_status fold(onnxrun_session *s, or_step *st)
 {
     or_kernel *k = &st->k;
+    uint64_t need = s->const_bytes + k->scratch_bytes;
+    for (size_t j = 0; j < k->n_out; j++)
+        if (st->out_ids[j] >= 0) need += or_nbytes(&s->values[st->out_ids[j]].t);
+    if (need > s->max_memory)
+        return or_fail(k, ONNXRUN_E_LIMIT,
+                       "memory limit: folding this constant takes the plan to %llu bytes, above "
+                       "the session's limit of %llu", (unsigned long long)need,
+                       (unsigned long long)s->max_memory);
     for (size_t j = 0; j < k->n_out; j++) {
         if (st->out_ids[j] < 0) continue;
         or_value *v = &s->values[st->out_ids[j]];
@@ -534,6 +542,17 @@ or_status or_plan(onnxrun_session *s, bool with_data)
     for (size_t i = 0; i < s->n_steps; i++)
         if (!s->steps[i].folded && s->steps[i].k.scratch_bytes > s->scratch_bytes)
             s->scratch_bytes = s->steps[i].k.scratch_bytes;
+    uint64_t total = (uint64_t)s->arena_bytes + s->scratch_bytes + s->const_bytes;
+    if (total > s->max_memory) {
+        or_status st = or_errf(s->err, ONNXRUN_E_LIMIT,
+                               "%s: memory limit: the plan needs %llu bytes (arena %zu, scratch %zu, "
+                               "constants %llu), above the session's limit of %llu",
+                               s->model->m.path, (unsigned long long)total, s->arena_bytes,
+                               s->scratch_bytes, (unsigned long long)s->const_bytes,
+                               (unsigned long long)s->max_memory);
+        or_plan_free(s);
+        return st;
+    }
     s->arena = alloc_aligned(s->arena_bytes);
     s->scratch = s->scratch_bytes ? alloc_aligned(s->scratch_bytes) : NULL;
     if (!s->arena || (s->scratch_bytes && !s->scratch)) {
