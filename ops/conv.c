@@ -12,7 +12,9 @@
  *          gathered into scratch (K x tile, K = C/group * kernel size) and
  *          Y_g[:, tile] = W_g * col; the tile is sized so the scratch stays
  *          within COL_BUDGET bytes.
- * The bias is written into Y first and the sgemm accumulates (beta = 1).
+ * The sgemm writes Y (beta = 0); then one pass over each block while it is
+ * in cache adds the bias and applies the fused epilogue (k->post: residual
+ * add and activation, see op.h).
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
@@ -23,6 +25,7 @@
 #include <string.h>
 
 #include "conv_im2col.h"
+#include "rowops.h"
 
 #define COL_BUDGET ((int64_t)4 << 20) /* bytes of column scratch to aim for */
 
@@ -147,7 +150,7 @@ static or_status conv_infer(or_kernel *k)
     return check_blas(k, p->mg, p->kdim, p->w.out_size, p->w.in_size);
 }
 
-/* Y rows [0, rows) of length len: the bias values, or zeros. */
+/* Y rows [0, rows) of length len: the bias values, or zeros (ConvTranspose). */
 static void fill_rows(float *y, int64_t rows, int64_t len, const float *bias)
 {
     for (int64_t r = 0; r < rows; r++) {
@@ -158,6 +161,19 @@ static void fill_rows(float *y, int64_t rows, int64_t len, const float *bias)
             for (int64_t j = 0; j < len; j++) yr[j] = bias[r];
         }
     }
+}
+
+/* The block y (rows of `cols` values, `ld` apart) of out[0]: adds the rows'
+ * bias (or none) and applies k->post, reading the residual at the same
+ * offset of post.add. */
+static void finish_block(const or_kernel *k, const float *bias, float *y, int64_t rows,
+                         int64_t cols, int64_t ld)
+{
+    const or_epilogue *e = &k->post;
+    if (!bias && !e->add && e->act == OR_ACT_NONE) return;
+    const float *add = e->add ? (const float *)e->add->data + (y - (float *)k->out[0]->data) : NULL;
+    for (int64_t r = 0; r < rows; r++)
+        or_row_epilogue(cols, y + r * ld, bias ? bias[r] : 0.0f, add ? add + r * ld : NULL, e);
 }
 
 /* Contexts for or_parallel_for. */
@@ -175,7 +191,7 @@ static void im2col_rows(void *ctx, int64_t r0, int64_t r1)
 }
 
 typedef struct direct_job {
-    const conv_params *p;
+    const or_kernel *k;
     const float *x, *wt, *bias;
     float *y;
 } direct_job;
@@ -184,12 +200,13 @@ typedef struct direct_job {
 static void direct_planes(void *ctx, int64_t b0, int64_t b1)
 {
     direct_job *j = ctx;
-    const conv_params *p = j->p;
+    const conv_params *p = j->k->params;
     for (int64_t pl = b0; pl < b1; pl++) {
         int64_t n = pl / p->m, oc = pl % p->m, ic = oc / p->mg; /* the group's one channel */
+        float *y = j->y + pl * p->w.out_size;
         or_conv_depthwise_plane(&p->w, j->x + (n * p->c + ic) * p->w.in_size,
-                                j->wt + oc * p->w.kernel_size, j->bias ? j->bias[oc] : 0.0f,
-                                j->y + pl * p->w.out_size);
+                                j->wt + oc * p->w.kernel_size, j->bias ? j->bias[oc] : 0.0f, y);
+        finish_block(j->k, NULL, y, 1, p->w.out_size, p->w.out_size);
     }
 }
 
@@ -201,7 +218,7 @@ static or_status conv_run(or_kernel *k)
     float *y = k->out[0]->data;
     const or_window *w = &p->w;
     if (p->algo == ALGO_DIRECT) {
-        direct_job job = { p, x, wt, bias, y };
+        direct_job job = { k, x, wt, bias, y };
         double work = (double)p->batch * p->m * w->out_size * w->kernel_size;
         or_parallel_for_work(k, p->batch * p->m, work, direct_planes, &job);
         return ONNXRUN_OK;
@@ -211,12 +228,18 @@ static or_status conv_run(or_kernel *k)
             const float *xg = x + (n * p->c + g * p->cg) * w->in_size;
             const float *wg = wt + g * p->mg * p->kdim;
             float *yg = y + (n * p->m + g * p->mg) * w->out_size;
-            fill_rows(yg, p->mg, w->out_size, bias ? bias + g * p->mg : NULL);
-            if (p->kdim == 0 || p->mg == 0 || w->out_size == 0) continue;
+            const float *bg = bias ? bias + g * p->mg : NULL;
+            if (p->mg == 0 || w->out_size == 0) continue;
+            if (p->kdim == 0) {
+                fill_rows(yg, p->mg, w->out_size, NULL);
+                finish_block(k, bg, yg, p->mg, w->out_size, w->out_size);
+                continue;
+            }
             if (p->algo == ALGO_1X1) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg,
                             (int)w->out_size, (int)p->cg, 1.0f, wg, (int)p->cg, xg,
-                            (int)w->in_size, 1.0f, yg, (int)w->out_size);
+                            (int)w->in_size, 0.0f, yg, (int)w->out_size);
+                finish_block(k, bg, yg, p->mg, w->out_size, w->out_size);
                 continue;
             }
             for (int64_t j0 = 0; j0 < w->out_size; j0 += p->tile) {
@@ -224,8 +247,9 @@ static or_status conv_run(or_kernel *k)
                 im2col_job job = { w, xg, j0, cols, k->scratch };
                 or_parallel_for_work(k, p->kdim, (double)p->kdim * cols, im2col_rows, &job);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)cols,
-                            (int)p->kdim, 1.0f, wg, (int)p->kdim, k->scratch, (int)cols, 1.0f,
+                            (int)p->kdim, 1.0f, wg, (int)p->kdim, k->scratch, (int)cols, 0.0f,
                             yg + j0, (int)w->out_size);
+                finish_block(k, bg, yg + j0, p->mg, cols, w->out_size);
             }
         }
     return ONNXRUN_OK;
@@ -415,9 +439,9 @@ static or_status convt_run(or_kernel *k)
 }
 
 OR_OP_TABLE(conv) = {
-    { "", "Conv", 1, 0, conv_init, conv_infer, conv_run, NULL, conv_macs },
-    { "", "Conv", 11, 0, conv_init, conv_infer, conv_run, NULL, conv_macs },
-    { "", "Conv", 22, 0, conv_init, conv_infer, conv_run, NULL, conv_macs },
+    { "", "Conv", 1, OR_OP_FUSES, conv_init, conv_infer, conv_run, NULL, conv_macs },
+    { "", "Conv", 11, OR_OP_FUSES, conv_init, conv_infer, conv_run, NULL, conv_macs },
+    { "", "Conv", 22, OR_OP_FUSES, conv_init, conv_infer, conv_run, NULL, conv_macs },
     { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
     { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
     { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },

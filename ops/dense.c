@@ -14,6 +14,9 @@
  *         and the added dim removed from the result; batch dims broadcast.
  *         When B has a single batch, the batch is folded into M (one call).
  *
+ * Gemm fuses a following Add / activation (k->post, OR_OP_FUSES): applied to
+ * Y after the product.
+ *
  * Relies on: cblas.h (blasint is int here; sizes are checked to fit).
  */
 #include <cblas.h>
@@ -155,6 +158,9 @@ static or_status gemm_run(or_kernel *k)
     }
     gemm(a->dtype, p->trans_a, p->trans_b, p->m, p->n, p->k, p->alpha, a->data, b->data, beta,
          y->data);
+    /* fused Add / activation (the planner fuses float outputs only) */
+    if (y->dtype == ONNXRUN_FLOAT && (k->post.add || k->post.act != OR_ACT_NONE))
+        or_epilogue_apply(&k->post, y->data, k->post.add ? k->post.add->data : NULL, or_numel(y));
     return ONNXRUN_OK;
 }
 
@@ -266,7 +272,7 @@ static uint64_t matmul_macs(const or_kernel *k)
     return (uint64_t)p->batch_count * (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
 }
 
-#define GEMM(since) { "", "Gemm", since, 0, gemm_init, gemm_infer, gemm_run, NULL, gemm_macs }
+#define GEMM(since) { "", "Gemm", since, OR_OP_FUSES, gemm_init, gemm_infer, gemm_run, NULL, gemm_macs }
 #define MATMUL(since) { "", "MatMul", since, 0, matmul_init, matmul_infer, matmul_run, NULL, matmul_macs }
 
 OR_OP_TABLE(dense) = {

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "op.h"
+
 typedef float or_v8f __attribute__((vector_size(32)));
 typedef int32_t or_v8i __attribute__((vector_size(32)));
 
@@ -94,6 +96,68 @@ static inline void or_row_copy_s2(int64_t n, const float *restrict x, float *res
         memcpy(y + i, &vx, sizeof vx);
     }
     for (; i < n; i++) y[i] = x[2 * i];
+}
+
+/* v = the activation of e on a vector, as or_epilogue_apply does it element
+ * by element (Relu maps NaN to 0; Clip and LeakyRelu keep it). A macro:
+ * vectors never cross a function boundary. */
+#define OR_V8F_ACT(v, e)                                                        \
+    do {                                                                        \
+        const or_v8f z_ = { 0 };                                                \
+        or_v8i m_;                                                              \
+        switch ((e)->act) {                                                     \
+        case OR_ACT_RELU:                                                       \
+            (v) = (or_v8f)((or_v8i)(v) & ((v) > z_));                           \
+            break;                                                              \
+        case OR_ACT_CLIP:                                                       \
+            m_ = (v) < z_ + (e)->lo;                                            \
+            (v) = (or_v8f)(((or_v8i)(z_ + (e)->lo) & m_) | ((or_v8i)(v) & ~m_)); \
+            m_ = (v) > z_ + (e)->hi;                                            \
+            (v) = (or_v8f)(((or_v8i)(z_ + (e)->hi) & m_) | ((or_v8i)(v) & ~m_)); \
+            break;                                                              \
+        case OR_ACT_LEAKY:                                                      \
+            m_ = (v) < z_;                                                      \
+            (v) = (or_v8f)(((or_v8i)((v) * (e)->alpha) & m_) | ((or_v8i)(v) & ~m_)); \
+            break;                                                              \
+        case OR_ACT_NONE:                                                       \
+            break;                                                              \
+        }                                                                       \
+    } while (0)
+
+static inline float or_act1(float v, const or_epilogue *e)
+{
+    switch (e->act) {
+    case OR_ACT_RELU: return v > 0 ? v : 0;
+    case OR_ACT_CLIP: return v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+    case OR_ACT_LEAKY: return v < 0 ? e->alpha * v : v;
+    case OR_ACT_NONE: break;
+    }
+    return v;
+}
+
+/* y[i] = act(y[i] + bias + add[i]) for i in [0, n) (add may be NULL; e->add
+ * is not read): a convolution's bias and fused epilogue in one pass. */
+static inline void or_row_epilogue(int64_t n, float *restrict y, float bias,
+                                   const float *restrict add, const or_epilogue *e)
+{
+    int64_t i = 0;
+    or_v8f vb = { bias, bias, bias, bias, bias, bias, bias, bias };
+    for (; i + 8 <= n; i += 8) {
+        or_v8f v, a;
+        memcpy(&v, y + i, sizeof v);
+        v += vb;
+        if (add) {
+            memcpy(&a, add + i, sizeof a);
+            v += a;
+        }
+        OR_V8F_ACT(v, e);
+        memcpy(y + i, &v, sizeof v);
+    }
+    for (; i < n; i++) {
+        float v = y[i] + bias;
+        if (add) v += add[i];
+        y[i] = or_act1(v, e);
+    }
 }
 
 #endif /* OR_ROWOPS_H */

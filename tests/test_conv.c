@@ -118,7 +118,7 @@ static size_t attrs_of(const ccase *t, or_attr *a)
  * Reports scratch_bytes and macs; returns the status. */
 static or_status run_direct(const char *op, int opset, or_attr *attrs, size_t n_attrs,
                             or_tensor **ins, size_t n_in, or_tensor *y, int threads, bool run,
-                            size_t *scratch, uint64_t *macs)
+                            size_t *scratch, uint64_t *macs, const or_epilogue *post)
 {
     char *in_names[3] = { "x", "w", ins[2] ? "b" : "" }, *out_names[1] = { "y" }, err[512];
     or_node node = { .name = "t", .op_type = (char *)op, .domain = "", .n_inputs = n_in,
@@ -129,6 +129,7 @@ static or_status run_direct(const char *op, int opset, or_attr *attrs, size_t n_
                     .n_in = n_in, .n_out = 1, .in = ins, .out = outs, .threads = threads,
                     .pool = run && threads > 1 ? or_pool_create(threads) : NULL,
                     .model_path = "t", .err = err, .err_len = sizeof err };
+    if (post) k.post = *post;
     if (run && threads > 1) assert_non_null(k.pool);
     assert_non_null(k.def);
     or_status st = k.def->init ? k.def->init(&k) : ONNXRUN_OK;
@@ -238,7 +239,7 @@ static size_t check_conv(const ccase *t)
     uint64_t macs;
     free(y.data);
     y = (or_tensor){ 0 };
-    assert_int_equal(run_direct("Conv", 11, attrs, na, ins, 3, &y, 1, false, &scratch, &macs),
+    assert_int_equal(run_direct("Conv", 11, attrs, na, ins, 3, &y, 1, false, &scratch, &macs, NULL),
                      ONNXRUN_OK);
     assert_true(macs == (uint64_t)(ny * (t->c / t->group) * prod(n, t->k)));
     free(want);
@@ -373,6 +374,100 @@ static void test_conv_large_tiled(void **state)
     assert_int_equal(check_conv(&one), 0);
     ccase dw = { .nsp = 2, .n = 1, .c = 8, .m = 8, .group = 8, .in = { 9, 9 }, .k = { 3, 3 } };
     assert_int_equal(check_conv(&dw), 0);
+}
+
+/* The reference epilogue on one value (as the Add and activation nodes do). */
+static double ref_act(double v, const or_epilogue *e)
+{
+    switch (e->act) {
+    case OR_ACT_RELU: return v > 0 ? v : 0;
+    case OR_ACT_CLIP: return v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+    case OR_ACT_LEAKY: return v < 0 ? e->alpha * v : v;
+    case OR_ACT_NONE: break;
+    }
+    return v;
+}
+
+/* Conv with a fused epilogue (k->post: residual add and each activation)
+ * on every algorithm (1x1 sgemm, im2col tiles ending mid-row, depthwise,
+ * grouped), on one and two threads, against the naive conv followed by the
+ * unfused add and activation. */
+static void test_conv_epilogue(void **state)
+{
+    (void)state;
+    static const ccase cases[] = {
+        { .nsp = 2, .n = 2, .c = 8, .m = 5, .group = 1, .in = { 6, 7 }, .k = { 1, 1 },
+          .bias = true },
+        { .nsp = 2, .n = 1, .c = 8, .m = 6, .group = 2, .in = { 4, 5 }, .k = { 1, 1 } },
+        { .nsp = 2, .n = 1, .c = 4, .m = 6, .group = 1, .in = { 7, 6 }, .k = { 1, 1 },
+          .has_s = true, .s = { 2, 2 }, .bias = true },
+        { .nsp = 2, .n = 2, .c = 3, .m = 4, .group = 1, .in = { 7, 6 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 32, .m = 24, .group = 1, .in = { 64, 64 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 2, .c = 5, .m = 5, .group = 5, .in = { 8, 19 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 3, .m = 6, .group = 3, .in = { 9, 21 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
+        { .nsp = 2, .n = 1, .c = 4, .m = 6, .group = 2, .in = { 6, 5 }, .k = { 3, 2 },
+          .bias = true },
+        { .nsp = 1, .n = 1, .c = 3, .m = 4, .group = 1, .in = { 17 }, .k = { 3 },
+          .has_pads = true, .pads = { 1, 2 }, .bias = true },
+    };
+    static const or_epilogue acts[] = {
+        { .act = OR_ACT_NONE },
+        { .act = OR_ACT_RELU },
+        { .act = OR_ACT_CLIP, .lo = -0.5f, .hi = 0.75f },
+        { .act = OR_ACT_CLIP, .lo = 0.0f, .hi = 6.0f },
+        { .act = OR_ACT_LEAKY, .alpha = 0.1f },
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const ccase *t = &cases[ci];
+        int n = t->nsp;
+        int64_t out[3], pb[3], pe[3];
+        for (int i = 0; i < n; i++) conv_pads(t, i, &pb[i], &pe[i], &out[i]);
+        int64_t xd[5] = { t->n, t->c }, wd[5] = { t->m, t->c / t->group };
+        for (int i = 0; i < n; i++) {
+            xd[2 + i] = t->in[i];
+            wd[2 + i] = t->k[i];
+        }
+        int64_t ny = t->n * t->m * prod(n, out);
+        float *x = rand_buf(prod(n + 2, xd)), *w = rand_buf(prod(n + 2, wd));
+        float *b = rand_buf(t->m), *res = rand_buf(ny);
+        double *conv = malloc((size_t)ny * sizeof *conv), *want = malloc((size_t)ny * sizeof *want);
+        naive_conv(t, x, w, t->bias ? b : NULL, out, pb, conv);
+        or_tensor tx = { ONNXRUN_FLOAT, n + 2, { 0 }, x }, tw = { ONNXRUN_FLOAT, n + 2, { 0 }, w };
+        or_tensor tb = { ONNXRUN_FLOAT, 1, { t->m }, b };
+        or_tensor tr = { ONNXRUN_FLOAT, n + 2, { t->n, t->m }, res };
+        memcpy(tx.dims, xd, sizeof xd);
+        memcpy(tw.dims, wd, sizeof wd);
+        memcpy(tr.dims + 2, out, (size_t)n * sizeof *out);
+        or_tensor *ins[] = { &tx, &tw, t->bias ? &tb : NULL };
+        or_attr attrs[8];
+        size_t na = attrs_of(t, attrs), scratch;
+        uint64_t macs;
+        for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
+            for (int with_add = 0; with_add < 2; with_add++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    or_epilogue e = acts[ai];
+                    e.add = with_add ? &tr : NULL;
+                    for (int64_t i = 0; i < ny; i++)
+                        want[i] = ref_act(conv[i] + (with_add ? res[i] : 0.0), &e);
+                    or_tensor y = { 0 };
+                    assert_int_equal(run_direct("Conv", 11, attrs, na, ins, 3, &y, threads, true,
+                                                &scratch, &macs, &e),
+                                     ONNXRUN_OK);
+                    assert_int_equal(or_numel(&y), ny);
+                    assert_close(y.data, want, ny, "Conv + epilogue");
+                    free(y.data);
+                }
+        free(x);
+        free(w);
+        free(b);
+        free(res);
+        free(conv);
+        free(want);
+    }
 }
 
 /* Expects Conv (or ConvTranspose) on these shapes and attributes to fail
@@ -569,7 +664,7 @@ static void check_convt(const ccase *t)
     free(y.data);
     y = (or_tensor){ 0 };
     assert_int_equal(run_direct("ConvTranspose", 11, attrs, na, ins, 3, &y, 1, false, &scratch,
-                                &macs),
+                                &macs, NULL),
                      ONNXRUN_OK);
     assert_true(macs == (uint64_t)(t->n * t->c * insz * mg * ksz));
     free(want);
@@ -693,9 +788,9 @@ static void test_threads(void **state)
         or_attr attrs[8];
         size_t na = attrs_of(t, attrs), scratch;
         uint64_t macs;
-        assert_int_equal(run_direct(op, 11, attrs, na, ins, 3, &y1, 1, true, &scratch, &macs),
+        assert_int_equal(run_direct(op, 11, attrs, na, ins, 3, &y1, 1, true, &scratch, &macs, NULL),
                          ONNXRUN_OK);
-        assert_int_equal(run_direct(op, 11, attrs, na, ins, 3, &y2, 2, true, &scratch, &macs),
+        assert_int_equal(run_direct(op, 11, attrs, na, ins, 3, &y2, 2, true, &scratch, &macs, NULL),
                          ONNXRUN_OK);
         assert_true(or_same_shape(&y1, &y2));
         assert_memory_equal(y1.data, y2.data, or_nbytes(&y1));
@@ -716,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_conv_fixed),
         cmocka_unit_test(test_conv_random),
         cmocka_unit_test(test_conv_large_tiled),
+        cmocka_unit_test(test_conv_epilogue),
         cmocka_unit_test(test_conv_errors),
         cmocka_unit_test(test_convt_fixed),
         cmocka_unit_test(test_convt_random),

@@ -262,6 +262,62 @@ static void test_gemm_large_fc(void **state)
     free(x);
 }
 
+/* Gemm with a fused epilogue (k->post, as the planner sets it): Y = act(A*B
+ * + C + residual) for each activation, with and without the residual. */
+static void test_gemm_epilogue(void **state)
+{
+    (void)state;
+    const int64_t M = 3, N = 7, K = 5;
+    float *a = rand_buf(M * K), *b = rand_buf(K * N), *c = rand_buf(N), *r = rand_buf(M * N);
+    or_tensor ta = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ M, K }, a);
+    or_tensor tb = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ K, N }, b);
+    or_tensor tc = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ N }, c);
+    or_tensor tr = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ M, N }, r);
+    static const or_epilogue acts[] = {
+        { .act = OR_ACT_NONE },
+        { .act = OR_ACT_RELU },
+        { .act = OR_ACT_CLIP, .lo = -0.25f, .hi = 0.5f },
+        { .act = OR_ACT_LEAKY, .alpha = 0.2f },
+    };
+    for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
+        for (int with_add = 0; with_add < 2; with_add++) {
+            or_epilogue e = acts[ai];
+            e.add = with_add ? &tr : NULL;
+            or_tensor y = { 0 };
+            or_tensor *ins[] = { &ta, &tb, &tc }, *outs[] = { &y };
+            char *in_names[] = { "a", "b", "c" }, *out_names[] = { "y" }, err[256];
+            or_node node = { .name = "t", .op_type = "Gemm", .domain = "", .n_inputs = 3,
+                             .inputs = in_names, .n_outputs = 1, .outputs = out_names };
+            or_kernel k = { .def = or_op_find("", "Gemm", 13), .node = &node, .opset = 13,
+                            .n_in = 3, .n_out = 1, .in = ins, .out = outs, .threads = 1,
+                            .post = e, .model_path = "t", .err = err, .err_len = sizeof err };
+            assert_non_null(k.def);
+            assert_true(k.def->flags & OR_OP_FUSES);
+            assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+            assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
+            y.data = malloc(or_nbytes(&y));
+            assert_int_equal(k.def->run(&k), ONNXRUN_OK);
+            double want[3 * 7];
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    double v = c[j];
+                    for (int64_t q = 0; q < K; q++) v += (double)a[i * K + q] * b[q * N + j];
+                    if (with_add) v += r[i * N + j];
+                    if (e.act == OR_ACT_RELU) v = v > 0 ? v : 0;
+                    if (e.act == OR_ACT_CLIP) v = v < e.lo ? e.lo : v > e.hi ? e.hi : v;
+                    if (e.act == OR_ACT_LEAKY) v = v < 0 ? e.alpha * v : v;
+                    want[i * N + j] = v;
+                }
+            assert_close(y.data, want, M * N);
+            free(k.params);
+            free(y.data);
+        }
+    free(a);
+    free(b);
+    free(c);
+    free(r);
+}
+
 /* ---- MatMul ---- */
 
 /* Runs MatMul on random A (ra, ad) and B (rb, bd) and checks against
@@ -377,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_gemm_double_and_empty),
         cmocka_unit_test(test_macs),
         cmocka_unit_test(test_gemm_large_fc),
+        cmocka_unit_test(test_gemm_epilogue),
         cmocka_unit_test(test_matmul_shapes),
         cmocka_unit_test(test_matmul_errors),
     };
