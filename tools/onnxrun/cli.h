@@ -44,6 +44,7 @@ typedef struct cli_args {
     int resize;          /* -1 = not given, else an or_resize_mode */
     const char *labels;  /* --labels FILE */
     const char *save_input; /* --save-input FILE: the first run's input tensor as a .pb */
+    const char *plan_svg;   /* --plan-svg FILE (info): draw the memory plan */
     /* check */
     double rtol, atol, max_rel;
     int has_rtol, has_atol;
@@ -68,6 +69,9 @@ int cli_classify(const cli_args *a);
 int cli_check(const cli_args *a);
 int cli_info(const cli_args *a);
 int cli_bench(const cli_args *a);
+
+/* Draws the session's memory plan as SVG into path (plan_svg.c). */
+int cli_plan_svg(const onnxrun_session *s, const char *path);
 
 /* ---- model helpers (cli_model.c) ---- */
 

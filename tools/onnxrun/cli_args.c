@@ -26,7 +26,7 @@
 typedef enum flag_id {
     O_HELP, O_VERSION, O_CHECK, O_INFO, O_BENCH, O_THREADS, O_TOP, O_BATCH, O_SIZE, O_MEAN,
     O_STD, O_SCALE, O_BGR, O_INVERT, O_RESIZE, O_LABELS, O_JSON, O_SAVE_INPUT, O_RTOL, O_ATOL,
-    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_COUNT
+    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_COUNT
 } flag_id;
 
 typedef struct flag_def {
@@ -60,6 +60,7 @@ static const flag_def flags[] = {
     [O_RUNS] = { "--runs", 1, F_BENCH },
     [O_WARMUP] = { "--warmup", 1, F_BENCH },
     [O_PROFILE] = { "--profile", 0, F_BENCH },
+    [O_PLAN_SVG] = { "--plan-svg", 1, F_INFO },
 };
 _Static_assert(sizeof flags / sizeof flags[0] == O_COUNT, "one entry per flag");
 
@@ -181,8 +182,10 @@ static int set_value(cli_args *a, flag_id id, const char *v)
         a->labels = v;
         break;
     case O_SAVE_INPUT:
+    case O_PLAN_SVG:
         if (!v[0]) return usage_err(a->form, "%s wants a file name", name);
-        a->save_input = v;
+        if (id == O_SAVE_INPUT) a->save_input = v;
+        else a->plan_svg = v;
         break;
     case O_RTOL:
     case O_ATOL:

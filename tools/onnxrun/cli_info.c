@@ -126,6 +126,8 @@ static void print_table(const onnxrun_session *s)
         printf("arena               %s (planned buffer for intermediates)\n", a);
         printf("lower bound         %s (peak of live intermediates)\n", b);
         printf("scratch             %s (largest kernel scratch)\n", c);
+        printf("buffers             %zu (planned tensors that own arena space)\n",
+               onnxrun_session_plan_count(s));
         if (mem.lower_bound_bytes)
             printf("arena / lower bound %.3f\n", (double)mem.arena_bytes / (double)mem.lower_bound_bytes);
         else
@@ -169,6 +171,7 @@ int cli_info(const cli_args *a)
         }
         printf("\n");
         print_table(s);
+        if (a->plan_svg) rc = cli_plan_svg(s, a->plan_svg);
     }
     onnxrun_session_free(s);
     onnxrun_model_free(m);

@@ -57,6 +57,8 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "\n"
         "  --batch N          batch size to plan with\n"
         "  --size N           height and width to plan with when the model leaves them open\n"
+        "  --plan-svg FILE    draw the memory plan: steps left to right, arena offsets bottom\n"
+        "                     to top, one rectangle per planned tensor, the lower bound as a line\n"
         "  --threads N        threads (default 0 = all cores)\n",
     [CLI_BENCH] =
         "Usage: onnxrun --bench [OPTIONS] MODEL\n"
