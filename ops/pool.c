@@ -102,6 +102,37 @@ static or_status pool_init(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+#define POOL2D_MAX_SCRATCH ((int64_t)1 << 22) /* bytes per thread, else pool_plane */
+
+typedef struct pool2d_geom {
+    int64_t ld;        /* floats per row of the padded plane and of the folds */
+    int64_t rows;      /* rows of the padded plane: (OH - 1) * sh + kh */
+    int64_t floats;    /* per thread: pad + rows + cols buffers and the tap counts */
+} pool2d_geom;
+
+/* Whether the fast path applies, and its geometry. */
+static bool pool2d_geom_of(const pool_params *p, pool2d_geom *g)
+{
+    const or_window *w = &p->w;
+    if (w->n != 2 || p->dtype != ONNXRUN_FLOAT || p->kind == POOL_LP || w->dilation[0] != 1 ||
+        w->dilation[1] != 1 || w->out_size == 0 || w->stride[1] > 2 || w->kernel[1] > 64 ||
+        w->kernel[0] > 64 || w->in[1] > 65536 || w->out[1] > 65536)
+        return false;
+    int64_t OH = w->out[0], OW = w->out[1], owr = (OW + 7) / 8 * 8;
+    int64_t need = (OW - 1) * w->stride[1] + w->kernel[1];           /* columns windows read */
+    int64_t reach = w->stride[1] * owr + w->kernel[1] + 16;         /* columns vectors read */
+    int64_t cols = w->pad_begin[1] + w->in[1];
+    if (need > cols) cols = need;
+    if (reach > cols) cols = reach;
+    g->ld = (cols + 7) / 8 * 8;
+    if (OH > (1 << 20)) return false;
+    g->rows = (OH - 1) * w->stride[0] + w->kernel[0];
+    if (g->rows < w->pad_begin[0] + w->in[0]) g->rows = w->pad_begin[0] + w->in[0];
+    /* pad plane (+ a row of slack), row folds, column folds, tap counts per column */
+    g->floats = (g->rows + 1) * g->ld + 2 * OH * g->ld + OW + 16;
+    return g->floats * (int64_t)sizeof(float) <= POOL2D_MAX_SCRATCH;
+}
+
 static or_status pool_infer(or_kernel *k)
 {
     pool_params *p = k->params;
@@ -129,6 +160,10 @@ static or_status pool_infer(or_kernel *k)
     memcpy(dims + 2, p->w.out, (size_t)nsp * sizeof *dims);
     OR_TRY(or_set_shape(k, or_out(k, 0), x->dtype, x->rank, dims));
     OR_TRY(or_set_shape(k, or_out(k, 1), ONNXRUN_INT64, x->rank, dims));
+    pool2d_geom g;
+    k->scratch_bytes = 0;
+    if (!p->global && !or_out(k, 1) && p->planes > 0 && pool2d_geom_of(p, &g))
+        k->scratch_bytes = (size_t)(g.floats * (k->threads > 1 ? k->threads : 1)) * sizeof(float);
     return ONNXRUN_OK;
 }
 
@@ -300,6 +335,106 @@ static void pool_plane(const pool_params *p, int64_t pl, const char *x, char *y,
     }
 }
 
+/*
+ * 2-D float MaxPool / AveragePool without dilation or Indices, separably and
+ * in whole vectors. Per plane, in the caller's scratch (pool2d_geom):
+ *   pad  the input with the padding value (-inf or 0) into rows of `ld`
+ *        floats, wide enough for every window and the vector overreach;
+ *   rows fold the window's kh rows into each output row (one pass over the
+ *        flattened plane when sh = 1);
+ *   cols fold the window's kw columns out of those rows, then copy OW
+ *        values per row into Y (averages divide by their tap count there).
+ * Every fold is y = x > y ? x : y (max: NaN is skipped, as pool_plane does)
+ * or y + x, starting from the padding value.
+ */
+/* y[i] = fold over t < taps of x[i + t * step], starting from the padding
+ * value, for i in [0, n) (n a multiple of 8); stride 2 reads x[2i + t * step]. */
+static void pool2d_fold(bool max, int64_t n, const float *x, int64_t taps, int64_t step,
+                        int stride, float *restrict y)
+{
+    or_v8f start = { 0 };
+    if (max) start -= INFINITY;
+    for (int64_t i = 0; i < n; i += 8) {
+        or_v8f acc = start;
+        const float *xi = x + (stride == 2 ? 2 * i : i);
+        for (int64_t t = 0; t < taps; t++) {
+            or_v8f v;
+            if (stride == 2) OR_V8F_EVEN(v, xi + t * step);
+            else memcpy(&v, xi + t * step, sizeof v);
+            if (max) acc = OR_V8F_MAX(v, acc);
+            else acc += v;
+        }
+        memcpy(y + i, &acc, sizeof acc);
+    }
+}
+
+static void pool2d_plane(const pool_params *p, const pool2d_geom *g, const float *x, float *y,
+                         float *buf)
+{
+    const or_window *w = &p->w;
+    bool max = p->kind == POOL_MAX;
+    const float fill = max ? -INFINITY : 0.0f;
+    int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1], ld = g->ld;
+    int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+    int64_t pt = w->pad_begin[0], pl = w->pad_begin[1], owr = (OW + 7) / 8 * 8;
+    float *pad = buf, *rows = pad + (g->rows + 1) * ld, *cols = rows + OH * ld;
+    float *cnt = cols + OH * ld;
+    /* pad */
+    or_row_fill((g->rows + 1) * ld, fill, pad);
+    for (int64_t r = 0; r < H; r++) memcpy(pad + (r + pt) * ld + pl, x + r * W, (size_t)W * sizeof *x);
+    /* rows: rows[oh] = fold of pad rows oh * sh .. + kh */
+    if (sh == 1) {
+        pool2d_fold(max, OH * ld, pad, kh, ld, 1, rows);
+    } else {
+        for (int64_t oh = 0; oh < OH; oh++)
+            pool2d_fold(max, ld, pad + oh * sh * ld, kh, ld, 1, rows + oh * ld);
+    }
+    /* cols: cols[oh][ow] = fold of rows[oh][ow * sw .. + kw] */
+    if (sw == 1) {
+        pool2d_fold(max, (OH - 1) * ld + owr, rows, kw, 1, 1, cols);
+    } else {
+        for (int64_t oh = 0; oh < OH; oh++)
+            pool2d_fold(max, owr, rows + oh * ld, kw, 1, 2, cols + oh * ld);
+    }
+    if (max) {
+        for (int64_t oh = 0; oh < OH; oh++)
+            memcpy(y + oh * OW, cols + oh * ld, (size_t)OW * sizeof *y);
+        return;
+    }
+    /* averages: taps per column and per row, padding counted or not */
+    int64_t span_c = p->count_include_pad ? W + pl + w->pad_end[1] : W;
+    int64_t span_r = p->count_include_pad ? H + pt + w->pad_end[0] : H;
+    int64_t shift_c = p->count_include_pad ? 0 : pl, shift_r = p->count_include_pad ? 0 : pt;
+    for (int64_t ow = 0; ow < OW; ow++) cnt[ow] = (float)taps(kw, span_c, 1, ow * sw - shift_c);
+    for (int64_t oh = 0; oh < OH; oh++) {
+        float rc = (float)taps(kh, span_r, 1, oh * sh - shift_r);
+        const float *c = cols + oh * ld;
+        float *yr = y + oh * OW;
+        for (int64_t ow = 0; ow < OW; ow++) yr[ow] = (float)((double)c[ow] / ((double)rc * cnt[ow]));
+    }
+}
+
+typedef struct pool2d_job {
+    const pool_params *p;
+    pool2d_geom g;
+    const float *x;
+    float *y, *scratch;
+    int64_t parts;
+} pool2d_job;
+
+/* Parts [a, b) of the planes, each with its own slice of scratch. */
+static void pool2d_parts(void *ctx, int64_t a, int64_t b)
+{
+    const pool2d_job *j = ctx;
+    const or_window *w = &j->p->w;
+    for (int64_t part = a; part < b; part++) {
+        float *buf = j->scratch + part * j->g.floats;
+        int64_t p0 = j->p->planes * part / j->parts, p1 = j->p->planes * (part + 1) / j->parts;
+        for (int64_t pl = p0; pl < p1; pl++)
+            pool2d_plane(j->p, &j->g, j->x + pl * w->in_size, j->y + pl * w->out_size, buf);
+    }
+}
+
 /* Global pools (float or double): the whole plane, accumulated in double. */
 static void global_plane(const pool_params *p, const void *x, void *y)
 {
@@ -344,6 +479,16 @@ static or_status pool_run(or_kernel *k)
 {
     const pool_params *p = k->params;
     or_tensor *ind = or_out(k, 1);
+    pool2d_geom g;
+    if (!p->global && !ind && k->scratch && pool2d_geom_of(p, &g)) {
+        double work = (double)p->planes * p->w.out_size * (p->w.kernel[0] + p->w.kernel[1]);
+        int64_t parts = k->threads > 1 && work >= OR_PAR_MIN_WORK ? k->threads : 1;
+        if (parts > p->planes) parts = p->planes;
+        pool2d_job job = { p, g, k->in[0]->data, k->out[0]->data, k->scratch, parts };
+        if (parts > 1) or_parallel_for(k, parts, pool2d_parts, &job);
+        else pool2d_parts(&job, 0, parts);
+        return ONNXRUN_OK;
+    }
     pool_job job = { p, k->in[0]->data, k->out[0]->data, ind ? ind->data : NULL };
     double work = (double)p->planes * p->w.out_size * p->w.kernel_size;
     or_parallel_for_work(k, p->planes, work, pool_planes, &job);

@@ -17,6 +17,24 @@
 typedef float or_v8f __attribute__((vector_size(32)));
 typedef int32_t or_v8i __attribute__((vector_size(32)));
 
+#ifdef __AVX__
+#include <immintrin.h>
+/* a > b ? a : b lane by lane (b when either is NaN): one vmaxps */
+#define OR_V8F_MAX(a, b) ((or_v8f)_mm256_max_ps((__m256)(a), (__m256)(b)))
+#else
+#define OR_V8F_MAX(a, b) \
+    ((or_v8f)(((or_v8i)(a) & ((a) > (b))) | ((or_v8i)(b) & ~((a) > (b)))))
+#endif
+
+/* y[0..n) = v */
+static inline void or_row_fill(int64_t n, float v, float *y)
+{
+    int64_t i = 0;
+    or_v8f vv = { v, v, v, v, v, v, v, v };
+    for (; i + 8 <= n; i += 8) memcpy(y + i, &vv, sizeof vv);
+    for (; i < n; i++) y[i] = v;
+}
+
 /* y[0..n) += a * x[0..n) */
 static inline void or_row_axpy(int64_t n, float a, const float *restrict x, float *restrict y)
 {
@@ -84,6 +102,21 @@ static inline void or_row_axpy_s2(int64_t n, float a, const float *restrict x,
         memcpy(y + i, &vy, sizeof vy);
     }
     for (; i < n; i++) y[i] += a * x[2 * i];
+}
+
+/* y[i] = x[2 * i] > y[i] ? x[2 * i] : y[i] for i in [0, n); reads x[0 .. 2n - 1) only. */
+static inline void or_row_max_s2(int64_t n, const float *restrict x, float *restrict y)
+{
+    int64_t i = 0;
+    for (; i + 9 <= n; i += 8) {
+        or_v8f vx, vy;
+        OR_V8F_EVEN(vx, x + 2 * i);
+        memcpy(&vy, y + i, sizeof vy);
+        or_v8i m = vx > vy;
+        vy = (or_v8f)(((or_v8i)vx & m) | ((or_v8i)vy & ~m));
+        memcpy(y + i, &vy, sizeof vy);
+    }
+    for (; i < n; i++) y[i] = x[2 * i] > y[i] ? x[2 * i] : y[i];
 }
 
 /* y[i] = x[2 * i] for i in [0, n); reads x[0 .. 2n - 1) only. */

@@ -407,6 +407,31 @@ static void test_pool_random(void **state)
     }
 }
 
+/* 2-D float MaxPool and AveragePool on rows long enough for the separable
+ * whole-vector path (several vectors per output row, tails, strides 1-3,
+ * ceil_mode, asymmetric pads, count_include_pad). */
+static void test_pool2d_wide(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 80; it++) {
+        int o = (int)urand(2);
+        pcase t = { .op = o ? "AveragePool" : "MaxPool", .opset = o ? 19 : 12, .nsp = 2,
+                    .n = 1 + urand(2), .c = 1 + urand(3), NOATTR };
+        t.has_s = true;
+        t.has_pads = urand(4) != 0;
+        if (urand(2)) t.ceil = (int)urand(2);
+        if (o) t.cip = (int)urand(3) - 1;
+        for (int i = 0; i < 2; i++) {
+            t.k[i] = 1 + urand(5);
+            t.s[i] = 1 + urand(3);
+            t.pads[i] = urand((uint32_t)t.k[i]);
+            t.pads[2 + i] = urand((uint32_t)t.k[i]);
+            t.in[i] = t.k[i] + urand(i ? 60 : 12);
+        }
+        check_pool(&t);
+    }
+}
+
 static void expect_error(const pcase *t, or_status st, const char *needle)
 {
     onnxrun_dtype dt = t->dt ? t->dt : ONNXRUN_FLOAT;
@@ -605,7 +630,9 @@ static void run_threads(const pcase *t, void *x, int threads, or_tensor *y, or_t
     assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
     y->data = malloc(or_nbytes(y));
     if (ind) ind->data = malloc(or_nbytes(ind));
+    k.scratch = k.scratch_bytes ? aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64) : NULL;
     assert_int_equal(k.def->run(&k), ONNXRUN_OK);
+    free(k.scratch);
     free(k.params);
     or_pool_free(k.pool);
 }
@@ -619,6 +646,8 @@ static void test_threads(void **state)
           .pads = { 1, 1, 1, 1 }, NOATTR, .indices = true },
         { "AveragePool", 11, 2, 1, 8, { 64, 64 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
           NOATTR },
+        { "MaxPool", 12, 2, 2, 6, { 57, 61 }, { 3, 3 }, .has_s = true, .s = { 2, 2 },
+          .has_pads = true, .pads = { 1, 0, 0, 1 }, NOATTR },
         { "GlobalAveragePool", 1, 2, 2, 64, { 32, 32 }, { 0 }, NOATTR },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -648,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_averagepool),
         cmocka_unit_test(test_lppool_global),
         cmocka_unit_test(test_pool_random),
+        cmocka_unit_test(test_pool2d_wide),
         cmocka_unit_test(test_pool_errors),
         cmocka_unit_test(test_maxunpool),
         cmocka_unit_test(test_threads),
