@@ -8,6 +8,9 @@
  *          straight on the input;
  *   direct one input channel per group (depthwise, any multiplier): a
  *          multiply-add loop per output plane (conv_im2col.c);
+ *   winograd 3x3, stride 1, one group, weights known at infer and layers big
+ *          enough to pay (wino_pays): F(4x4, 3x3) (conv_winograd.c), the
+ *          weights transformed at infer into params;
  *   im2col otherwise: the input windows of a tile of output positions are
  *          gathered into scratch (K x tile, K = C/group * kernel size) and
  *          Y_g[:, tile] = W_g * col; the tile is sized so the scratch stays
@@ -24,12 +27,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_gemm.h"
 #include "conv_im2col.h"
+#include "conv_winograd.h"
 #include "rowops.h"
 
 #define COL_BUDGET ((int64_t)4 << 20) /* bytes of column scratch to aim for */
 
-typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL } conv_algo;
+typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD } conv_algo;
 
 typedef struct conv_params {
     /* attributes (init) */
@@ -46,7 +51,18 @@ typedef struct conv_params {
     int64_t kdim;       /* rows of the column matrix: Conv cg * kernel, ConvTranspose mg * kernel */
     int64_t tile;       /* columns per tile */
     conv_algo algo;
+    or_wino wino;       /* ALGO_WINOGRAD geometry */
+    float *wino_u;      /* ALGO_WINOGRAD: transformed packed weights (owned) */
+    size_t wino_u_cap;  /* floats allocated at wino_u */
+    size_t wino_u_step; /* floats per packed U_f */
 } conv_params;
+
+static void conv_fini(or_kernel *k)
+{
+    conv_params *p = k->params;
+    if (p) free(p->wino_u);
+    free(p);
+}
 
 static or_status conv_init(or_kernel *k)
 {
@@ -101,6 +117,36 @@ static or_status check_blas(or_kernel *k, int64_t a, int64_t b, int64_t c, int64
     return ONNXRUN_OK;
 }
 
+/* Whether Winograd is worth its transforms and its 4x larger weights:
+ * enough channels, and tiles enough to reuse each transformed weight. */
+static bool wino_pays(const conv_params *p)
+{
+    return p->group == 1 && or_wino_fits(&p->w) && p->c >= 8 && p->m >= 8 &&
+           p->w.out[0] >= 8 && p->w.out[1] >= 8 &&
+           (uint64_t)p->c * (uint64_t)p->m <= ((uint64_t)1 << 22);
+}
+
+/* ALGO_WINOGRAD: geometry, scratch and the transformed weights. */
+static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
+{
+    size_t need = or_wino_weight_floats(p->m, p->c);
+    if (need > p->wino_u_cap) {
+        free(p->wino_u);
+        p->wino_u_cap = 0;
+        p->wino_u = malloc(need * sizeof *p->wino_u);
+        if (!p->wino_u) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for Winograd weights");
+        p->wino_u_cap = need;
+    }
+    float *tmp = malloc((size_t)(p->m * p->c) * sizeof *tmp);
+    if (!tmp) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for Winograd weights");
+    or_wino_weights(p->m, p->c, wt, tmp, p->wino_u);
+    free(tmp);
+    p->wino_u_step = need / OR_WINO_F;
+    p->algo = ALGO_WINOGRAD;
+    k->scratch_bytes = or_wino_scratch_floats(&p->wino, k->threads) * sizeof(float);
+    return ONNXRUN_OK;
+}
+
 static or_status conv_infer(or_kernel *k)
 {
     conv_params *p = k->params;
@@ -138,6 +184,10 @@ static or_status conv_infer(or_kernel *k)
     p->kdim = (int64_t)kdim;
     p->tile = 0;
     k->scratch_bytes = 0;
+    if (wino_pays(p) && or_wino_plan(&p->wino, p->c, p->m, &p->w, COL_BUDGET)) {
+        const float *wt = or_known(k, 1);
+        if (wt) return wino_prepare(k, p, wt);
+    }
     if (unit) {
         p->algo = ALGO_1X1;
     } else if (p->cg == 1 && p->group > 1) {
@@ -210,6 +260,73 @@ static void direct_planes(void *ctx, int64_t b0, int64_t b1)
     }
 }
 
+typedef struct wino_job {
+    const or_kernel *k;
+    const float *x, *bias, *add;
+    float *y;
+    int64_t r0, nr;            /* tile rows of this block */
+    int64_t cols;              /* tiles in the block */
+    int64_t parts;             /* input transform: parts of the channels */
+} wino_job;
+
+/* Input transform of parts [a, b) of the channels, each part with its own
+ * line buffers. */
+static void wino_in(void *ctx, int64_t a, int64_t b)
+{
+    const wino_job *j = ctx;
+    const conv_params *p = j->k->params;
+    const or_wino *g = &p->wino;
+    for (int64_t part = a; part < b; part++) {
+        int64_t c0 = g->c * part / j->parts, c1 = g->c * (part + 1) / j->parts;
+        or_wino_input(g, j->x, j->r0, j->nr, c0, c1, or_wino_v(g, j->k->scratch),
+                      or_wino_lines(g, j->k->scratch, (int)part));
+    }
+}
+
+/* M_f = U_f V_f for f in [f0, f1). */
+static void wino_products(void *ctx, int64_t f0, int64_t f1)
+{
+    const wino_job *j = ctx;
+    const conv_params *p = j->k->params;
+    const or_wino *g = &p->wino;
+    float *v = or_wino_v(g, j->k->scratch), *mf = or_wino_m(g, j->k->scratch);
+    for (int64_t f = f0; f < f1; f++) {
+        or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .ap = p->wino_u + f * p->wino_u_step,
+                       .b = v + f * g->c * g->block, .ldb = g->block,
+                       .c = mf + f * g->m * g->block, .ldc = g->block };
+        or_gemm_cols(&gm, 0, gm.n);
+    }
+}
+
+static void wino_out(void *ctx, int64_t m0, int64_t m1)
+{
+    const wino_job *j = ctx;
+    const conv_params *p = j->k->params;
+    const or_wino *g = &p->wino;
+    or_wino_output(g, or_wino_m(g, j->k->scratch), j->r0, j->nr, m0, m1, j->bias, &j->k->post,
+                   j->add, j->y);
+}
+
+/* One batch item by Winograd: per block of tile rows, V = input transform,
+ * M_f = U_f V_f (36 products), Y = output transform with bias and epilogue. */
+static void wino_run(const or_kernel *k, const float *x, const float *bias, const float *add,
+                     float *y)
+{
+    const conv_params *p = k->params;
+    const or_wino *g = &p->wino;
+    for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
+        int64_t nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
+        double work = (double)nr * g->tw * 36;
+        int64_t parts = k->threads > 1 && work * g->c >= OR_PAR_MIN_WORK ? k->threads : 1;
+        if (parts > g->c) parts = g->c > 0 ? g->c : 1;
+        wino_job job = { k, x, bias, add, y, r0, nr, nr * g->tw, parts };
+        if (parts > 1) or_parallel_for(k, parts, wino_in, &job);
+        else wino_in(&job, 0, 1);
+        or_parallel_for_work(k, OR_WINO_F, work * g->m * g->c, wino_products, &job);
+        or_parallel_for_work(k, g->m, work * g->m, wino_out, &job);
+    }
+}
+
 static or_status conv_run(or_kernel *k)
 {
     const conv_params *p = k->params;
@@ -217,6 +334,14 @@ static or_status conv_run(or_kernel *k)
     const float *bias = or_in(k, 2) ? or_in(k, 2)->data : NULL;
     float *y = k->out[0]->data;
     const or_window *w = &p->w;
+    if (p->algo == ALGO_WINOGRAD) {
+        const float *add = k->post.add ? k->post.add->data : NULL;
+        for (int64_t n = 0; n < p->batch; n++) {
+            int64_t xo = n * p->c * w->in_size, yo = n * p->m * w->out_size;
+            wino_run(k, x + xo, bias, add ? add + yo : NULL, y + yo);
+        }
+        return ONNXRUN_OK;
+    }
     if (p->algo == ALGO_DIRECT) {
         direct_job job = { k, x, wt, bias, y };
         double work = (double)p->batch * p->m * w->out_size * w->kernel_size;
@@ -439,11 +564,11 @@ static or_status convt_run(or_kernel *k)
 }
 
 OR_OP_TABLE(conv) = {
-    { "", "Conv", 1, OR_OP_FUSES, conv_init, conv_infer, conv_run, NULL, conv_macs },
-    { "", "Conv", 11, OR_OP_FUSES, conv_init, conv_infer, conv_run, NULL, conv_macs },
-    { "", "Conv", 22, OR_OP_FUSES, conv_init, conv_infer, conv_run, NULL, conv_macs },
-    { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
-    { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
-    { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, NULL, conv_macs },
+    { "", "Conv", 1, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs },
+    { "", "Conv", 11, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs },
+    { "", "Conv", 22, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs },
+    { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs },
+    { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs },
+    { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs },
 };
 OR_OP_TABLE_END(conv);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "interp/interp.h" /* or_pool_create: worker threads for or_parallel_for */
+#include "ops/conv_gemm.h"
 #include "tests/kernel_harness.h"
 
 static uint32_t rng = 2024;
@@ -413,6 +414,9 @@ static void test_conv_epilogue(void **state)
           .bias = true },
         { .nsp = 1, .n = 1, .c = 3, .m = 4, .group = 1, .in = { 17 }, .k = { 3 },
           .has_pads = true, .pads = { 1, 2 }, .bias = true },
+        /* Winograd */
+        { .nsp = 2, .n = 2, .c = 9, .m = 13, .group = 1, .in = { 11, 37 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
     };
     static const or_epilogue acts[] = {
         { .act = OR_ACT_NONE },
@@ -468,6 +472,115 @@ static void test_conv_epilogue(void **state)
         free(conv);
         free(want);
     }
+}
+
+/* 3x3 stride-1 layers that take Winograd F(4x4, 3x3): output sizes not
+ * multiples of 4, tile rows of more than 8 tiles (a partial group of 8),
+ * valid and asymmetric padding, 1-pixel-high outputs, batches, blocks of
+ * tile rows (a layer whose V and M exceed the scratch budget), and the
+ * portable product kernel. The tolerance is the model tests' (1e-4). */
+static void test_conv_winograd(void **state)
+{
+    (void)state;
+    static const ccase cases[] = {
+        { .nsp = 2, .n = 1, .c = 8, .m = 8, .group = 1, .in = { 8, 8 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 2, .c = 16, .m = 13, .group = 1, .in = { 30, 37 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 9, .m = 10, .group = 1, .in = { 20, 21 }, .k = { 3, 3 } },
+        { .nsp = 2, .n = 1, .c = 8, .m = 8, .group = 1, .in = { 17, 19 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 2, 0, 1, 2 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 12, .m = 8, .group = 1, .in = { 9, 70 }, .k = { 3, 3 },
+          .auto_pad = "SAME_UPPER" },
+        { .nsp = 2, .n = 1, .c = 8, .m = 9, .group = 1, .in = { 10, 8 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 0, 1, 0, 1 } },
+        /* two blocks of tile rows */
+        { .nsp = 2, .n = 1, .c = 48, .m = 48, .group = 1, .in = { 40, 200 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
+    or_gemm_portable = true;
+    check_conv(&cases[1]);
+    check_conv(&cases[3]);
+    or_gemm_portable = false;
+}
+
+/* The packed product alone (conv_gemm.c) against a naive one: row counts
+ * around the 6-row panels, column counts around the 16-column blocks, K
+ * across the 256 chunks and 0, row strides wider than the matrices, bias,
+ * residual and each activation, column ranges and panel ranges, and both
+ * kernels. */
+static void test_gemm_kernel(void **state)
+{
+    (void)state;
+    static const int64_t sizes[][3] = { { 1, 1, 1 },    { 6, 16, 7 },   { 7, 17, 300 },
+                                        { 13, 40, 256 }, { 5, 3, 0 },   { 24, 49, 513 },
+                                        { 2, 100, 3 } };
+    static const or_epilogue acts[] = { { .act = OR_ACT_NONE }, { .act = OR_ACT_RELU },
+                                        { .act = OR_ACT_CLIP, .lo = -0.5f, .hi = 0.5f },
+                                        { .act = OR_ACT_LEAKY, .alpha = 0.3f } };
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+        for (int variant = 0; variant < 8; variant++) {
+            int64_t m = sizes[si][0], n = sizes[si][1], kk = sizes[si][2];
+            int64_t lda = kk + 3, ldb = n + 5, ldc = n + 2;
+            float *a = rand_buf(m * lda), *b = rand_buf((kk ? kk : 1) * ldb);
+            float *bias = rand_buf(m), *add = rand_buf(m * ldc);
+            float *c = calloc((size_t)(m * ldc), sizeof *c);
+            float *ap = malloc(or_gemm_packed_floats(m, kk) * sizeof *ap + sizeof *ap);
+            or_gemm_pack(m, kk, a, lda, ap);
+            const or_epilogue *e = &acts[variant % 4];
+            bool with = variant >= 4;
+            or_gemm g = { .m = m, .n = n, .k = kk, .ap = ap, .b = b, .ldb = ldb, .c = c,
+                          .ldc = ldc, .bias = with ? bias : NULL, .add = with ? add : NULL,
+                          .e = e };
+            or_gemm_portable = variant % 2;
+            if (variant % 3 == 0) {
+                or_gemm_cols(&g, 0, n / 3);
+                or_gemm_cols(&g, n / 3, n);
+            } else {
+                int64_t panels = (m + OR_GEMM_MR - 1) / OR_GEMM_MR;
+                or_gemm_panels(&g, 0, panels / 2);
+                or_gemm_panels(&g, panels / 2, panels);
+            }
+            or_gemm_portable = false;
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < ldc; j++) {
+                    if (j >= n) { /* padding columns untouched */
+                        assert_true(c[i * ldc + j] == 0.0f);
+                        continue;
+                    }
+                    double v = 0;
+                    for (int64_t q = 0; q < kk; q++) v += (double)a[i * lda + q] * b[q * ldb + j];
+                    if (with) v += (double)bias[i] + add[i * ldc + j];
+                    v = ref_act(v, e);
+                    double want = v;
+                    assert_close(&c[i * ldc + j], &want, 1, "packed product");
+                }
+            free(a);
+            free(b);
+            free(bias);
+            free(add);
+            free(c);
+            free(ap);
+        }
+    /* NaN and infinities through each activation, as the unfused ops give them */
+    const float vals[16] = { NAN, INFINITY, -INFINITY, -0.0f, 0.0f, -2.0f, 2.0f, 0.25f,
+                             -0.25f, NAN, 1e30f, -1e30f, 0.5f, -0.5f, 0.75f, -0.75f };
+    float one = 1.0f, ap[OR_GEMM_MR], c[16];
+    or_gemm_pack(1, 1, &one, 1, ap);
+    for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
+        for (int portable = 0; portable < 2; portable++) {
+            or_gemm g = { .m = 1, .n = 16, .k = 1, .ap = ap, .b = vals, .ldb = 16, .c = c,
+                          .ldc = 16, .e = &acts[ai] };
+            or_gemm_portable = portable;
+            or_gemm_cols(&g, 0, 16);
+            or_gemm_portable = false;
+            for (int j = 0; j < 16; j++) {
+                double want = ref_act(vals[j], &acts[ai]);
+                if (isnan(want)) assert_true(isnan(c[j]));
+                else assert_true(c[j] == (float)want);
+            }
+        }
 }
 
 /* Expects Conv (or ConvTranspose) on these shapes and attributes to fail
@@ -772,6 +885,14 @@ static void test_threads(void **state)
           .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
         { .nsp = 2, .n = 1, .c = 8, .m = 16, .group = 1, .in = { 40, 40 }, .k = { 4, 4 },
           .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 1, 1, 1, 1 } },
+        /* Winograd: channels, products and output channels split */
+        { .nsp = 2, .n = 2, .c = 24, .m = 20, .group = 1, .in = { 29, 45 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        /* 1x1 and im2col through the packed product, columns split */
+        { .nsp = 2, .n = 1, .c = 16, .m = 24, .group = 1, .in = { 40, 41 }, .k = { 1, 1 },
+          .bias = true },
+        { .nsp = 2, .n = 1, .c = 16, .m = 8, .group = 1, .in = { 47, 45 }, .k = { 5, 5 },
+          .has_pads = true, .pads = { 2, 2, 2, 2 } },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const ccase *t = &cases[i];
@@ -812,6 +933,8 @@ int main(void)
         cmocka_unit_test(test_conv_random),
         cmocka_unit_test(test_conv_large_tiled),
         cmocka_unit_test(test_conv_epilogue),
+        cmocka_unit_test(test_conv_winograd),
+        cmocka_unit_test(test_gemm_kernel),
         cmocka_unit_test(test_conv_errors),
         cmocka_unit_test(test_convt_fixed),
         cmocka_unit_test(test_convt_random),

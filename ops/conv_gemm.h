@@ -1,0 +1,58 @@
+/*
+ * conv_gemm.h - the matrix product under Conv (ops/conv.c) and its
+ * Winograd path: C (M x N) = A (M x K) * B (K x N), with A packed once (at
+ * infer) and B read in place, row k of B starting at b + k * ldb (a channel
+ * plane of the input, a row of a column tile, a row of V_f). The bias and
+ * the fused epilogue (residual add, activation) are applied as each block
+ * of C is stored, while it is still in registers.
+ *
+ * Packed A: panels of OR_GEMM_MR rows (the last one zero-padded), each
+ * holding A[panel rows][k] for k = 0..K-1 as OR_GEMM_MR consecutive floats.
+ */
+#ifndef OR_CONV_GEMM_H
+#define OR_CONV_GEMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "op.h"
+
+#define OR_GEMM_MR 6  /* rows of C per register block */
+#define OR_GEMM_NR 16 /* columns of C per register block */
+
+/* Floats of packed A for an M x K matrix. */
+size_t or_gemm_packed_floats(int64_t m, int64_t k);
+
+/* Packs a (M x K, row i at a + i * lda) into ap (or_gemm_packed_floats). */
+void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap);
+
+/* One product. c's rows are ldc apart; add (or NULL) is a residual laid
+ * out like c; bias (or NULL) has one value per row. */
+typedef struct or_gemm {
+    int64_t m, n, k;
+    const float *ap;           /* packed A */
+    const float *b;            /* row k at b + k * ldb; reads only columns < n */
+    int64_t ldb;
+    float *c;
+    int64_t ldc;
+    const float *bias;         /* [m] or NULL */
+    const float *add;          /* like c, or NULL */
+    const or_epilogue *e;      /* activation (e->add is not read), or NULL */
+} or_gemm;
+
+/* C[:, n0..n1) = A B[:, n0..n1) + bias, then the epilogue. Columns [n0, n1)
+ * may be any range; threads split the columns (or_gemm_run does). */
+void or_gemm_cols(const or_gemm *g, int64_t n0, int64_t n1);
+
+/* C rows of panels [p0, p1) (rows p0 * MR .. p1 * MR), all columns. */
+void or_gemm_panels(const or_gemm *g, int64_t p0, int64_t p1);
+
+/* The whole product on the kernel's threads (split by columns, or by row
+ * panels when the columns are few). */
+void or_gemm_run(const or_kernel *k, const or_gemm *g);
+
+/* Tests: true forces the portable kernel instead of the AVX2 one. */
+extern bool or_gemm_portable;
+
+#endif /* OR_CONV_GEMM_H */

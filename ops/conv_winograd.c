@@ -1,0 +1,258 @@
+/*
+ * conv_winograd.c - F(4x4, 3x3) transforms (see conv_winograd.h).
+ *
+ * The matrices come from interpolating at the points 0, 1, -1, 2, -2 and
+ * infinity (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", 2015):
+ *   B^T = [ 4  0 -5  0  1  0 ]   G = [  1/4     0     0  ]   A^T = [ 1 1  1 1  1 0 ]
+ *         [ 0 -4 -4  1  1  0 ]       [ -1/6  -1/6  -1/6 ]         [ 0 1 -1 2 -2 0 ]
+ *         [ 0  4 -4 -1  1  0 ]       [ -1/6   1/6  -1/6 ]         [ 0 1  1 4  4 0 ]
+ *         [ 0 -2 -1  2  1  0 ]       [ 1/24  1/12  1/6  ]         [ 0 1 -1 8 -8 1 ]
+ *         [ 0  2 -1 -2  1  0 ]       [ 1/24 -1/12  1/6  ]
+ *         [ 0  4  0 -5  0  1 ]       [   0     0     1  ]
+ * Each 2-D transform is the 1-D one on the columns, then on the rows.
+ * Vector loops run over 8 tiles at a time (lanes = tiles).
+ */
+#include <string.h>
+
+#include "conv_gemm.h"
+#include "conv_winograd.h"
+#include "rowops.h"
+
+bool or_wino_fits(const or_window *w)
+{
+    return w->n == 2 && w->kernel[0] == 3 && w->kernel[1] == 3 && w->stride[0] == 1 &&
+           w->stride[1] == 1 && w->dilation[0] == 1 && w->dilation[1] == 1 && w->out_size > 0 &&
+           w->pad_begin[0] >= 0 && w->pad_begin[1] >= 0;
+}
+
+bool or_wino_plan(or_wino *g, int64_t c, int64_t m, const or_window *w, int64_t budget)
+{
+    g->c = c;
+    g->m = m;
+    g->h = w->in[0];
+    g->w = w->in[1];
+    g->oh = w->out[0];
+    g->ow = w->out[1];
+    g->pt = w->pad_begin[0];
+    g->pl = w->pad_begin[1];
+    g->th = (g->oh + 3) / 4;
+    g->tw = (g->ow + 3) / 4;
+    /* V (c rows) and M (m rows) of 36 x block floats each */
+    double row_bytes = (double)OR_WINO_F * (double)(c + m) * (double)g->tw * sizeof(float);
+    if (row_bytes > 4.0 * (double)budget || g->tw > ((int64_t)1 << 24)) return false;
+    g->rows = (int64_t)((double)budget / row_bytes);
+    if (g->rows < 1) g->rows = 1;
+    if (g->rows > g->th) g->rows = g->th;
+    g->block = (g->rows * g->tw + 8 + 7) / 8 * 8; /* vectors of the last row read 8 past it */
+    g->span = 4 * ((g->tw + 7) / 8 * 8) + 8;
+    return true;
+}
+
+size_t or_wino_scratch_floats(const or_wino *g, int parts)
+{
+    return (size_t)(OR_WINO_F * (g->c + g->m) * g->block + 12 * g->span * parts);
+}
+
+float *or_wino_v(const or_wino *g, float *scratch)
+{
+    (void)g;
+    return scratch;
+}
+
+float *or_wino_m(const or_wino *g, float *scratch)
+{
+    return scratch + OR_WINO_F * g->c * g->block;
+}
+
+float *or_wino_lines(const or_wino *g, float *scratch, int part)
+{
+    return scratch + OR_WINO_F * (g->c + g->m) * g->block + 12 * g->span * part;
+}
+
+/* out_j[l] = x[4l + j] for j < 4, l < 8: the stride-4 lanes of x[0..32). */
+#define WINO_DEAL4(x, o0, o1, o2, o3)                                                    \
+    do {                                                                                 \
+        or_v8f a_, b_, c_, d_;                                                           \
+        memcpy(&a_, (x), sizeof a_);                                                     \
+        memcpy(&b_, (x) + 8, sizeof b_);                                                 \
+        memcpy(&c_, (x) + 16, sizeof c_);                                                \
+        memcpy(&d_, (x) + 24, sizeof d_);                                                \
+        or_v8f p_ = __builtin_shufflevector(a_, b_, 0, 4, 8, 12, 1, 5, 9, 13);           \
+        or_v8f q_ = __builtin_shufflevector(a_, b_, 2, 6, 10, 14, 3, 7, 11, 15);         \
+        or_v8f r_ = __builtin_shufflevector(c_, d_, 0, 4, 8, 12, 1, 5, 9, 13);           \
+        or_v8f s_ = __builtin_shufflevector(c_, d_, 2, 6, 10, 14, 3, 7, 11, 15);         \
+        (o0) = __builtin_shufflevector(p_, r_, 0, 1, 2, 3, 8, 9, 10, 11);                \
+        (o1) = __builtin_shufflevector(p_, r_, 4, 5, 6, 7, 12, 13, 14, 15);              \
+        (o2) = __builtin_shufflevector(q_, s_, 0, 1, 2, 3, 8, 9, 10, 11);                \
+        (o3) = __builtin_shufflevector(q_, s_, 4, 5, 6, 7, 12, 13, 14, 15);              \
+    } while (0)
+
+/* The inverse: y[4l + j] = o_j[l], four vectors y0..y3 (y[0..32)). */
+#define WINO_GATHER4(o0, o1, o2, o3, y0, y1, y2, y3)                                     \
+    do {                                                                                 \
+        or_v8f l01_ = __builtin_shufflevector((o0), (o1), 0, 8, 1, 9, 2, 10, 3, 11);     \
+        or_v8f h01_ = __builtin_shufflevector((o0), (o1), 4, 12, 5, 13, 6, 14, 7, 15);   \
+        or_v8f l23_ = __builtin_shufflevector((o2), (o3), 0, 8, 1, 9, 2, 10, 3, 11);     \
+        or_v8f h23_ = __builtin_shufflevector((o2), (o3), 4, 12, 5, 13, 6, 14, 7, 15);   \
+        (y0) = __builtin_shufflevector(l01_, l23_, 0, 1, 8, 9, 2, 3, 10, 11);            \
+        (y1) = __builtin_shufflevector(l01_, l23_, 4, 5, 12, 13, 6, 7, 14, 15);          \
+        (y2) = __builtin_shufflevector(h01_, h23_, 0, 1, 8, 9, 2, 3, 10, 11);            \
+        (y3) = __builtin_shufflevector(h01_, h23_, 4, 5, 12, 13, 6, 7, 14, 15);          \
+    } while (0)
+
+/* ---- weights: U = G g G^T ---- */
+
+size_t or_wino_weight_floats(int64_t m, int64_t c)
+{
+    return OR_WINO_F * or_gemm_packed_floats(m, c);
+}
+
+void or_wino_weights(int64_t m, int64_t c, const float *wt, float *tmp, float *u)
+{
+    static const double G[6][3] = {
+        { 1.0 / 4, 0, 0 },
+        { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
+        { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+        { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
+        { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
+        { 0, 0, 1 },
+    };
+    size_t packed = or_gemm_packed_floats(m, c);
+    for (int f = 0; f < OR_WINO_F; f++) {
+        int i = f / 6, j = f % 6;
+        for (int64_t mi = 0; mi < m; mi++)
+            for (int64_t ci = 0; ci < c; ci++) {
+                const float *g = wt + (mi * c + ci) * 9;
+                double v = 0; /* (G g G^T)[i][j] */
+                for (int a = 0; a < 3; a++)
+                    v += G[i][a] * (G[j][0] * g[a * 3] + G[j][1] * g[a * 3 + 1] + G[j][2] * g[a * 3 + 2]);
+                tmp[mi * c + ci] = (float)v;
+            }
+        or_gemm_pack(m, c, tmp, c, u + f * packed);
+    }
+}
+
+/* ---- input: V = B^T d B ---- */
+
+/* r[0..6) = B^T s[0..6) for vectors s[k * st], r[k * rt]. */
+#define WINO_BT(s, st, r, rt)                                                             \
+    do {                                                                                  \
+        or_v8f s0_ = (s)[0], s1_ = (s)[(st)], s2_ = (s)[2 * (st)], s3_ = (s)[3 * (st)];   \
+        or_v8f s4_ = (s)[4 * (st)], s5_ = (s)[5 * (st)];                                  \
+        or_v8f a_ = s4_ - 4.0f * s2_, b_ = s3_ - 4.0f * s1_;                              \
+        or_v8f c_ = s4_ - s2_, d_ = 2.0f * (s3_ - s1_);                                   \
+        (r)[0] = 4.0f * s0_ - 5.0f * s2_ + s4_;                                           \
+        (r)[(rt)] = a_ + b_;                                                              \
+        (r)[2 * (rt)] = a_ - b_;                                                          \
+        (r)[3 * (rt)] = c_ + d_;                                                          \
+        (r)[4 * (rt)] = c_ - d_;                                                          \
+        (r)[5 * (rt)] = 4.0f * s1_ - 5.0f * s3_ + s5_;                                    \
+    } while (0)
+
+void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
+                   int64_t c1, float *v, float *lines)
+{
+    const int64_t stride_f = g->c * g->block, span = g->span;
+    float *rin = lines, *rt = lines + 6 * span; /* 6 padded input rows, their B^T */
+    int64_t n_copy = g->w < span - g->pl ? g->w : span - g->pl;
+    for (int64_t c = c0; c < c1; c++) {
+        const float *xc = x + c * g->h * g->w;
+        for (int64_t tr = r0; tr < r0 + nr; tr++) {
+            /* rows: rin[i][u] = x[4 tr - pt + i][u - pl], zero outside */
+            for (int i = 0; i < 6; i++) {
+                int64_t r = tr * 4 - g->pt + i;
+                float *line = rin + i * span;
+                or_row_fill(span, 0.0f, line);
+                if (r >= 0 && r < g->h && n_copy > 0)
+                    memcpy(line + g->pl, xc + r * g->w, (size_t)n_copy * sizeof *line);
+            }
+            /* columns of every tile at once: rt = B^T rin, along the rows */
+            for (int64_t u = 0; u < span; u += 8) {
+                or_v8f sv[6], tv[6];
+                for (int i = 0; i < 6; i++) memcpy(&sv[i], rin + i * span + u, sizeof sv[i]);
+                WINO_BT(sv, 1, tv, 1);
+                for (int i = 0; i < 6; i++) memcpy(rt + i * span + u, &tv[i], sizeof tv[i]);
+            }
+            /* rows of 8 tiles at a time: the stride-4 windows, then B */
+            for (int64_t tc = 0; tc < g->tw; tc += 8) {
+                int64_t valid = g->tw - tc < 8 ? g->tw - tc : 8;
+                float *vt = v + c * g->block + (tr - r0) * g->tw + tc;
+                for (int i = 0; i < 6; i++) {
+                    const float *line = rt + i * span + 4 * tc;
+                    or_v8f sv[6], tv[6], unused0, unused1;
+                    WINO_DEAL4(line, sv[0], sv[1], sv[2], sv[3]);
+                    WINO_DEAL4(line + 4, sv[4], sv[5], unused0, unused1);
+                    (void)unused0;
+                    (void)unused1;
+                    WINO_BT(sv, 1, tv, 1);
+                    for (int j = 0; j < 6; j++) {
+                        float *dst = vt + (i * 6 + j) * stride_f;
+                        if (valid == 8) memcpy(dst, &tv[j], sizeof tv[j]);
+                        else memcpy(dst, &tv[j], (size_t)valid * sizeof(float));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ---- output: Y = A^T M A ---- */
+
+/* r[0..4) = A^T s[0..6) for vectors s[k * st], r[k * rt]. */
+#define WINO_AT(s, st, r, rt)                                                             \
+    do {                                                                                  \
+        or_v8f s1_ = (s)[(st)], s2_ = (s)[2 * (st)], s3_ = (s)[3 * (st)], s4_ = (s)[4 * (st)]; \
+        or_v8f a_ = s1_ + s2_, b_ = s1_ - s2_, c_ = s3_ + s4_, d_ = s3_ - s4_;            \
+        (r)[0] = (s)[0] + a_ + c_;                                                        \
+        (r)[(rt)] = b_ + 2.0f * d_;                                                       \
+        (r)[2 * (rt)] = a_ + 4.0f * c_;                                                   \
+        (r)[3 * (rt)] = b_ + 8.0f * d_ + (s)[5 * (st)];                                   \
+    } while (0)
+
+void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, int64_t m0,
+                    int64_t m1, const float *bias, const or_epilogue *e, const float *add,
+                    float *y)
+{
+    const int64_t stride_f = g->m * g->block, plane = g->oh * g->ow;
+    for (int64_t m = m0; m < m1; m++) {
+        const float b = bias ? bias[m] : 0.0f;
+        float *ym = y + m * plane;
+        const float *am = add ? add + m * plane : NULL;
+        for (int64_t tr = r0; tr < r0 + nr; tr++)
+            for (int64_t tc = 0; tc < g->tw; tc += 8) {
+                or_v8f mv[36], tv[24], ov[16];
+                const float *mm = mf + m * g->block + (tr - r0) * g->tw + tc;
+                for (int f = 0; f < 36; f++) memcpy(&mv[f], mm + f * stride_f, sizeof mv[f]);
+                for (int j = 0; j < 6; j++) WINO_AT(mv + j, 6, tv + j, 6);          /* 4 x 6 */
+                for (int i = 0; i < 4; i++) WINO_AT(tv + 6 * i, 1, ov + 4 * i, 1);  /* 4 x 4 */
+                int64_t q0 = 4 * tc, cols = g->ow - q0 < 32 ? g->ow - q0 : 32;
+                for (int i = 0; i < 4 && tr * 4 + i < g->oh; i++) {
+                    or_v8f seg[4];
+                    WINO_GATHER4(ov[4 * i], ov[4 * i + 1], ov[4 * i + 2], ov[4 * i + 3], seg[0],
+                                 seg[1], seg[2], seg[3]);
+                    int64_t at = (tr * 4 + i) * g->ow + q0;
+                    float tmp[32];
+                    if (am) {
+                        memcpy(tmp, am + at, (size_t)cols * sizeof *tmp);
+                        for (int64_t q = cols; q < 32; q++) tmp[q] = 0.0f;
+                    }
+                    for (int q = 0; q < 4; q++) {
+                        seg[q] += b;
+                        if (am) {
+                            or_v8f av;
+                            memcpy(&av, tmp + 8 * q, sizeof av);
+                            seg[q] += av;
+                        }
+                        OR_V8F_ACT(seg[q], e);
+                    }
+                    if (cols == 32) {
+                        memcpy(ym + at, seg, sizeof seg);
+                    } else {
+                        memcpy(tmp, seg, sizeof tmp);
+                        memcpy(ym + at, tmp, (size_t)cols * sizeof *tmp);
+                    }
+                }
+            }
+    }
+}
