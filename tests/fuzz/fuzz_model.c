@@ -3,9 +3,11 @@
  * -> onnxrun_session_create -> one onnxrun_session_run on small synthetic
  * inputs. Each input gets its declared dtype and shape (symbolic or unknown
  * dims = 1) and a fixed pattern of small values, negatives included, so that
- * index-taking ops see both valid and out-of-range indices. Inputs above
- * FUZZ_MAX_INPUT elements are not run (the session is still created).
- * Weights are capped at 64 MiB, the session runs on one thread.
+ * index-taking ops see both valid and out-of-range indices. The inputs'
+ * shapes are set with onnxrun_session_set_input_shape first (planning);
+ * the run is skipped when the inputs exceed FUZZ_MAX_INPUT elements or the
+ * plan FUZZ_MAX_MACS multiply-accumulates. Weights are capped at 64 MiB,
+ * a session's plan at 256 MiB; the session runs on one thread.
  * Whatever the bytes, every call must return a status with a message, and
  * every output of a successful run must have a valid shape and readable data.
  */
@@ -99,7 +101,7 @@ static void run(onnxrun_model *m, onnxrun_session *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const onnxrun_load_options lo = { .max_tensor_bytes = (uint64_t)64 << 20, .max_nodes = 10000 };
-    const onnxrun_session_options so = { .threads = 1 };
+    const onnxrun_session_options so = { .threads = 1, .max_memory_bytes = (uint64_t)256 << 20 };
     onnxrun_model *m = NULL;
     onnxrun_session *s = NULL;
     onnxrun_status st = onnxrun_model_load_buffer(data, size, "fuzz.onnx", &lo, &m);
