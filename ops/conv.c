@@ -1,23 +1,26 @@
 /*
  * conv.c - Conv and ConvTranspose on float32 tensors of any spatial rank
  * (N, C, D1, ..., Dn). Relies on window.c for the attribute geometry,
- * conv_im2col.c for the data-movement loops and OpenBLAS's cblas_sgemm.
+ * conv_im2col.c for the data-movement loops, conv_gemm.c for Conv's matrix
+ * products, conv_winograd.c, and OpenBLAS's cblas_sgemm for ConvTranspose.
  *
  * Conv chooses its algorithm at infer, per group:
- *   1x1    kernel all ones, stride 1, no padding: Y_g = W_g * X_g, one sgemm
- *          straight on the input;
+ *   1x1    kernel all ones, stride 1, no padding: Y_g = W_g * X_g, one
+ *          product straight on the input;
  *   direct one input channel per group (depthwise, any multiplier): a
  *          multiply-add loop per output plane (conv_im2col.c);
  *   winograd 3x3, stride 1, one group, weights known at infer and layers big
  *          enough to pay (wino_pays): F(4x4, 3x3) (conv_winograd.c), the
- *          weights transformed at infer into params;
+ *          weights transformed and packed at infer into params;
  *   im2col otherwise: the input windows of a tile of output positions are
  *          gathered into scratch (K x tile, K = C/group * kernel size) and
  *          Y_g[:, tile] = W_g * col; the tile is sized so the scratch stays
  *          within COL_BUDGET bytes.
- * The sgemm writes Y (beta = 0); then one pass over each block while it is
- * in cache adds the bias and applies the fused epilogue (k->post: residual
- * add and activation, see op.h).
+ * Weights known at infer are packed then (or_gemm_pack, kept in params: a
+ * second copy of the layer's weights, read as one stream per row panel);
+ * others are read in place. The products add the bias and apply the fused
+ * epilogue (k->post: residual add and activation, see op.h) as they store
+ * each block; the depthwise loop does it per plane.
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
@@ -52,15 +55,18 @@ typedef struct conv_params {
     int64_t tile;       /* columns per tile */
     conv_algo algo;
     or_wino wino;       /* ALGO_WINOGRAD geometry */
-    float *wino_u;      /* ALGO_WINOGRAD: transformed packed weights (owned) */
-    size_t wino_u_cap;  /* floats allocated at wino_u */
-    size_t wino_u_step; /* floats per packed U_f */
+    /* weights packed at infer (or_gemm_pack) when known then, else NULL:
+     * ALGO_WINOGRAD: the 36 U_f; otherwise one matrix per group */
+    float *pack;        /* owned */
+    size_t pack_cap;    /* floats allocated */
+    size_t pack_step;   /* floats per packed matrix */
+    bool packed;        /* pack holds this plan's weights */
 } conv_params;
 
 static void conv_fini(or_kernel *k)
 {
     conv_params *p = k->params;
-    if (p) free(p->wino_u);
+    if (p) free(p->pack);
     free(p);
 }
 
@@ -126,22 +132,30 @@ static bool wino_pays(const conv_params *p)
            (uint64_t)p->c * (uint64_t)p->m <= ((uint64_t)1 << 22);
 }
 
+/* p->pack with room for n floats (kept across infers when large enough). */
+static or_status pack_alloc(or_kernel *k, conv_params *p, size_t n)
+{
+    if (n <= p->pack_cap) return ONNXRUN_OK;
+    free(p->pack);
+    p->pack_cap = 0;
+    p->pack = malloc(n * sizeof *p->pack);
+    if (!p->pack) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the packed weights");
+    p->pack_cap = n;
+    return ONNXRUN_OK;
+}
+
 /* ALGO_WINOGRAD: geometry, scratch and the transformed weights. */
 static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
 {
-    size_t need = or_wino_weight_floats(p->m, p->c);
-    if (need > p->wino_u_cap) {
-        free(p->wino_u);
-        p->wino_u_cap = 0;
-        p->wino_u = malloc(need * sizeof *p->wino_u);
-        if (!p->wino_u) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for Winograd weights");
-        p->wino_u_cap = need;
-    }
-    float *tmp = malloc((size_t)(p->m * p->c) * sizeof *tmp);
-    if (!tmp) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for Winograd weights");
-    or_wino_weights(p->m, p->c, wt, tmp, p->wino_u);
-    free(tmp);
-    p->wino_u_step = need / OR_WINO_F;
+    p->pack_step = or_gemm_packed_floats(p->m, p->c);
+    OR_TRY(pack_alloc(k, p, OR_WINO_F * p->pack_step));
+    float *u = malloc((size_t)OR_WINO_F * (size_t)(p->m * p->c) * sizeof *u);
+    if (!u) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
+    or_wino_weights(p->m, p->c, wt, u);
+    for (int f = 0; f < OR_WINO_F; f++)
+        or_gemm_pack(p->m, p->c, u + f * p->m * p->c, p->c, p->pack + f * p->pack_step);
+    free(u);
+    p->packed = true;
     p->algo = ALGO_WINOGRAD;
     k->scratch_bytes = or_wino_scratch_floats(&p->wino, k->threads) * sizeof(float);
     return ONNXRUN_OK;
@@ -183,6 +197,7 @@ static or_status conv_infer(or_kernel *k)
              "weight sizes overflow");
     p->kdim = (int64_t)kdim;
     p->tile = 0;
+    p->packed = false;
     k->scratch_bytes = 0;
     if (wino_pays(p) && or_wino_plan(&p->wino, p->c, p->m, &p->w, COL_BUDGET)) {
         const float *wt = or_known(k, 1);
@@ -197,7 +212,16 @@ static or_status conv_infer(or_kernel *k)
         p->tile = tile_cols(p->kdim, p->w.out_size);
         k->scratch_bytes = (size_t)(p->kdim * p->tile) * sizeof(float);
     }
-    return check_blas(k, p->mg, p->kdim, p->w.out_size, p->w.in_size);
+    const float *wt = p->algo != ALGO_DIRECT && p->mg > 0 && p->kdim > 0 ? or_known(k, 1) : NULL;
+    if (wt) { /* one packed matrix per group */
+        p->pack_step = or_gemm_packed_floats(p->mg, p->kdim);
+        OR_TRY(pack_alloc(k, p, p->pack_step * (size_t)p->group));
+        for (int64_t g = 0; g < p->group; g++)
+            or_gemm_pack(p->mg, p->kdim, wt + g * p->mg * p->kdim, p->kdim,
+                         p->pack + g * p->pack_step);
+        p->packed = true;
+    }
+    return ONNXRUN_OK;
 }
 
 /* Y rows [0, rows) of length len: the bias values, or zeros (ConvTranspose). */
@@ -291,7 +315,8 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1)
     const or_wino *g = &p->wino;
     float *v = or_wino_v(g, j->k->scratch), *mf = or_wino_m(g, j->k->scratch);
     for (int64_t f = f0; f < f1; f++) {
-        or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .ap = p->wino_u + f * p->wino_u_step,
+        or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .a = p->pack + f * p->pack_step,
+                       .packed = true,
                        .b = v + f * g->c * g->block, .ldb = g->block,
                        .c = mf + f * g->m * g->block, .ldc = g->block };
         or_gemm_cols(&gm, 0, gm.n);
@@ -348,33 +373,32 @@ static or_status conv_run(or_kernel *k)
         or_parallel_for_work(k, p->batch * p->m, work, direct_planes, &job);
         return ONNXRUN_OK;
     }
+    const float *add = k->post.add ? k->post.add->data : NULL;
     for (int64_t n = 0; n < p->batch; n++)
         for (int64_t g = 0; g < p->group; g++) {
             const float *xg = x + (n * p->c + g * p->cg) * w->in_size;
-            const float *wg = wt + g * p->mg * p->kdim;
-            float *yg = y + (n * p->m + g * p->mg) * w->out_size;
-            const float *bg = bias ? bias + g * p->mg : NULL;
-            if (p->mg == 0 || w->out_size == 0) continue;
-            if (p->kdim == 0) {
-                fill_rows(yg, p->mg, w->out_size, NULL);
-                finish_block(k, bg, yg, p->mg, w->out_size, w->out_size);
-                continue;
-            }
-            if (p->algo == ALGO_1X1) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg,
-                            (int)w->out_size, (int)p->cg, 1.0f, wg, (int)p->cg, xg,
-                            (int)w->in_size, 0.0f, yg, (int)w->out_size);
-                finish_block(k, bg, yg, p->mg, w->out_size, w->out_size);
+            int64_t yo = (n * p->m + g * p->mg) * w->out_size;
+            or_gemm gm = { .m = p->mg, .n = w->out_size, .k = p->kdim,
+                           .a = p->packed ? p->pack + g * p->pack_step : wt + g * p->mg * p->kdim,
+                           .lda = p->kdim, .packed = p->packed, .b = xg,
+                           .ldb = w->in_size, .c = y + yo, .ldc = w->out_size,
+                           .bias = bias ? bias + g * p->mg : NULL, .add = add ? add + yo : NULL,
+                           .e = &k->post };
+            if (p->algo == ALGO_1X1 || p->kdim == 0 || gm.m == 0 || gm.n == 0) {
+                or_gemm_run(k, &gm);
                 continue;
             }
             for (int64_t j0 = 0; j0 < w->out_size; j0 += p->tile) {
                 int64_t cols = w->out_size - j0 < p->tile ? w->out_size - j0 : p->tile;
                 im2col_job job = { w, xg, j0, cols, k->scratch };
                 or_parallel_for_work(k, p->kdim, (double)p->kdim * cols, im2col_rows, &job);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p->mg, (int)cols,
-                            (int)p->kdim, 1.0f, wg, (int)p->kdim, k->scratch, (int)cols, 0.0f,
-                            yg + j0, (int)w->out_size);
-                finish_block(k, bg, yg + j0, p->mg, cols, w->out_size);
+                or_gemm tile = gm;
+                tile.n = cols;
+                tile.b = k->scratch;
+                tile.ldb = cols;
+                tile.c = gm.c + j0;
+                tile.add = gm.add ? gm.add + j0 : NULL;
+                or_gemm_run(k, &tile);
             }
         }
     return ONNXRUN_OK;

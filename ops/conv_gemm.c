@@ -1,10 +1,9 @@
 /*
- * conv_gemm.c - packed-A matrix product with a fused store (see
- * conv_gemm.h).
+ * conv_gemm.c - matrix product with a fused store (see conv_gemm.h).
  *
  * The register block is 6 rows x 16 columns of C: twelve 8-float
- * accumulators; per k, two vectors of B, six broadcasts of A and twelve
- * FMAs. K is cut into chunks of GEMM_KC so a chunk's B block (GEMM_KC x
+ * accumulators; per k, two vectors of B, six broadcasts of A (one from each
+ * row, walking the rows in step) and twelve FMAs. K is cut into chunks of GEMM_KC so a chunk's B block (GEMM_KC x
  * 16 floats) stays in L1 while every row panel of A passes over it; C is
  * accumulated across chunks and the bias and epilogue are applied with the
  * last one. Column blocks narrower than 16 (the right edge) use masked
@@ -26,6 +25,9 @@
 #endif
 
 #define GEMM_KC 256 /* k per chunk */
+#define GEMM_MC_BYTES ((int64_t)192 << 10) /* A per block of row panels */
+#define GEMM_PF_A 128 /* floats ahead in A to prefetch */
+#define GEMM_PACK_B_MIN 3 /* row panels over which a copied B block pays */
 #define GEMM_PAR_MIN 262144.0 /* multiply-adds below which one thread does it all */
 #define MR OR_GEMM_MR
 #define NR OR_GEMM_NR
@@ -53,12 +55,14 @@ void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap)
  * when fin is set, + bias[r] + add[r][j] and the activation. */
 typedef struct ukr_args {
     int64_t kc;
-    const float *a;            /* kc x MR packed */
+    const float *a;            /* A[r][k] at a[ao[r] + k * ak] */
+    int64_t ao[MR], ak;
     const float *b;
     int64_t ldb;
     float *c;
     int64_t ldc;
-    int mr, nr;
+    int mr, nr;                /* rows and columns of C */
+    bool bfull;                /* B rows hold 16 readable floats (else nr) */
     bool acc, fin;
     const float *bias, *add;   /* bias + row0, add at c's offset; may be NULL */
     const or_epilogue *e;
@@ -70,9 +74,9 @@ static void ukr_portable(const ukr_args *u)
     for (int r = 0; r < MR; r++)
         for (int j = 0; j < NR; j++) acc[r][j] = u->acc && r < u->mr && j < u->nr ? u->c[r * u->ldc + j] : 0;
     for (int64_t kk = 0; kk < u->kc; kk++) {
-        const float *br = u->b + kk * u->ldb, *ar = u->a + kk * MR;
-        for (int r = 0; r < MR; r++)
-            for (int j = 0; j < u->nr; j++) acc[r][j] += ar[r] * br[j];
+        const float *br = u->b + kk * u->ldb;
+        for (int r = 0; r < u->mr; r++)
+            for (int j = 0; j < u->nr; j++) acc[r][j] += u->a[u->ao[r] + kk * u->ak] * br[j];
     }
     for (int r = 0; r < u->mr; r++)
         for (int j = 0; j < u->nr; j++) {
@@ -116,7 +120,7 @@ AVX2 static void ukr_avx2(const ukr_args *u)
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(u->nr), iota);
     const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(u->nr - 8), iota);
-    const bool full = u->nr == NR;
+    const bool full = u->nr == NR, bfull = u->bfull || full;
     const int64_t ldc = u->ldc, ldb = u->ldb;
 #define DECL(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
     ROWS(DECL)
@@ -131,20 +135,39 @@ AVX2 static void ukr_avx2(const ukr_args *u)
         ROWS(LOAD)
 #undef LOAD
     }
-    const float *a = u->a, *b = u->b;
+    const float *b = u->b, *a = u->a;
+    const int64_t kc = u->kc, ak = u->ak;
+#define AROW(r) const int64_t o##r = u->ao[r];
+    ROWS(AROW)
+#undef AROW
 #define FMA(r)                                                \
     {                                                         \
-        __m256 av = _mm256_broadcast_ss(a + r);               \
+        __m256 av = _mm256_broadcast_ss(a + o##r);            \
         c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0);           \
         c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);           \
     }
-    if (full) {
-        for (int64_t kk = 0; kk < u->kc; kk++, a += MR, b += ldb) {
+    /* the C block arrives while the sums are computed */
+    for (int r = 0; r < u->mr; r++) {
+        _mm_prefetch((const char *)(u->c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(u->c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+    if (u->nr <= 8) { /* a narrow right edge: the left half of the block */
+        for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
+            __m256 b0 = bfull || u->nr == 8 ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, m0);
+#define FMA8(r) c##r##0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + o##r), b0, c##r##0);
+            ROWS(FMA8)
+#undef FMA8
+        }
+    } else if (bfull) {
+        /* and B's next column block, for the panels that follow */
+        for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
             __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+            _mm_prefetch((const char *)(b + 2 * NR), _MM_HINT_T0);
+            _mm_prefetch((const char *)(a + GEMM_PF_A), _MM_HINT_T0);
             ROWS(FMA)
         }
     } else {
-        for (int64_t kk = 0; kk < u->kc; kk++, a += MR, b += ldb) {
+        for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
             __m256 b0 = _mm256_maskload_ps(b, m0), b1 = _mm256_maskload_ps(b + 8, m1);
             ROWS(FMA)
         }
@@ -201,23 +224,58 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
 {
     const or_epilogue *e = g->e && g->e->act != OR_ACT_NONE ? g->e : NULL;
     void (*ukr)(const ukr_args *) = pick_ukr();
+    _Alignas(64) float bpack[GEMM_KC * NR];
     int64_t k0 = 0;
     do {
         int64_t kc = g->k - k0 < GEMM_KC ? g->k - k0 : GEMM_KC;
         bool last = k0 + kc >= g->k;
-        for (int64_t nb = n0; nb < n1; nb += NR)
-            for (int64_t p = p0; p < p1; p++) {
+        /* panels per block of A that stays in L2 while B's columns pass */
+        int64_t mc = GEMM_MC_BYTES / ((kc > 0 ? kc : 1) * MR * (int64_t)sizeof(float));
+        if (mc < 1) mc = 1;
+        for (int64_t pb = p0; pb < p1; pb += mc)
+        for (int64_t nb = n0; nb < n1; nb += NR) {
+            int nr = (int)(n1 - nb < NR ? n1 - nb : NR);
+            int64_t pe = p1 < pb + mc ? p1 : pb + mc;
+            /* B's block, copied into 16-float aligned rows (zero past nr) when
+             * enough panels use it */
+            const float *bb = g->b + k0 * g->ldb + nb;
+            int64_t ldb = g->ldb;
+            bool packed_b = pe - pb >= GEMM_PACK_B_MIN;
+            if (packed_b) {
+                for (int64_t kk = 0; kk < kc; kk++) {
+                    float *dst = bpack + kk * NR;
+                    if (nr == NR) {
+                        memcpy(dst, bb + kk * ldb, NR * sizeof *dst);
+                    } else {
+                        memcpy(dst, bb + kk * ldb, (size_t)nr * sizeof *dst);
+                        memset(dst + nr, 0, (size_t)(NR - nr) * sizeof *dst);
+                    }
+                }
+                bb = bpack;
+                ldb = NR;
+            }
+            for (int64_t p = pb; p < pe; p++) {
                 int64_t row = p * MR;
+                int mr = (int)(g->m - row < MR ? g->m - row : MR);
                 ukr_args u = {
-                    .kc = kc, .a = g->ap + row * g->k + k0 * MR, .b = g->b + k0 * g->ldb + nb,
-                    .ldb = g->ldb, .c = g->c + row * g->ldc + nb, .ldc = g->ldc,
-                    .mr = (int)(g->m - row < MR ? g->m - row : MR),
-                    .nr = (int)(n1 - nb < NR ? n1 - nb : NR), .acc = k0 > 0, .fin = last,
+                    .kc = kc, .b = bb, .ldb = ldb, .bfull = packed_b,
+                    .c = g->c + row * g->ldc + nb, .ldc = g->ldc,
+                    .mr = mr, .nr = nr, .acc = k0 > 0, .fin = last,
                     .bias = g->bias ? g->bias + row : NULL,
                     .add = g->add ? g->add + row * g->ldc + nb : NULL, .e = e,
                 };
+                if (g->packed) { /* panel p: k-major, MR floats per k */
+                    u.a = g->a + row * g->k + k0 * MR;
+                    u.ak = MR;
+                    for (int r = 0; r < MR; r++) u.ao[r] = r;
+                } else { /* rows in place; rows past mr repeat the last */
+                    u.a = g->a + row * g->lda + k0;
+                    u.ak = 1;
+                    for (int r = 0; r < MR; r++) u.ao[r] = (r < mr ? r : mr - 1) * g->lda;
+                }
                 ukr(&u);
             }
+        }
         k0 += kc;
     } while (k0 < g->k);
 }

@@ -1,10 +1,13 @@
 /*
  * conv_gemm.h - the matrix product under Conv (ops/conv.c) and its
- * Winograd path: C (M x N) = A (M x K) * B (K x N), with A packed once (at
- * infer) and B read in place, row k of B starting at b + k * ldb (a channel
- * plane of the input, a row of a column tile, a row of V_f). The bias and
- * the fused epilogue (residual add, activation) are applied as each block
- * of C is stored, while it is still in registers.
+ * Winograd path: C (M x N) = A (M x K) * B (K x N). B is read in place, row
+ * k at b + k * ldb (a channel plane of the input, a row of a column tile, a
+ * row of V_f). A is either read in place (row i at a + i * lda: weights not
+ * known at infer) or packed once at infer (or_gemm_pack: one sequential
+ * stream per row panel, which the hardware prefetches well when weights
+ * come from memory). The bias and the fused epilogue (residual add,
+ * activation) are applied as each block of C is stored, while it is still
+ * in registers.
  *
  * Packed A: panels of OR_GEMM_MR rows (the last one zero-padded), each
  * holding A[panel rows][k] for k = 0..K-1 as OR_GEMM_MR consecutive floats.
@@ -31,7 +34,9 @@ void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap);
  * out like c; bias (or NULL) has one value per row. */
 typedef struct or_gemm {
     int64_t m, n, k;
-    const float *ap;           /* packed A */
+    const float *a;            /* packed (or_gemm_pack), or row i at a + i * lda */
+    int64_t lda;
+    bool packed;
     const float *b;            /* row k at b + k * ldb; reads only columns < n */
     int64_t ldb;
     float *c;

@@ -15,7 +15,6 @@
  */
 #include <string.h>
 
-#include "conv_gemm.h"
 #include "conv_winograd.h"
 #include "rowops.h"
 
@@ -103,12 +102,7 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part)
 
 /* ---- weights: U = G g G^T ---- */
 
-size_t or_wino_weight_floats(int64_t m, int64_t c)
-{
-    return OR_WINO_F * or_gemm_packed_floats(m, c);
-}
-
-void or_wino_weights(int64_t m, int64_t c, const float *wt, float *tmp, float *u)
+void or_wino_weights(int64_t m, int64_t c, const float *wt, float *u)
 {
     static const double G[6][3] = {
         { 1.0 / 4, 0, 0 },
@@ -118,7 +112,6 @@ void or_wino_weights(int64_t m, int64_t c, const float *wt, float *tmp, float *u
         { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
         { 0, 0, 1 },
     };
-    size_t packed = or_gemm_packed_floats(m, c);
     for (int f = 0; f < OR_WINO_F; f++) {
         int i = f / 6, j = f % 6;
         for (int64_t mi = 0; mi < m; mi++)
@@ -127,9 +120,8 @@ void or_wino_weights(int64_t m, int64_t c, const float *wt, float *tmp, float *u
                 double v = 0; /* (G g G^T)[i][j] */
                 for (int a = 0; a < 3; a++)
                     v += G[i][a] * (G[j][0] * g[a * 3] + G[j][1] * g[a * 3 + 1] + G[j][2] * g[a * 3 + 2]);
-                tmp[mi * c + ci] = (float)v;
+                u[(f * m + mi) * c + ci] = (float)v;
             }
-        or_gemm_pack(m, c, tmp, c, u + f * packed);
     }
 }
 

@@ -4,7 +4,7 @@
  * 4x4 tiles, each computed from its 6x6 input patch d as
  *     Y = A^T [ sum_c (G g_c G^T) . (B^T d_c B) ] A
  * so the 36 products per tile and channel pair are 36 matrix products
- * U_f (M x C) * V_f (C x tiles), f = 0..35 (conv_gemm.c, U_f packed).
+ * U_f (M x C) * V_f (C x tiles), f = 0..35 (conv_gemm.c).
  *   U_f[m][c] = (G g_mc G^T)[f]   weights, transformed once at infer
  *   V_f[c][t] = (B^T d_ct B)[f]   input patches, transformed per run
  *   M_f = U_f V_f; Y tile t of channel m = A^T M_.[m][t] A, plus the bias
@@ -50,12 +50,8 @@ float *or_wino_v(const or_wino *g, float *scratch);
 float *or_wino_m(const or_wino *g, float *scratch);
 float *or_wino_lines(const or_wino *g, float *scratch, int part);
 
-/* Floats of the transformed, packed weights: OR_WINO_F packed U_f. */
-size_t or_wino_weight_floats(int64_t m, int64_t c);
-
-/* u: the packed U_f (or_gemm_pack of U_f[m][c]) one after the other, from
- * the weights wt[m][c][3][3]; tmp holds m * c floats. */
-void or_wino_weights(int64_t m, int64_t c, const float *wt, float *tmp, float *u);
+/* u[f][m][c] (OR_WINO_F * m * c floats) from the weights wt[m][c][3][3]. */
+void or_wino_weights(int64_t m, int64_t c, const float *wt, float *u);
 
 /* Channels [c0, c1) of V for tile rows [r0, r0 + nr) of x (c planes of
  * h x w): v[f][c][t - r0 * tw], rows of g->block floats. lines: one line

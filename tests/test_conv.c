@@ -505,11 +505,11 @@ static void test_conv_winograd(void **state)
     or_gemm_portable = false;
 }
 
-/* The packed product alone (conv_gemm.c) against a naive one: row counts
+/* The product alone (conv_gemm.c) against a naive one: row counts
  * around the 6-row panels, column counts around the 16-column blocks, K
- * across the 256 chunks and 0, row strides wider than the matrices, bias,
- * residual and each activation, column ranges and panel ranges, and both
- * kernels. */
+ * across the 256 chunks and 0, row strides wider than the matrices, A in
+ * place and packed, bias, residual and each activation, column ranges and
+ * panel ranges, and both kernels. */
 static void test_gemm_kernel(void **state)
 {
     (void)state;
@@ -526,11 +526,12 @@ static void test_gemm_kernel(void **state)
             float *a = rand_buf(m * lda), *b = rand_buf((kk ? kk : 1) * ldb);
             float *bias = rand_buf(m), *add = rand_buf(m * ldc);
             float *c = calloc((size_t)(m * ldc), sizeof *c);
-            float *ap = malloc(or_gemm_packed_floats(m, kk) * sizeof *ap + sizeof *ap);
-            or_gemm_pack(m, kk, a, lda, ap);
             const or_epilogue *e = &acts[variant % 4];
-            bool with = variant >= 4;
-            or_gemm g = { .m = m, .n = n, .k = kk, .ap = ap, .b = b, .ldb = ldb, .c = c,
+            bool with = variant >= 4, pack = variant / 2 % 2;
+            float *ap = malloc((or_gemm_packed_floats(m, kk) + 1) * sizeof *ap);
+            or_gemm_pack(m, kk, a, lda, ap);
+            or_gemm g = { .m = m, .n = n, .k = kk, .a = pack ? ap : a, .lda = lda, .packed = pack,
+                          .b = b, .ldb = ldb, .c = c,
                           .ldc = ldc, .bias = with ? bias : NULL, .add = with ? add : NULL,
                           .e = e };
             or_gemm_portable = variant % 2;
@@ -554,7 +555,7 @@ static void test_gemm_kernel(void **state)
                     if (with) v += (double)bias[i] + add[i * ldc + j];
                     v = ref_act(v, e);
                     double want = v;
-                    assert_close(&c[i * ldc + j], &want, 1, "packed product");
+                    assert_close(&c[i * ldc + j], &want, 1, "conv_gemm product");
                 }
             free(a);
             free(b);
@@ -566,11 +567,10 @@ static void test_gemm_kernel(void **state)
     /* NaN and infinities through each activation, as the unfused ops give them */
     const float vals[16] = { NAN, INFINITY, -INFINITY, -0.0f, 0.0f, -2.0f, 2.0f, 0.25f,
                              -0.25f, NAN, 1e30f, -1e30f, 0.5f, -0.5f, 0.75f, -0.75f };
-    float one = 1.0f, ap[OR_GEMM_MR], c[16];
-    or_gemm_pack(1, 1, &one, 1, ap);
+    float one = 1.0f, c[16];
     for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
         for (int portable = 0; portable < 2; portable++) {
-            or_gemm g = { .m = 1, .n = 16, .k = 1, .ap = ap, .b = vals, .ldb = 16, .c = c,
+            or_gemm g = { .m = 1, .n = 16, .k = 1, .a = &one, .lda = 1, .b = vals, .ldb = 16, .c = c,
                           .ldc = 16, .e = &acts[ai] };
             or_gemm_portable = portable;
             or_gemm_cols(&g, 0, 16);
