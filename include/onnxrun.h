@@ -201,6 +201,7 @@ typedef struct onnxrun_node_info {
 
 typedef struct onnxrun_memory_info {
     uint64_t weights_bytes;      /* initializers and folded constants */
+    uint64_t packed_bytes;       /* weights the kernels keep transformed (Winograd, packed GEMM panels) */
     uint64_t arena_bytes;        /* planned arena for intermediates */
     uint64_t lower_bound_bytes;  /* peak of live intermediate bytes over the schedule */
     uint64_t scratch_bytes;      /* largest kernel scratch */

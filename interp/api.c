@@ -516,6 +516,9 @@ onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_i
     info->arena_bytes = s->arena_bytes;
     info->lower_bound_bytes = s->lower_bound;
     info->scratch_bytes = s->scratch_bytes;
+    info->packed_bytes = 0;
+    for (size_t i = 0; i < s->n_steps; i++)
+        if (!s->steps[i].folded) info->packed_bytes += s->steps[i].k.packed_bytes;
     return ONNXRUN_OK;
 }
 

@@ -239,6 +239,7 @@ static or_status infer_all(onnxrun_session *s, bool with_data)
         memset(&k->post, 0, sizeof k->post);
         k->known_used = 0;
         k->scratch_bytes = 0;
+        k->packed_bytes = 0;
         bool all_known = true;
         for (size_t j = 0; j < k->n_in; j++)
             if (st->in_ids[j] >= 0 && !is_known(&s->values[st->in_ids[j]])) all_known = false;

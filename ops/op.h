@@ -82,6 +82,7 @@ struct or_kernel {
     or_tensor **out;            /* [n_out]; NULL where an optional output is absent */
     void *params;               /* kernel-private, set by init */
     size_t scratch_bytes;       /* set by infer: scratch the run needs */
+    size_t packed_bytes;        /* set by infer: bytes of weights kept pre-transformed in params */
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
     struct or_pool *pool;       /* the session's worker threads (NULL: run serially) */

@@ -157,6 +157,19 @@ int cli_bench(const cli_args *a)
             char b[32];
             cli_format_bytes(b, sizeof b, (uint64_t)ru.ru_maxrss * 1024); /* KiB on Linux */
             printf("peak RSS  %s\n", b);
+            onnxrun_memory_info mi;
+            if (onnxrun_session_memory(s, &mi) == ONNXRUN_OK) {
+                uint64_t sum = mi.weights_bytes + mi.packed_bytes + mi.arena_bytes + mi.scratch_bytes;
+                char w[32], p[32], ar[32], sc[32], t[32];
+                cli_format_bytes(w, sizeof w, mi.weights_bytes);
+                cli_format_bytes(p, sizeof p, mi.packed_bytes);
+                cli_format_bytes(ar, sizeof ar, mi.arena_bytes);
+                cli_format_bytes(sc, sizeof sc, mi.scratch_bytes);
+                cli_format_bytes(t, sizeof t, sum);
+                printf("planned   weights %s + packed %s + arena %s + scratch %s = %s "
+                       "(peak RSS / planned %.3f)\n", w, p, ar, sc, t,
+                       sum ? (double)ru.ru_maxrss * 1024.0 / (double)sum : 0.0);
+            }
         }
         if (nt) {
             size_t k = 0;

@@ -126,6 +126,8 @@ static void print_table(const onnxrun_session *s)
         printf("arena               %s (planned buffer for intermediates)\n", a);
         printf("lower bound         %s (peak of live intermediates)\n", b);
         printf("scratch             %s (largest kernel scratch)\n", c);
+        cli_format_bytes(c, sizeof c, mem.packed_bytes);
+        printf("packed weights      %s (kept transformed by the kernels)\n", c);
         printf("buffers             %zu (planned tensors that own arena space)\n",
                onnxrun_session_plan_count(s));
         if (mem.lower_bound_bytes)
