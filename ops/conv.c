@@ -7,8 +7,9 @@
  * Conv chooses its algorithm at infer, per group:
  *   1x1    kernel all ones, stride 1, no padding: Y_g = W_g * X_g, one
  *          product straight on the input;
- *   direct one input channel per group (depthwise, any multiplier): a
- *          multiply-add loop per output plane (conv_im2col.c);
+ *   direct one input channel per group (depthwise, any multiplier): per
+ *          output plane, the vector kernel of conv_depthwise.c (2-D, stride
+ *          1 or 2) or the generic multiply-add loop (conv_im2col.c);
  *   winograd 3x3, stride 1, one group, weights known at infer and layers big
  *          enough to pay (wino_pays): F(4x4, 3x3) (conv_winograd.c), the
  *          weights transformed and packed at infer into params;
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_depthwise.h"
 #include "conv_gemm.h"
 #include "conv_im2col.h"
 #include "conv_winograd.h"
@@ -55,6 +57,8 @@ typedef struct conv_params {
     int64_t tile;       /* columns per tile */
     conv_algo algo;
     or_wino wino;       /* ALGO_WINOGRAD geometry */
+    or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
+    bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
      * ALGO_WINOGRAD: the 36 U_f; otherwise one matrix per group */
     float *pack;        /* owned */
@@ -207,6 +211,8 @@ static or_status conv_infer(or_kernel *k)
         p->algo = ALGO_1X1;
     } else if (p->cg == 1 && p->group > 1) {
         p->algo = ALGO_DIRECT;
+        p->dw_vec = or_dw_plan(&p->dw, &p->w);
+        if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * k->threads) * sizeof(float);
     } else {
         p->algo = ALGO_IM2COL;
         p->tile = tile_cols(p->kdim, p->w.out_size);
@@ -268,7 +274,27 @@ typedef struct direct_job {
     const or_kernel *k;
     const float *x, *wt, *bias;
     float *y;
+    int64_t parts;             /* vector kernel: parts of the planes, one buffer each */
 } direct_job;
+
+/* Vector kernel: parts [a, b) of the batch * m planes. */
+static void dw_parts(void *ctx, int64_t a, int64_t b)
+{
+    direct_job *j = ctx;
+    const conv_params *p = j->k->params;
+    int64_t planes = p->batch * p->m;
+    const float *add = j->k->post.add ? j->k->post.add->data : NULL;
+    for (int64_t part = a; part < b; part++) {
+        float *buf = (float *)j->k->scratch + part * p->dw.floats;
+        for (int64_t pl = planes * part / j->parts; pl < planes * (part + 1) / j->parts; pl++) {
+            int64_t n = pl / p->m, oc = pl % p->m, ic = oc / p->mg;
+            int64_t yo = pl * p->w.out_size;
+            or_dw_plane(&p->dw, j->x + (n * p->c + ic) * p->w.in_size,
+                        j->wt + oc * p->w.kernel_size, j->bias ? j->bias[oc] : 0.0f, &j->k->post,
+                        add ? add + yo : NULL, j->y + yo, buf);
+        }
+    }
+}
 
 /* Planes [b0, b1) of Y (batch * m of them). */
 static void direct_planes(void *ctx, int64_t b0, int64_t b1)
@@ -367,8 +393,18 @@ static or_status conv_run(or_kernel *k)
         }
         return ONNXRUN_OK;
     }
+    if (p->algo == ALGO_DIRECT && p->dw_vec && k->scratch) {
+        int64_t planes = p->batch * p->m;
+        double work = (double)planes * w->out_size * w->kernel_size;
+        int64_t parts = k->threads > 1 && work >= OR_PAR_MIN_WORK ? k->threads : 1;
+        if (parts > planes) parts = planes > 0 ? planes : 1;
+        direct_job job = { k, x, wt, bias, y, parts };
+        if (parts > 1) or_parallel_for(k, parts, dw_parts, &job);
+        else dw_parts(&job, 0, 1);
+        return ONNXRUN_OK;
+    }
     if (p->algo == ALGO_DIRECT) {
-        direct_job job = { k, x, wt, bias, y };
+        direct_job job = { k, x, wt, bias, y, 1 };
         double work = (double)p->batch * p->m * w->out_size * w->kernel_size;
         or_parallel_for_work(k, p->batch * p->m, work, direct_planes, &job);
         return ONNXRUN_OK;

@@ -17,8 +17,16 @@
 typedef float or_v8f __attribute__((vector_size(32)));
 typedef int32_t or_v8i __attribute__((vector_size(32)));
 
-#ifdef __AVX__
+#if defined(__AVX__) || defined(__FMA__)
 #include <immintrin.h>
+#endif
+#ifdef __FMA__
+/* acc + a * b rounded once (one vfmadd) where the target has FMA */
+#define OR_V8F_FMA(acc, a, b) ((or_v8f)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(acc)))
+#else
+#define OR_V8F_FMA(acc, a, b) ((acc) + (a) * (b))
+#endif
+#ifdef __AVX__
 /* a > b ? a : b lane by lane (b when either is NaN): one vmaxps */
 #define OR_V8F_MAX(a, b) ((or_v8f)_mm256_max_ps((__m256)(a), (__m256)(b)))
 #else
