@@ -11,8 +11,9 @@
  *          output plane, the vector kernel of conv_depthwise.c (2-D, stride
  *          1 or 2) or the generic multiply-add loop (conv_im2col.c);
  *   winograd 3x3, stride 1, one group, weights known at infer and layers big
- *          enough to pay (wino_pays): F(4x4, 3x3) (conv_winograd.c), the
- *          weights transformed and packed at infer into params;
+ *          enough to pay (wino_tile): F(4x4, 3x3), or F(2x2, 3x3) when 4x4
+ *          tiles would be few (conv_winograd.c), the weights transformed
+ *          and packed at infer into params;
  *   im2col otherwise: the input windows of a tile of output positions are
  *          gathered into scratch (K x tile, K = C/group * kernel size) and
  *          Y_g[:, tile] = W_g * col; the tile is sized so the scratch stays
@@ -127,13 +128,18 @@ static or_status check_blas(or_kernel *k, int64_t a, int64_t b, int64_t c, int64
     return ONNXRUN_OK;
 }
 
-/* Whether Winograd is worth its transforms and its 4x larger weights:
- * enough channels, and tiles enough to reuse each transformed weight. */
-static bool wino_pays(const conv_params *p)
+/* The Winograd tile side worth its transforms and larger weights (0:
+ * none): enough channels, and enough tiles to reuse each transformed
+ * weight: 4x4 tiles from 16 of them (a 14x14 output), else 2x2 tiles from
+ * 3x3 of them (a 5x5 output; 7x7 gives 16). */
+static int wino_tile(const conv_params *p)
 {
-    return p->group == 1 && or_wino_fits(&p->w) && p->c >= 8 && p->m >= 8 &&
-           p->w.out[0] >= 8 && p->w.out[1] >= 8 &&
-           (uint64_t)p->c * (uint64_t)p->m <= ((uint64_t)1 << 22);
+    if (p->group != 1 || !or_wino_fits(&p->w) || p->c < 8 || p->m < 8 ||
+        (uint64_t)p->c * (uint64_t)p->m > ((uint64_t)1 << 22))
+        return 0;
+    int64_t oh = p->w.out[0], ow = p->w.out[1];
+    if (oh >= 8 && ow >= 8 && ((oh + 3) / 4) * ((ow + 3) / 4) >= 16) return 4;
+    return oh >= 5 && ow >= 5 ? 2 : 0;
 }
 
 /* p->pack with room for n floats (kept across infers when large enough). */
@@ -151,12 +157,13 @@ static or_status pack_alloc(or_kernel *k, conv_params *p, size_t n)
 /* ALGO_WINOGRAD: geometry, scratch and the transformed weights. */
 static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
 {
+    const int nf = p->wino.f;
     p->pack_step = or_gemm_packed_floats(p->m, p->c);
-    OR_TRY(pack_alloc(k, p, OR_WINO_F * p->pack_step));
-    float *u = malloc((size_t)OR_WINO_F * (size_t)(p->m * p->c) * sizeof *u);
+    OR_TRY(pack_alloc(k, p, (size_t)nf * p->pack_step));
+    float *u = malloc((size_t)nf * (size_t)(p->m * p->c) * sizeof *u);
     if (!u) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
-    or_wino_weights(p->m, p->c, wt, u);
-    for (int f = 0; f < OR_WINO_F; f++)
+    or_wino_weights(&p->wino, wt, u);
+    for (int f = 0; f < nf; f++)
         or_gemm_pack(p->m, p->c, u + f * p->m * p->c, p->c, p->pack + f * p->pack_step);
     free(u);
     p->packed = true;
@@ -203,7 +210,8 @@ static or_status conv_infer(or_kernel *k)
     p->tile = 0;
     p->packed = false;
     k->scratch_bytes = 0;
-    if (wino_pays(p) && or_wino_plan(&p->wino, p->c, p->m, &p->w, COL_BUDGET)) {
+    int wt_tile = wino_tile(p);
+    if (wt_tile && or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET)) {
         const float *wt = or_known(k, 1);
         if (wt) return wino_prepare(k, p, wt);
     }
@@ -359,7 +367,8 @@ static void wino_out(void *ctx, int64_t m0, int64_t m1)
 }
 
 /* One batch item by Winograd: per block of tile rows, V = input transform,
- * M_f = U_f V_f (36 products), Y = output transform with bias and epilogue. */
+ * M_f = U_f V_f (36 or 16 products), Y = output transform with bias and
+ * epilogue. */
 static void wino_run(const or_kernel *k, const float *x, const float *bias, const float *add,
                      float *y)
 {
@@ -367,13 +376,13 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
     const or_wino *g = &p->wino;
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
         int64_t nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
-        double work = (double)nr * g->tw * 36;
+        double work = (double)nr * g->tw * g->f;
         int64_t parts = k->threads > 1 && work * g->c >= OR_PAR_MIN_WORK ? k->threads : 1;
         if (parts > g->c) parts = g->c > 0 ? g->c : 1;
         wino_job job = { k, x, bias, add, y, r0, nr, nr * g->tw, parts };
         if (parts > 1) or_parallel_for(k, parts, wino_in, &job);
         else wino_in(&job, 0, 1);
-        or_parallel_for_work(k, OR_WINO_F, work * g->m * g->c, wino_products, &job);
+        or_parallel_for_work(k, g->f, work * g->m * g->c, wino_products, &job);
         or_parallel_for_work(k, g->m, work * g->m, wino_out, &job);
     }
 }

@@ -244,6 +244,8 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
             if (packed_b) {
                 for (int64_t kk = 0; kk < kc; kk++) {
                     float *dst = bpack + kk * NR;
+                    /* the next block's row segment, one block's work ahead */
+                    __builtin_prefetch(bb + kk * ldb + 2 * NR);
                     if (nr == NR) {
                         memcpy(dst, bb + kk * ldb, NR * sizeof *dst);
                     } else {

@@ -1,15 +1,22 @@
 /*
- * conv_winograd.c - F(4x4, 3x3) transforms (see conv_winograd.h).
+ * conv_winograd.c - F(4x4, 3x3) and F(2x2, 3x3) transforms (see
+ * conv_winograd.h).
  *
  * The matrices come from interpolating at the points 0, 1, -1, 2, -2 and
- * infinity (Lavin & Gray, "Fast Algorithms for Convolutional Neural
- * Networks", 2015):
+ * infinity for F(4x4, 3x3), at 0, 1, -1 and infinity for F(2x2, 3x3)
+ * (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
+ * 2015). F(4x4, 3x3):
  *   B^T = [ 4  0 -5  0  1  0 ]   G = [  1/4     0     0  ]   A^T = [ 1 1  1 1  1 0 ]
  *         [ 0 -4 -4  1  1  0 ]       [ -1/6  -1/6  -1/6 ]         [ 0 1 -1 2 -2 0 ]
  *         [ 0  4 -4 -1  1  0 ]       [ -1/6   1/6  -1/6 ]         [ 0 1  1 4  4 0 ]
  *         [ 0 -2 -1  2  1  0 ]       [ 1/24  1/12  1/6  ]         [ 0 1 -1 8 -8 1 ]
  *         [ 0  2 -1 -2  1  0 ]       [ 1/24 -1/12  1/6  ]
  *         [ 0  4  0 -5  0  1 ]       [   0     0     1  ]
+ * F(2x2, 3x3):
+ *   B^T = [ 1  0 -1  0 ]   G = [  1    0    0  ]   A^T = [ 1 1  1  0 ]
+ *         [ 0  1  1  0 ]       [ 1/2  1/2  1/2 ]         [ 0 1 -1 -1 ]
+ *         [ 0 -1  1  0 ]       [ 1/2 -1/2  1/2 ]
+ *         [ 0  1  0 -1 ]       [  0    0    1  ]
  * Each 2-D transform is the 1-D one on the columns, then on the rows.
  * Vector loops run over 8 tiles at a time (lanes = tiles).
  */
@@ -25,8 +32,10 @@ bool or_wino_fits(const or_window *w)
            w->pad_begin[0] >= 0 && w->pad_begin[1] >= 0;
 }
 
-bool or_wino_plan(or_wino *g, int64_t c, int64_t m, const or_window *w, int64_t budget)
+bool or_wino_plan(or_wino *g, int n, int64_t c, int64_t m, const or_window *w, int64_t budget)
 {
+    g->n = n;
+    g->f = (n + 2) * (n + 2);
     g->c = c;
     g->m = m;
     g->h = w->in[0];
@@ -35,22 +44,22 @@ bool or_wino_plan(or_wino *g, int64_t c, int64_t m, const or_window *w, int64_t 
     g->ow = w->out[1];
     g->pt = w->pad_begin[0];
     g->pl = w->pad_begin[1];
-    g->th = (g->oh + 3) / 4;
-    g->tw = (g->ow + 3) / 4;
-    /* V (c rows) and M (m rows) of 36 x block floats each */
-    double row_bytes = (double)OR_WINO_F * (double)(c + m) * (double)g->tw * sizeof(float);
+    g->th = (g->oh + n - 1) / n;
+    g->tw = (g->ow + n - 1) / n;
+    /* V (c rows) and M (m rows) of f x block floats each */
+    double row_bytes = (double)g->f * (double)(c + m) * (double)g->tw * sizeof(float);
     if (row_bytes > 4.0 * (double)budget || g->tw > ((int64_t)1 << 24)) return false;
     g->rows = (int64_t)((double)budget / row_bytes);
     if (g->rows < 1) g->rows = 1;
     if (g->rows > g->th) g->rows = g->th;
     g->block = (g->rows * g->tw + 8 + 7) / 8 * 8; /* vectors of the last row read 8 past it */
-    g->span = 4 * ((g->tw + 7) / 8 * 8) + 8;
+    g->span = n * ((g->tw + 7) / 8 * 8) + 8;
     return true;
 }
 
 size_t or_wino_scratch_floats(const or_wino *g, int parts)
 {
-    return (size_t)(OR_WINO_F * (g->c + g->m) * g->block + 12 * g->span * parts);
+    return (size_t)(g->f * (g->c + g->m) * g->block + 12 * g->span * parts);
 }
 
 float *or_wino_v(const or_wino *g, float *scratch)
@@ -61,12 +70,12 @@ float *or_wino_v(const or_wino *g, float *scratch)
 
 float *or_wino_m(const or_wino *g, float *scratch)
 {
-    return scratch + OR_WINO_F * g->c * g->block;
+    return scratch + g->f * g->c * g->block;
 }
 
 float *or_wino_lines(const or_wino *g, float *scratch, int part)
 {
-    return scratch + OR_WINO_F * (g->c + g->m) * g->block + 12 * g->span * part;
+    return scratch + g->f * (g->c + g->m) * g->block + 12 * g->span * part;
 }
 
 /* out_j[l] = x[4l + j] for j < 4, l < 8: the stride-4 lanes of x[0..32). */
@@ -102,9 +111,9 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part)
 
 /* ---- weights: U = G g G^T ---- */
 
-void or_wino_weights(int64_t m, int64_t c, const float *wt, float *u)
+void or_wino_weights(const or_wino *g, const float *wt, float *u)
 {
-    static const double G[6][3] = {
+    static const double G4[6][3] = {
         { 1.0 / 4, 0, 0 },
         { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
         { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
@@ -112,14 +121,18 @@ void or_wino_weights(int64_t m, int64_t c, const float *wt, float *u)
         { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
         { 0, 0, 1 },
     };
-    for (int f = 0; f < OR_WINO_F; f++) {
-        int i = f / 6, j = f % 6;
+    static const double G2[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+    const int a = g->n + 2;
+    const int64_t m = g->m, c = g->c;
+    for (int f = 0; f < g->f; f++) {
+        int i = f / a, j = f % a;
+        const double *gi = g->n == 4 ? G4[i] : G2[i], *gj = g->n == 4 ? G4[j] : G2[j];
         for (int64_t mi = 0; mi < m; mi++)
             for (int64_t ci = 0; ci < c; ci++) {
-                const float *g = wt + (mi * c + ci) * 9;
-                double v = 0; /* (G g G^T)[i][j] */
-                for (int a = 0; a < 3; a++)
-                    v += G[i][a] * (G[j][0] * g[a * 3] + G[j][1] * g[a * 3 + 1] + G[j][2] * g[a * 3 + 2]);
+                const float *k = wt + (mi * c + ci) * 9;
+                double v = 0; /* (G k G^T)[i][j] */
+                for (int r = 0; r < 3; r++)
+                    v += gi[r] * (gj[0] * k[r * 3] + gj[1] * k[r * 3 + 1] + gj[2] * k[r * 3 + 2]);
                 u[(f * m + mi) * c + ci] = (float)v;
             }
     }
@@ -142,18 +155,39 @@ void or_wino_weights(int64_t m, int64_t c, const float *wt, float *u)
         (r)[5 * (rt)] = 4.0f * s1_ - 5.0f * s3_ + s5_;                                    \
     } while (0)
 
+/* F(2x2): r[0..4) = B^T s[0..4). */
+#define WINO_BT2(s, st, r, rt)                                                            \
+    do {                                                                                  \
+        or_v8f s0_ = (s)[0], s1_ = (s)[(st)], s2_ = (s)[2 * (st)], s3_ = (s)[3 * (st)];   \
+        (r)[0] = s0_ - s2_;                                                               \
+        (r)[(rt)] = s1_ + s2_;                                                            \
+        (r)[2 * (rt)] = s2_ - s1_;                                                        \
+        (r)[3 * (rt)] = s1_ - s3_;                                                        \
+    } while (0)
+
+/* o0[l] = x[2l], o1[l] = x[2l + 1]: the even and odd lanes of x[0..16). */
+#define WINO_DEAL2(x, o0, o1)                                                            \
+    do {                                                                                 \
+        or_v8f a_, b_;                                                                   \
+        memcpy(&a_, (x), sizeof a_);                                                     \
+        memcpy(&b_, (x) + 8, sizeof b_);                                                 \
+        (o0) = __builtin_shufflevector(a_, b_, 0, 2, 4, 6, 8, 10, 12, 14);               \
+        (o1) = __builtin_shufflevector(a_, b_, 1, 3, 5, 7, 9, 11, 13, 15);               \
+    } while (0)
+
 void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
                    int64_t c1, float *v, float *lines)
 {
+    const int n = g->n, a = n + 2;
     const int64_t stride_f = g->c * g->block, span = g->span;
-    float *rin = lines, *rt = lines + 6 * span; /* 6 padded input rows, their B^T */
+    float *rin = lines, *rt = lines + 6 * span; /* a padded input rows, their B^T */
     int64_t n_copy = g->w < span - g->pl ? g->w : span - g->pl;
     for (int64_t c = c0; c < c1; c++) {
         const float *xc = x + c * g->h * g->w;
         for (int64_t tr = r0; tr < r0 + nr; tr++) {
-            /* rows: rin[i][u] = x[4 tr - pt + i][u - pl], zero outside */
-            for (int i = 0; i < 6; i++) {
-                int64_t r = tr * 4 - g->pt + i;
+            /* rows: rin[i][u] = x[n tr - pt + i][u - pl], zero outside */
+            for (int i = 0; i < a; i++) {
+                int64_t r = tr * n - g->pt + i;
                 float *line = rin + i * span;
                 or_row_fill(span, 0.0f, line);
                 if (r >= 0 && r < g->h && n_copy > 0)
@@ -162,24 +196,32 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
             /* columns of every tile at once: rt = B^T rin, along the rows */
             for (int64_t u = 0; u < span; u += 8) {
                 or_v8f sv[6], tv[6];
-                for (int i = 0; i < 6; i++) memcpy(&sv[i], rin + i * span + u, sizeof sv[i]);
-                WINO_BT(sv, 1, tv, 1);
-                for (int i = 0; i < 6; i++) memcpy(rt + i * span + u, &tv[i], sizeof tv[i]);
+                for (int i = 0; i < a; i++) memcpy(&sv[i], rin + i * span + u, sizeof sv[i]);
+                if (n == 4) WINO_BT(sv, 1, tv, 1);
+                else WINO_BT2(sv, 1, tv, 1);
+                for (int i = 0; i < a; i++) memcpy(rt + i * span + u, &tv[i], sizeof tv[i]);
             }
-            /* rows of 8 tiles at a time: the stride-4 windows, then B */
+            /* rows of 8 tiles at a time: the stride-n windows, then B */
             for (int64_t tc = 0; tc < g->tw; tc += 8) {
                 int64_t valid = g->tw - tc < 8 ? g->tw - tc : 8;
                 float *vt = v + c * g->block + (tr - r0) * g->tw + tc;
-                for (int i = 0; i < 6; i++) {
-                    const float *line = rt + i * span + 4 * tc;
-                    or_v8f sv[6], tv[6], unused0, unused1;
-                    WINO_DEAL4(line, sv[0], sv[1], sv[2], sv[3]);
-                    WINO_DEAL4(line + 4, sv[4], sv[5], unused0, unused1);
-                    (void)unused0;
-                    (void)unused1;
-                    WINO_BT(sv, 1, tv, 1);
-                    for (int j = 0; j < 6; j++) {
-                        float *dst = vt + (i * 6 + j) * stride_f;
+                for (int i = 0; i < a; i++) {
+                    const float *line = rt + i * span + n * tc;
+                    or_v8f sv[6], tv[6];
+                    if (n == 4) {
+                        or_v8f unused0, unused1;
+                        WINO_DEAL4(line, sv[0], sv[1], sv[2], sv[3]);
+                        WINO_DEAL4(line + 4, sv[4], sv[5], unused0, unused1);
+                        (void)unused0;
+                        (void)unused1;
+                        WINO_BT(sv, 1, tv, 1);
+                    } else {
+                        WINO_DEAL2(line, sv[0], sv[1]);
+                        WINO_DEAL2(line + 2, sv[2], sv[3]);
+                        WINO_BT2(sv, 1, tv, 1);
+                    }
+                    for (int j = 0; j < a; j++) {
+                        float *dst = vt + (i * a + j) * stride_f;
                         if (valid == 8) memcpy(dst, &tv[j], sizeof tv[j]);
                         else memcpy(dst, &tv[j], (size_t)valid * sizeof(float));
                     }
@@ -202,10 +244,19 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
         (r)[3 * (rt)] = b_ + 8.0f * d_ + (s)[5 * (st)];                                   \
     } while (0)
 
+/* F(2x2): r[0..2) = A^T s[0..4). */
+#define WINO_AT2(s, st, r, rt)                                                            \
+    do {                                                                                  \
+        or_v8f s1_ = (s)[(st)], s2_ = (s)[2 * (st)];                                      \
+        (r)[0] = (s)[0] + s1_ + s2_;                                                      \
+        (r)[(rt)] = s1_ - s2_ - (s)[3 * (st)];                                            \
+    } while (0)
+
 void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, int64_t m0,
                     int64_t m1, const float *bias, const or_epilogue *e, const float *add,
                     float *y)
 {
+    const int n = g->n;
     const int64_t stride_f = g->m * g->block, plane = g->oh * g->ow;
     for (int64_t m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;
@@ -215,21 +266,34 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
             for (int64_t tc = 0; tc < g->tw; tc += 8) {
                 or_v8f mv[36], tv[24], ov[16];
                 const float *mm = mf + m * g->block + (tr - r0) * g->tw + tc;
-                for (int f = 0; f < 36; f++) memcpy(&mv[f], mm + f * stride_f, sizeof mv[f]);
-                for (int j = 0; j < 6; j++) WINO_AT(mv + j, 6, tv + j, 6);          /* 4 x 6 */
-                for (int i = 0; i < 4; i++) WINO_AT(tv + 6 * i, 1, ov + 4 * i, 1);  /* 4 x 4 */
-                int64_t q0 = 4 * tc, cols = g->ow - q0 < 32 ? g->ow - q0 : 32;
-                for (int i = 0; i < 4 && tr * 4 + i < g->oh; i++) {
+                for (int f = 0; f < g->f; f++) memcpy(&mv[f], mm + f * stride_f, sizeof mv[f]);
+                if (n == 4) {
+                    for (int j = 0; j < 6; j++) WINO_AT(mv + j, 6, tv + j, 6);         /* 4 x 6 */
+                    for (int i = 0; i < 4; i++) WINO_AT(tv + 6 * i, 1, ov + 4 * i, 1); /* 4 x 4 */
+                } else {
+                    for (int j = 0; j < 4; j++) WINO_AT2(mv + j, 4, tv + j, 4);        /* 2 x 4 */
+                    for (int i = 0; i < 2; i++) WINO_AT2(tv + 4 * i, 1, ov + 2 * i, 1); /* 2 x 2 */
+                }
+                /* output row i of the 8 tiles: 8n consecutive columns from q0 */
+                int64_t q0 = n * tc, cols = g->ow - q0 < 8 * n ? g->ow - q0 : 8 * n;
+                for (int i = 0; i < n && tr * n + i < g->oh; i++) {
                     or_v8f seg[4];
-                    WINO_GATHER4(ov[4 * i], ov[4 * i + 1], ov[4 * i + 2], ov[4 * i + 3], seg[0],
-                                 seg[1], seg[2], seg[3]);
-                    int64_t at = (tr * 4 + i) * g->ow + q0;
+                    if (n == 4) {
+                        WINO_GATHER4(ov[4 * i], ov[4 * i + 1], ov[4 * i + 2], ov[4 * i + 3],
+                                     seg[0], seg[1], seg[2], seg[3]);
+                    } else {
+                        seg[0] = __builtin_shufflevector(ov[2 * i], ov[2 * i + 1], 0, 8, 1, 9, 2,
+                                                         10, 3, 11);
+                        seg[1] = __builtin_shufflevector(ov[2 * i], ov[2 * i + 1], 4, 12, 5, 13,
+                                                         6, 14, 7, 15);
+                    }
+                    int64_t at = (tr * n + i) * g->ow + q0;
                     float tmp[32];
                     if (am) {
                         memcpy(tmp, am + at, (size_t)cols * sizeof *tmp);
-                        for (int64_t q = cols; q < 32; q++) tmp[q] = 0.0f;
+                        for (int64_t q = cols; q < 8 * n; q++) tmp[q] = 0.0f;
                     }
-                    for (int q = 0; q < 4; q++) {
+                    for (int q = 0; q < n; q++) {
                         seg[q] += b;
                         if (am) {
                             or_v8f av;
@@ -238,10 +302,10 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
                         }
                         OR_V8F_ACT(seg[q], e);
                     }
-                    if (cols == 32) {
-                        memcpy(ym + at, seg, sizeof seg);
+                    if (cols == 8 * n) {
+                        memcpy(ym + at, seg, (size_t)n * sizeof seg[0]);
                     } else {
-                        memcpy(tmp, seg, sizeof tmp);
+                        memcpy(tmp, seg, (size_t)n * sizeof seg[0]);
                         memcpy(ym + at, tmp, (size_t)cols * sizeof *tmp);
                     }
                 }

@@ -1,15 +1,19 @@
 /*
  * conv_winograd.h - 2-D 3x3 stride-1 convolution by Winograd's minimal
- * filtering F(4x4, 3x3) (ops/conv.c chooses it): the output is cut into
- * 4x4 tiles, each computed from its 6x6 input patch d as
+ * filtering F(n x n, 3x3), n = 4 or 2 (ops/conv.c chooses): the output is
+ * cut into n x n tiles, each computed from its a x a input patch d (a =
+ * n + 2) as
  *     Y = A^T [ sum_c (G g_c G^T) . (B^T d_c B) ] A
- * so the 36 products per tile and channel pair are 36 matrix products
- * U_f (M x C) * V_f (C x tiles), f = 0..35 (conv_gemm.c).
+ * so the a*a products per tile and channel pair are a*a matrix products
+ * U_f (M x C) * V_f (C x tiles), f = 0 .. a*a - 1 (conv_gemm.c).
  *   U_f[m][c] = (G g_mc G^T)[f]   weights, transformed once at infer
  *   V_f[c][t] = (B^T d_ct B)[f]   input patches, transformed per run
  *   M_f = U_f V_f; Y tile t of channel m = A^T M_.[m][t] A, plus the bias
  *   and the fused epilogue, written straight into Y (edges clipped).
- * 2.25 multiplies per output and input channel instead of 9.
+ * F(4x4, 3x3): 36 products per 16 outputs, 2.25 multiplies per output and
+ * input channel instead of 9, weights 4x larger; F(2x2, 3x3): 16 per 4
+ * (4 multiplies), weights 16/9 larger, for small outputs where 4x4 tiles
+ * would be few and mostly padding.
  */
 #ifndef OR_CONV_WINOGRAD_H
 #define OR_CONV_WINOGRAD_H
@@ -18,17 +22,19 @@
 
 #include "window.h"
 
-#define OR_WINO_F 36 /* transformed tile elements (6 x 6) */
+#define OR_WINO_F 36 /* transformed tile elements, at most (6 x 6) */
 
 /* The geometry of one Winograd convolution (one batch item, group 1).
  * Tiles are numbered row by row (t = tile row * tw + tile column) and
  * processed in blocks of whole tile rows. */
 typedef struct or_wino {
+    int n;                     /* output tile side: 4 or 2 */
+    int f;                     /* products: (n + 2)^2 */
     int64_t c, m;              /* input and output channels */
     int64_t h, w;              /* input height, width */
     int64_t oh, ow;            /* output height, width */
     int64_t pt, pl;            /* top and left padding */
-    int64_t th, tw;            /* tile rows and columns (4x4 output tiles) */
+    int64_t th, tw;            /* tile rows and columns (n x n output tiles) */
     int64_t rows;              /* tile rows per block */
     int64_t block;             /* floats per row of V_f and M_f: rows * tw + slack */
     int64_t span;              /* floats per line buffer of or_wino_input */
@@ -38,10 +44,11 @@ typedef struct or_wino {
  * dilation. */
 bool or_wino_fits(const or_window *w);
 
-/* Fills g for input channels c, output channels m and window w, with tile
- * row blocks sized for about budget bytes of V and M (at least one tile
- * row). False when even one tile row needs more than 4 * budget. */
-bool or_wino_plan(or_wino *g, int64_t c, int64_t m, const or_window *w, int64_t budget);
+/* Fills g for tile side n (4 or 2), input channels c, output channels m
+ * and window w, with tile row blocks sized for about budget bytes of V and
+ * M (at least one tile row). False when even one tile row needs more than
+ * 4 * budget. */
+bool or_wino_plan(or_wino *g, int n, int64_t c, int64_t m, const or_window *w, int64_t budget);
 
 /* Scratch floats: V and M for one block (or_wino_v, or_wino_m), then
  * `parts` line buffers for or_wino_input (or_wino_lines). */
@@ -50,12 +57,12 @@ float *or_wino_v(const or_wino *g, float *scratch);
 float *or_wino_m(const or_wino *g, float *scratch);
 float *or_wino_lines(const or_wino *g, float *scratch, int part);
 
-/* u[f][m][c] (OR_WINO_F * m * c floats) from the weights wt[m][c][3][3]. */
-void or_wino_weights(int64_t m, int64_t c, const float *wt, float *u);
+/* u[f][m][c] (g->f * m * c floats) from the weights wt[m][c][3][3]. */
+void or_wino_weights(const or_wino *g, const float *wt, float *u);
 
 /* Channels [c0, c1) of V for tile rows [r0, r0 + nr) of x (c planes of
  * h x w): v[f][c][t - r0 * tw], rows of g->block floats. lines: one line
- * buffer (g->span * 12 floats) of the calling thread. */
+ * buffer (or_wino_lines) of the calling thread. */
 void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
                    int64_t c1, float *v, float *lines);
 

@@ -482,8 +482,8 @@ static void test_conv_epilogue(void **state)
     }
 }
 
-/* 3x3 stride-1 layers that take Winograd F(4x4, 3x3): output sizes not
- * multiples of 4, tile rows of more than 8 tiles (a partial group of 8),
+/* 3x3 stride-1 layers that take Winograd F(4x4, 3x3) or, with few tiles,
+ * F(2x2, 3x3): output sizes not multiples of the tile, tile rows of more than 8 tiles (a partial group of 8),
  * valid and asymmetric padding, 1-pixel-high outputs, batches, blocks of
  * tile rows (a layer whose V and M exceed the scratch budget), and the
  * portable product kernel. The tolerance is the model tests' (1e-4 of the
@@ -506,12 +506,19 @@ static void test_conv_winograd(void **state)
         /* two blocks of tile rows */
         { .nsp = 2, .n = 1, .c = 48, .m = 48, .group = 1, .in = { 40, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        /* few 4x4 tiles: F(2x2, 3x3) */
+        { .nsp = 2, .n = 2, .c = 16, .m = 12, .group = 1, .in = { 7, 7 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 9, .m = 20, .group = 1, .in = { 13, 8 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 0, 2, 1, 1 } },
+        { .nsp = 2, .n = 1, .c = 8, .m = 8, .group = 1, .in = { 5, 40 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
     };
     scale_tol = true;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
     or_gemm_portable = true;
     check_conv(&cases[1]);
-    check_conv(&cases[3]);
+    check_conv(&cases[7]);
     or_gemm_portable = false;
     scale_tol = false;
 }
