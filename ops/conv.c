@@ -294,12 +294,13 @@ static void dw_parts(void *ctx, int64_t a, int64_t b)
     const float *add = j->k->post.add ? j->k->post.add->data : NULL;
     for (int64_t part = a; part < b; part++) {
         float *buf = (float *)j->k->scratch + part * p->dw.floats;
-        for (int64_t pl = planes * part / j->parts; pl < planes * (part + 1) / j->parts; pl++) {
+        int64_t first = planes * part / j->parts;
+        for (int64_t pl = first; pl < planes * (part + 1) / j->parts; pl++) {
             int64_t n = pl / p->m, oc = pl % p->m, ic = oc / p->mg;
             int64_t yo = pl * p->w.out_size;
             or_dw_plane(&p->dw, j->x + (n * p->c + ic) * p->w.in_size,
                         j->wt + oc * p->w.kernel_size, j->bias ? j->bias[oc] : 0.0f, &j->k->post,
-                        add ? add + yo : NULL, j->y + yo, buf);
+                        add ? add + yo : NULL, j->y + yo, buf, pl == first);
         }
     }
 }

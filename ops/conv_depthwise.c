@@ -5,7 +5,8 @@
  * row r - pt at columns pl .. pl + w - 1, zeros elsewhere. Stride 2: each
  * padded row takes two rows of the buffer, its even columns then its odd
  * ones (tap j of output column q reads column 2q + j: the half j % 2 at
- * q + j / 2). A final row of slack (line) assembles stride-2 rows.
+ * q + j / 2). A final row of slack (line) assembles stride-2 rows. The
+ * zeros are written once per buffer: every plane fills the same interior.
  */
 #include <string.h>
 
@@ -43,46 +44,52 @@ bool or_dw_plan(or_dw *d, const or_window *w)
     return true;
 }
 
-/* line[0 .. n) = padded row r (zeros outside the input). */
-static void padded_row(const or_dw *d, const float *x, int64_t r, float *line, int64_t n)
+/* dst[0..n) = src[0..n) */
+static void copy_row(float *restrict dst, const float *restrict src, int64_t n)
 {
-    int64_t ir = r - d->pt;
-    if (ir < 0 || ir >= d->h) {
-        or_row_fill(n, 0.0f, line);
-        return;
-    }
-    int64_t end = d->pl + d->w < n ? d->pl + d->w : n;
-    or_row_fill(d->pl < n ? d->pl : n, 0.0f, line);
-    if (end > d->pl) memcpy(line + d->pl, x + ir * d->w, (size_t)(end - d->pl) * sizeof *line);
-    if (end < n) or_row_fill(n - end, 0.0f, line + end);
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) OR_V8F_STORE(dst + j, OR_V8F_LOAD(src + j));
+    for (; j < n; j++) dst[j] = src[j];
 }
 
-static void fill_buffer(const or_dw *d, const float *x, float *buf)
+/* The plane x into the buffer. The padding is written only when `fresh`
+ * (the buffer's first plane): later planes leave it zero. */
+static void fill_buffer(const or_dw *d, const float *x, float *buf, bool fresh)
 {
+    /* input rows [r0, r1) land in padded rows the windows read */
+    int64_t r1 = d->rows - d->pt < d->h ? d->rows - d->pt : d->h;
+    int64_t n = d->s == 1 ? d->ld - d->pl : 2 * d->ld - d->pl; /* columns that fit */
+    if (n > d->w) n = d->w;
     if (d->s == 1) {
-        for (int64_t r = 0; r < d->rows; r++) padded_row(d, x, r, buf + r * d->ld, d->ld);
+        if (fresh) or_row_fill(d->rows * d->ld, 0.0f, buf);
+        for (int64_t r = 0; r < r1; r++) copy_row(buf + (r + d->pt) * d->ld + d->pl, x + r * d->w, n);
         return;
     }
     float *line = buf + 2 * d->rows * d->ld;
-    for (int64_t r = 0; r < d->rows; r++) {
-        padded_row(d, x, r, line, 2 * d->ld);
-        float *even = buf + 2 * r * d->ld, *odd = even + d->ld;
+    if (fresh) or_row_fill(2 * d->rows * d->ld + 2 * d->ld + 16, 0.0f, buf);
+    for (int64_t r = 0; r < r1; r++) {
+        copy_row(line + d->pl, x + r * d->w, n);
+        float *even = buf + 2 * (r + d->pt) * d->ld, *odd = even + d->ld;
         for (int64_t u = 0; u < d->ld; u += 8) {
-            or_v8f lo, hi;
-            memcpy(&lo, line + 2 * u, sizeof lo);
-            memcpy(&hi, line + 2 * u + 8, sizeof hi);
-            or_v8f ev = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
-            or_v8f od = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
-            memcpy(even + u, &ev, sizeof ev);
-            memcpy(odd + u, &od, sizeof od);
+            or_v8f lo = OR_V8F_LOAD(line + 2 * u), hi = OR_V8F_LOAD(line + 2 * u + 8);
+            OR_V8F_STORE(even + u, __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14));
+            OR_V8F_STORE(odd + u, __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15));
         }
     }
 }
 
-void or_dw_plane(const or_dw *d, const float *x, const float *wt, float bias,
-                 const or_epilogue *e, const float *add, float *y, float *buf)
+/* y[0..n) = act(v[j] + add[j]) for a partial vector v (kept out of line:
+ * its calls would pin the hot loop's vectors to the stack). */
+__attribute__((noinline)) static void store_part(float *y, const float *v, int64_t n,
+                                                 const float *add, const or_epilogue *e)
 {
-    fill_buffer(d, x, buf);
+    for (int64_t j = 0; j < n; j++) y[j] = or_act1(v[j] + (add ? add[j] : 0.0f), e);
+}
+
+void or_dw_plane(const or_dw *d, const float *x, const float *wt, float bias,
+                 const or_epilogue *e, const float *add, float *y, float *buf, bool fresh)
+{
+    fill_buffer(d, x, buf, fresh);
     const int64_t taps = d->kh * d->kw;
     int64_t off[OR_DW_MAX_TAPS]; /* tap t's offset in the buffer from output row 0, column 0 */
     for (int64_t i = 0; i < d->kh; i++)
@@ -120,53 +127,32 @@ void or_dw_plane(const or_dw *d, const float *x, const float *wt, float bias,
         if (taps == 9) { /* 3 x 3, unrolled: the weights stay in registers */
 #define DW_TAP(t)                                                 \
     {                                                             \
-        or_v8f v0, v1, v2, v3;                                    \
-        memcpy(&v0, bp[0] + off[t], sizeof v0);                   \
-        memcpy(&v1, bp[1] + off[t], sizeof v1);                   \
-        memcpy(&v2, bp[2] + off[t], sizeof v2);                   \
-        memcpy(&v3, bp[3] + off[t], sizeof v3);                   \
-        a0 = OR_V8F_FMA(a0, w##t, v0);                            \
-        a1 = OR_V8F_FMA(a1, w##t, v1);                            \
-        a2 = OR_V8F_FMA(a2, w##t, v2);                            \
-        a3 = OR_V8F_FMA(a3, w##t, v3);                            \
+        a0 = OR_V8F_FMA(a0, w##t, OR_V8F_LOAD(bp[0] + off[t]));   \
+        a1 = OR_V8F_FMA(a1, w##t, OR_V8F_LOAD(bp[1] + off[t]));   \
+        a2 = OR_V8F_FMA(a2, w##t, OR_V8F_LOAD(bp[2] + off[t]));   \
+        a3 = OR_V8F_FMA(a3, w##t, OR_V8F_LOAD(bp[3] + off[t]));   \
     }
             DW_TAP(0) DW_TAP(1) DW_TAP(2) DW_TAP(3) DW_TAP(4) DW_TAP(5) DW_TAP(6) DW_TAP(7)
             DW_TAP(8)
 #undef DW_TAP
         } else {
         for (int64_t t = 0; t < taps; t++) {
-            or_v8f v0, v1, v2, v3;
-            memcpy(&v0, bp[0] + off[t], sizeof v0);
-            memcpy(&v1, bp[1] + off[t], sizeof v1);
-            memcpy(&v2, bp[2] + off[t], sizeof v2);
-            memcpy(&v3, bp[3] + off[t], sizeof v3);
-            a0 = OR_V8F_FMA(a0, wv[t], v0);
-            a1 = OR_V8F_FMA(a1, wv[t], v1);
-            a2 = OR_V8F_FMA(a2, wv[t], v2);
-            a3 = OR_V8F_FMA(a3, wv[t], v3);
+            a0 = OR_V8F_FMA(a0, wv[t], OR_V8F_LOAD(bp[0] + off[t]));
+            a1 = OR_V8F_FMA(a1, wv[t], OR_V8F_LOAD(bp[1] + off[t]));
+            a2 = OR_V8F_FMA(a2, wv[t], OR_V8F_LOAD(bp[2] + off[t]));
+            a3 = OR_V8F_FMA(a3, wv[t], OR_V8F_LOAD(bp[3] + off[t]));
         }
         }
 #define DW_STORE(u)                                                             \
         if (u == 0 || i0 + u < total) {                                         \
             if (cols[u] == 8) {                                                 \
-                if (add) {                                                      \
-                    or_v8f av;                                                  \
-                    memcpy(&av, add + at[u], sizeof av);                        \
-                    a##u += av;                                                 \
-                }                                                               \
+                if (add) a##u += OR_V8F_LOAD(add + at[u]);                      \
                 OR_V8F_ACT(a##u, e);                                            \
-                memcpy(y + at[u], &a##u, sizeof a##u);                          \
+                OR_V8F_STORE(y + at[u], a##u);                                  \
             } else {                                                            \
-                float tmp[8] = { 0 };                                           \
-                if (add) {                                                      \
-                    or_v8f av;                                                  \
-                    memcpy(tmp, add + at[u], (size_t)cols[u] * sizeof *tmp);    \
-                    memcpy(&av, tmp, sizeof av);                                \
-                    a##u += av;                                                 \
-                }                                                               \
-                OR_V8F_ACT(a##u, e);                                            \
-                memcpy(tmp, &a##u, sizeof tmp);                                 \
-                memcpy(y + at[u], tmp, (size_t)cols[u] * sizeof *tmp);          \
+                float part[8];                                                  \
+                OR_V8F_STORE(part, a##u);                                       \
+                store_part(y + at[u], part, cols[u], add ? add + at[u] : NULL, e); \
             }                                                                   \
         }
         DW_STORE(0) DW_STORE(1) DW_STORE(2) DW_STORE(3)

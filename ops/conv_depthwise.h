@@ -34,8 +34,10 @@ bool or_dw_plan(or_dw *d, const or_window *w);
 
 /* One output plane: y = act(bias + x (*) wt + add) (add: the residual's
  * plane or NULL; e: the activation, its add not read). x is the input
- * plane, wt its kh * kw weights, buf d->floats floats of the caller's. */
+ * plane, wt its kh * kw weights, buf d->floats floats of the caller's,
+ * fresh for its first plane (later planes of the same geometry reuse its
+ * zero padding). */
 void or_dw_plane(const or_dw *d, const float *x, const float *wt, float bias,
-                 const or_epilogue *e, const float *add, float *y, float *buf);
+                 const or_epilogue *e, const float *add, float *y, float *buf, bool fresh);
 
 #endif /* OR_CONV_DEPTHWISE_H */

@@ -16,6 +16,13 @@
 
 typedef float or_v8f __attribute__((vector_size(32)));
 typedef int32_t or_v8i __attribute__((vector_size(32)));
+/* The same vector at any float address; loads and stores through it leave
+ * the vector variable unaddressed, so it stays in a register (a memcpy into
+ * or out of a variable can pin it to the stack when the function also
+ * calls out). */
+typedef float or_v8fu __attribute__((vector_size(32), aligned(4), may_alias));
+#define OR_V8F_LOAD(p) (*(const or_v8fu *)(p))
+#define OR_V8F_STORE(p, v) (*(or_v8fu *)(p) = (v))
 
 #if defined(__AVX__) || defined(__FMA__)
 #include <immintrin.h>
