@@ -57,6 +57,10 @@ typedef struct ukr_args {
     int64_t kc;
     const float *a;            /* A[r][k] at a[ao[r] + k * ak] */
     int64_t ao[MR], ak;
+    /* the run of row panels (ukr_panels): count, rows left from the first,
+     * A floats between panels, A packed (else rows lda apart) */
+    int64_t panels, m_left, a_step, lda;
+    bool packed;
     const float *b;
     int64_t ldb;
     float *c;
@@ -68,7 +72,20 @@ typedef struct ukr_args {
     const or_epilogue *e;
 } ukr_args;
 
-static void ukr_portable(const ukr_args *u)
+/* u->a, ao and mr for the panel whose first row is `row` rows into the run. */
+static inline void ukr_panel(ukr_args *u, const ukr_args *run, int64_t p)
+{
+    int64_t left = run->m_left - p * MR;
+    u->mr = (int)(left < MR ? left : MR);
+    u->a = run->a + p * run->a_step;
+    u->c = run->c + p * MR * run->ldc;
+    u->bias = run->bias ? run->bias + p * MR : NULL;
+    u->add = run->add ? run->add + p * MR * run->ldc : NULL;
+    for (int r = 0; r < MR; r++)
+        u->ao[r] = run->packed ? r : (r < u->mr ? r : u->mr - 1) * run->lda;
+}
+
+static void ukr_portable_one(const ukr_args *u)
 {
     float acc[MR][NR];
     for (int r = 0; r < MR; r++)
@@ -88,6 +105,15 @@ static void ukr_portable(const ukr_args *u)
             }
             u->c[r * u->ldc + j] = v;
         }
+}
+
+static void ukr_portable(const ukr_args *run)
+{
+    ukr_args u = *run;
+    for (int64_t p = 0; p < run->panels; p++) {
+        ukr_panel(&u, run, p);
+        ukr_portable_one(&u);
+    }
 }
 
 #ifdef GEMM_X86
@@ -115,7 +141,7 @@ AVX2 static inline __m256 act8(__m256 v, const or_epilogue *e)
  * would live in memory at -O2). */
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
-AVX2 static void ukr_avx2(const ukr_args *u)
+AVX2 __attribute__((always_inline)) static inline void ukr_avx2_one(const ukr_args *u)
 {
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(u->nr), iota);
@@ -205,6 +231,15 @@ AVX2 static void ukr_avx2(const ukr_args *u)
     ROWS(STORE)
 #undef STORE
 }
+
+AVX2 static void ukr_avx2(const ukr_args *run)
+{
+    ukr_args u = *run;
+    for (int64_t p = 0; p < run->panels; p++) {
+        ukr_panel(&u, run, p);
+        ukr_avx2_one(&u);
+    }
+}
 #undef ROWS
 
 #endif
@@ -256,27 +291,18 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
                 bb = bpack;
                 ldb = NR;
             }
-            for (int64_t p = pb; p < pe; p++) {
-                int64_t row = p * MR;
-                int mr = (int)(g->m - row < MR ? g->m - row : MR);
-                ukr_args u = {
-                    .kc = kc, .b = bb, .ldb = ldb, .bfull = packed_b,
-                    .c = g->c + row * g->ldc + nb, .ldc = g->ldc,
-                    .mr = mr, .nr = nr, .acc = k0 > 0, .fin = last,
-                    .bias = g->bias ? g->bias + row : NULL,
-                    .add = g->add ? g->add + row * g->ldc + nb : NULL, .e = e,
-                };
-                if (g->packed) { /* panel p: k-major, MR floats per k */
-                    u.a = g->a + row * g->k + k0 * MR;
-                    u.ak = MR;
-                    for (int r = 0; r < MR; r++) u.ao[r] = r;
-                } else { /* rows in place; rows past mr repeat the last */
-                    u.a = g->a + row * g->lda + k0;
-                    u.ak = 1;
-                    for (int r = 0; r < MR; r++) u.ao[r] = (r < mr ? r : mr - 1) * g->lda;
-                }
-                ukr(&u);
-            }
+            int64_t row = pb * MR;
+            ukr_args u = {
+                .kc = kc, .b = bb, .ldb = ldb, .bfull = packed_b,
+                .c = g->c + row * g->ldc + nb, .ldc = g->ldc,
+                .nr = nr, .acc = k0 > 0, .fin = last,
+                .bias = g->bias ? g->bias + row : NULL,
+                .add = g->add ? g->add + row * g->ldc + nb : NULL, .e = e,
+                .panels = pe - pb, .m_left = g->m - row, .lda = g->lda, .packed = g->packed,
+                .a = g->packed ? g->a + row * g->k + k0 * MR : g->a + row * g->lda + k0,
+                .a_step = g->packed ? MR * g->k : MR * g->lda, .ak = g->packed ? MR : 1,
+            };
+            ukr(&u);
         }
         k0 += kc;
     } while (k0 < g->k);
