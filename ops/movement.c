@@ -47,14 +47,14 @@ static void contiguous_strides(int rank, const int64_t *dims, int64_t *strides)
     int64_t s = 1;
     for (int d = rank - 1; d >= 0; d--) {
         strides[d] = s;
-        s *= dims[d];
+        s = (int64_t)((uint64_t)s * (uint64_t)dims[d]); /* wraps only for empty shapes (unused) */
     }
 }
 
 static int64_t prod(const int64_t *dims, int from, int to)
 {
     int64_t n = 1;
-    for (int d = from; d < to; d++) n *= dims[d];
+    for (int d = from; d < to; d++) n = (int64_t)((uint64_t)n * (uint64_t)dims[d]); /* empty: no UB */
     return n;
 }
 
