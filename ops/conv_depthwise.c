@@ -78,14 +78,6 @@ static void fill_buffer(const or_dw *d, const float *x, float *buf, bool fresh)
     }
 }
 
-/* y[0..n) = act(v[j] + add[j]) for a partial vector v (kept out of line:
- * its calls would pin the hot loop's vectors to the stack). */
-__attribute__((noinline)) static void store_part(float *y, const float *v, int64_t n,
-                                                 const float *add, const or_epilogue *e)
-{
-    for (int64_t j = 0; j < n; j++) y[j] = or_act1(v[j] + (add ? add[j] : 0.0f), e);
-}
-
 void or_dw_plane(const or_dw *d, const float *x, const float *wt, float bias,
                  const or_epilogue *e, const float *add, float *y, float *buf, bool fresh)
 {
@@ -150,9 +142,13 @@ void or_dw_plane(const or_dw *d, const float *x, const float *wt, float bias,
                 OR_V8F_ACT(a##u, e);                                            \
                 OR_V8F_STORE(y + at[u], a##u);                                  \
             } else {                                                            \
-                float part[8];                                                  \
-                OR_V8F_STORE(part, a##u);                                       \
-                store_part(y + at[u], part, cols[u], add ? add + at[u] : NULL, e); \
+                if (add) {                                                      \
+                    or_v8f av;                                                  \
+                    OR_V8F_LOAD_N(av, add + at[u], cols[u]);                    \
+                    a##u += av;                                                 \
+                }                                                               \
+                OR_V8F_ACT(a##u, e);                                            \
+                OR_V8F_STORE_N(y + at[u], a##u, cols[u]);                       \
             }                                                                   \
         }
         DW_STORE(0) DW_STORE(1) DW_STORE(2) DW_STORE(3)

@@ -33,6 +33,28 @@ typedef float or_v8fu __attribute__((vector_size(32), aligned(4), may_alias));
 #else
 #define OR_V8F_FMA(acc, a, b) ((acc) + (a) * (b))
 #endif
+/* The first n (0..8) lanes only: a load with zeros past n, a store that
+ * leaves p[n..8) alone (masked moves with AVX2, else lane by lane). */
+#ifdef __AVX2__
+#define OR_V8_MASK_(n) \
+    _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define OR_V8F_LOAD_N(dst, p, n) ((dst) = (or_v8f)_mm256_maskload_ps((p), OR_V8_MASK_(n)))
+#define OR_V8F_STORE_N(p, v, n) _mm256_maskstore_ps((p), OR_V8_MASK_(n), (__m256)(v))
+#else
+#define OR_V8F_LOAD_N(dst, p, n)                                            \
+    do {                                                                    \
+        float t_[8] = { 0 };                                                \
+        for (int64_t i_ = 0; i_ < (int64_t)(n); i_++) t_[i_] = (p)[i_];     \
+        (dst) = OR_V8F_LOAD(t_);                                            \
+    } while (0)
+#define OR_V8F_STORE_N(p, v, n)                                             \
+    do {                                                                    \
+        float t_[8];                                                        \
+        OR_V8F_STORE(t_, (v));                                              \
+        for (int64_t i_ = 0; i_ < (int64_t)(n); i_++) (p)[i_] = t_[i_];     \
+    } while (0)
+#endif
+
 #ifdef __AVX__
 /* a > b ? a : b lane by lane (b when either is NaN): one vmaxps */
 #define OR_V8F_MAX(a, b) ((or_v8f)_mm256_max_ps((__m256)(a), (__m256)(b)))
