@@ -213,7 +213,11 @@ static or_status conv_infer(or_kernel *k)
     int wt_tile = wino_tile(p);
     if (wt_tile && or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET)) {
         const float *wt = or_known(k, 1);
-        if (wt) return wino_prepare(k, p, wt);
+        if (wt) {
+            or_status st = wino_prepare(k, p, wt);
+            k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0;
+            return st;
+        }
     }
     if (unit) {
         p->algo = ALGO_1X1;
@@ -235,6 +239,7 @@ static or_status conv_infer(or_kernel *k)
                          p->pack + g * p->pack_step);
         p->packed = true;
     }
+    k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0; /* reported by --info */
     return ONNXRUN_OK;
 }
 
