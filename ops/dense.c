@@ -17,6 +17,12 @@
  * Gemm fuses a following Add / activation (k->post, OR_OP_FUSES): applied to
  * Y after the product.
  *
+ * A float product with a single row or column (an FC layer on a batch of
+ * one) is a matrix-vector product done here (gemv below): it streams the
+ * matrix once, memory bound, and leaves OpenBLAS untouched (whose worker
+ * threads, once woken, spin for milliseconds and compete with the
+ * session's own workers).
+ *
  * Relies on: cblas.h (blasint is int here; sizes are checked to fit).
  */
 #include <cblas.h>
@@ -25,6 +31,7 @@
 #include <string.h>
 
 #include "op.h"
+#include "rowops.h"
 
 /* ---- shared: one row-major product C[M,N] = alpha*op(A)*op(B) + beta*C ---- */
 
@@ -33,10 +40,64 @@ static bool blas_fits(int64_t m, int64_t n, int64_t k)
     return m <= INT_MAX && n <= INT_MAX && k <= INT_MAX;
 }
 
+/* ---- float matrix-vector products ---- */
+
+/* y[i] = alpha * dot(mat row i, v) + (beta ? beta * y[i] : 0) for rows
+ * [r0, r1); rows ld apart, length len. */
+typedef struct gemv_job {
+    const float *mat, *v;
+    float *y;
+    int64_t len, ld;
+    float alpha, beta;
+} gemv_job;
+
+static void gemv_dots(void *ctx, int64_t r0, int64_t r1)
+{
+    const gemv_job *j = ctx;
+    for (int64_t i = r0; i < r1; i++) {
+        const float *row = j->mat + i * j->ld;
+        or_v8f acc0 = { 0 }, acc1 = { 0 };
+        int64_t q = 0;
+        for (; q + 16 <= j->len; q += 16) {
+            acc0 = OR_V8F_FMA(acc0, OR_V8F_LOAD(row + q), OR_V8F_LOAD(j->v + q));
+            acc1 = OR_V8F_FMA(acc1, OR_V8F_LOAD(row + q + 8), OR_V8F_LOAD(j->v + q + 8));
+        }
+        acc0 += acc1;
+        float t[8];
+        OR_V8F_STORE(t, acc0);
+        float sum = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+        for (; q < j->len; q++) sum += row[q] * j->v[q];
+        j->y[i] = j->alpha * sum + (j->beta != 0 ? j->beta * j->y[i] : 0.0f);
+    }
+}
+
+/* y[c] = alpha * sum_r v[r] * mat[r][c] + (beta ? beta * y[c] : 0) for
+ * columns [c0, c1) (len rows of the matrix, ld apart), in strips that stay
+ * in L1 while the rows pass. */
+static void gemv_axpys(void *ctx, int64_t c0, int64_t c1)
+{
+    const gemv_job *j = ctx;
+    enum { STRIP = 512 };
+    for (int64_t s0 = c0; s0 < c1; s0 += STRIP) {
+        int64_t n = c1 - s0 < STRIP ? c1 - s0 : STRIP;
+        float acc[STRIP];
+        or_row_fill(n, 0.0f, acc);
+        for (int64_t r = 0; r < j->len; r++) or_row_axpy(n, j->v[r], j->mat + r * j->ld + s0, acc);
+        for (int64_t q = 0; q < n; q++)
+            j->y[s0 + q] = j->alpha * acc[q] + (j->beta != 0 ? j->beta * j->y[s0 + q] : 0.0f);
+    }
+}
+
+/* Outputs at least this large (times their length) are split over threads. */
+#define GEMV_PAR_MIN 262144.0
+
+/* ---- shared: one row-major product C[M,N] = alpha*op(A)*op(B) + beta*C ---- */
+
 /* a is [M,K] (or [K,M] when ta), b is [K,N] (or [N,K] when tb), c is [M,N].
- * beta is the BLAS beta applied to what c holds. K = 0 leaves beta*c. */
-static void gemm(onnxrun_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
-                 const void *a, const void *b, float beta, void *c)
+ * beta is the BLAS beta applied to what c holds. K = 0 leaves beta*c. k
+ * gives the threads (float matrix-vector products). */
+static void gemm(const or_kernel *kern, onnxrun_dtype dt, bool ta, bool tb, int64_t m, int64_t n,
+                 int64_t k, float alpha, const void *a, const void *b, float beta, void *c)
 {
     if (m == 0 || n == 0) return;
     if (k == 0) { /* BLAS needs lda >= 1; the product is empty */
@@ -47,25 +108,37 @@ static void gemm(onnxrun_dtype dt, bool ta, bool tb, int64_t m, int64_t n, int64
         }
         return;
     }
+    if (dt == ONNXRUN_FLOAT && (m == 1 || n == 1)) {
+        /* y = op(B)^T a (a row times op(B)) or op(A) b; the matrix is walked
+         * by its rows: dot products when they run along K, else axpys */
+        bool row = m == 1;
+        const float *mat = row ? b : a, *vec = row ? a : b;
+        int64_t outs = row ? n : m;
+        bool dots = row ? tb : !ta; /* the matrix's rows run along K */
+        gemv_job j = { mat, vec, c, k, dots ? k : outs, alpha, beta };
+        double work = (double)outs * (double)k;
+        if (dots) {
+            if (kern && work >= GEMV_PAR_MIN) or_parallel_for(kern, outs, gemv_dots, &j);
+            else gemv_dots(&j, 0, outs);
+        } else {
+            if (kern && work >= GEMV_PAR_MIN) or_parallel_for(kern, outs, gemv_axpys, &j);
+            else gemv_axpys(&j, 0, outs);
+        }
+        return;
+    }
     blasint bm = (blasint)m, bn = (blasint)n, bk = (blasint)k;
     blasint lda = ta ? bm : bk, ldb = tb ? bk : bn;
     enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
-    if (m == 1 || n == 1) {
-        /* A vector operand (a batch of one through an FC layer): gemv streams
-         * the matrix once, about 3x faster than OpenBLAS's sgemm here. The
-         * vector is contiguous whether or not it is "transposed". */
+    if (m == 1 || n == 1) { /* double */
         bool row = m == 1; /* y[N] from op(B) and a[K]; else y[M] = op(A) b[K] */
         const void *mat = row ? b : a, *vec = row ? a : b;
         blasint rows = row ? (tb ? bn : bk) : (ta ? bk : bm);
         blasint cols = row ? (tb ? bk : bn) : (ta ? bm : bk);
         enum CBLAS_TRANSPOSE op = row ? (tb ? CblasNoTrans : CblasTrans) : opa;
         if (beta == 0) /* some OpenBLAS versions scale y by 0, keeping NaN garbage */
-            memset(c, 0, (size_t)(row ? n : m) * (dt == ONNXRUN_FLOAT ? sizeof(float) : sizeof(double)));
-        if (dt == ONNXRUN_FLOAT)
-            cblas_sgemv(CblasRowMajor, op, rows, cols, alpha, mat, cols, vec, 1, beta, c, 1);
-        else
-            cblas_dgemv(CblasRowMajor, op, rows, cols, alpha, mat, cols, vec, 1, beta, c, 1);
+            memset(c, 0, (size_t)(row ? n : m) * sizeof(double));
+        cblas_dgemv(CblasRowMajor, op, rows, cols, alpha, mat, cols, vec, 1, beta, c, 1);
         return;
     }
     if (dt == ONNXRUN_FLOAT)
@@ -156,7 +229,7 @@ static or_status gemm_run(or_kernel *k)
         else FILL_BIAS(double, y->data, c->data, cm, cn, p->m, p->n, p->beta)
         beta = 1;
     }
-    gemm(a->dtype, p->trans_a, p->trans_b, p->m, p->n, p->k, p->alpha, a->data, b->data, beta,
+    gemm(k, a->dtype, p->trans_a, p->trans_b, p->m, p->n, p->k, p->alpha, a->data, b->data, beta,
          y->data);
     /* fused Add / activation (the planner fuses float outputs only) */
     if (y->dtype == ONNXRUN_FLOAT && (k->post.add || k->post.act != OR_ACT_NONE))
@@ -245,14 +318,14 @@ static or_status matmul_run(or_kernel *k)
     or_tensor *y = k->out[0];
     size_t es = onnxrun_dtype_size(a->dtype);
     if (p->fold) {
-        gemm(a->dtype, false, false, p->batch_count * p->m, p->n, p->k, 1.0f, a->data, b->data, 0,
-             y->data);
+        gemm(k, a->dtype, false, false, p->batch_count * p->m, p->n, p->k, 1.0f, a->data, b->data,
+             0, y->data);
         return ONNXRUN_OK;
     }
     int64_t idx[OR_MAX_RANK] = { 0 };
     int64_t ao = 0, bo = 0, y_mat = p->m * p->n;
     for (int64_t t = 0; t < p->batch_count; t++) {
-        gemm(a->dtype, false, false, p->m, p->n, p->k, 1.0f, (const char *)a->data + ao * es,
+        gemm(k, a->dtype, false, false, p->m, p->n, p->k, 1.0f, (const char *)a->data + ao * es,
              (const char *)b->data + bo * es, 0, (char *)y->data + t * y_mat * es);
         for (int i = p->batch_rank - 1; i >= 0; i--) { /* odometer over the batch */
             ao += p->a_step[i];

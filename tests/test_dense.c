@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "interp/interp.h" /* or_pool_create: worker threads for or_parallel_for */
 #include "tests/kernel_harness.h"
 
 static uint32_t rng = 12345;
@@ -318,6 +319,65 @@ static void test_gemm_epilogue(void **state)
     free(r);
 }
 
+/* Runs op (Gemm with transB, or MatMul) on ins with `threads` workers;
+ * y->data is malloc'd. */
+static void run_threads(const char *op, or_attr *attrs, size_t n_attrs, or_tensor **ins,
+                        size_t n_in, or_tensor *y, int threads)
+{
+    char *in_names[] = { "a", "b", "c" }, *out_names[] = { "y" }, err[256];
+    or_node node = { .name = "t", .op_type = (char *)op, .domain = "", .n_inputs = n_in,
+                     .inputs = in_names, .n_outputs = 1, .outputs = out_names,
+                     .n_attrs = n_attrs, .attrs = attrs };
+    or_tensor *outs[] = { y };
+    or_kernel k = { .def = or_op_find("", op, 13), .node = &node, .opset = 13, .n_in = n_in,
+                    .n_out = 1, .in = ins, .out = outs, .threads = threads,
+                    .pool = or_pool_create(threads), .model_path = "t", .err = err,
+                    .err_len = sizeof err };
+    assert_true(threads == 1 || k.pool);
+    assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+    assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
+    y->data = malloc(or_nbytes(y));
+    assert_int_equal(k.def->run(&k), ONNXRUN_OK);
+    free(k.params);
+    or_pool_free(k.pool);
+}
+
+/* Matrix-vector products (batch of one) split over threads give the same
+ * bits as on one thread, both walks (rows along K: Gemm transB; rows along
+ * N: MatMul), and match the naive sums. */
+static void test_gemv_threads(void **state)
+{
+    (void)state;
+    const int64_t K = 777, N = 1500;
+    float *x = rand_buf(K), *w = rand_buf(K * N), *bias = rand_buf(N);
+    or_tensor a = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 1, K }, x);
+    or_tensor bt = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ N, K }, w);
+    or_tensor bn = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ K, N }, w);
+    or_tensor c = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ N }, bias);
+    or_attr attrs[] = { KH_INT("transB", 1), KH_FLOAT("alpha", 0.5f) };
+    for (int form = 0; form < 2; form++) {
+        or_tensor y1 = { 0 }, y2 = { 0 };
+        or_tensor *gins[] = { &a, &bt, &c }, *mins[] = { &a, &bn };
+        const char *op = form ? "MatMul" : "Gemm";
+        run_threads(op, form ? NULL : attrs, form ? 0 : 2, form ? mins : gins, form ? 2 : 3, &y1, 1);
+        run_threads(op, form ? NULL : attrs, form ? 0 : 2, form ? mins : gins, form ? 2 : 3, &y2, 2);
+        assert_memory_equal(y1.data, y2.data, or_nbytes(&y1));
+        double *want = malloc((size_t)N * sizeof *want);
+        for (int64_t j = 0; j < N; j++) {
+            double v = 0;
+            for (int64_t q = 0; q < K; q++) v += (double)x[q] * (form ? w[q * N + j] : w[j * K + q]);
+            want[j] = form ? v : 0.5 * v + bias[j];
+        }
+        assert_close(y1.data, want, N);
+        free(want);
+        free(y1.data);
+        free(y2.data);
+    }
+    free(x);
+    free(w);
+    free(bias);
+}
+
 /* ---- MatMul ---- */
 
 /* Runs MatMul on random A (ra, ad) and B (rb, bd) and checks against
@@ -434,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_macs),
         cmocka_unit_test(test_gemm_large_fc),
         cmocka_unit_test(test_gemm_epilogue),
+        cmocka_unit_test(test_gemv_threads),
         cmocka_unit_test(test_matmul_shapes),
         cmocka_unit_test(test_matmul_errors),
     };
