@@ -557,8 +557,10 @@ or_status or_plan(onnxrun_session *s, bool with_data)
     s->arena = alloc_aligned(s->arena_bytes);
     s->scratch = s->scratch_bytes ? alloc_aligned(s->scratch_bytes) : NULL;
     if (!s->arena || (s->scratch_bytes && !s->scratch)) {
+        or_status st = or_errf(s->err, ONNXRUN_E_NOMEM, "%s: out of memory: arena of %zu bytes, scratch of %zu",
+                               s->model->m.path, s->arena_bytes, s->scratch_bytes);
         or_plan_free(s);
-        return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory: arena of %zu bytes", s->arena_bytes);
+        return st;
     }
     for (size_t v = 0; v < s->n_values; v++) {
         or_value *x = &s->values[v];
