@@ -41,7 +41,7 @@ bool or_dw_plan(or_dw *d, const or_window *w)
     d->ld = (d->ld + 7) / 8 * 8;
     /* stride 2: two halves per row, and a line of 2 * ld (+ 16 for the shuffles) */
     d->floats = d->s == 1 ? d->rows * d->ld : 2 * d->rows * d->ld + 2 * d->ld + 16;
-    return true;
+    return d->floats <= OR_DW_MAX_FLOATS; /* larger planes take the generic loop */
 }
 
 /* dst[0..n) = src[0..n) */

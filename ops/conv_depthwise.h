@@ -18,6 +18,7 @@
 #include "window.h"
 
 #define OR_DW_MAX_TAPS 64 /* kernels up to 8 x 8 */
+#define OR_DW_MAX_FLOATS ((int64_t)1 << 22) /* buffer per thread: 16 MiB */
 
 typedef struct or_dw {
     int64_t h, w, oh, ow;      /* input and output plane sizes */
@@ -29,7 +30,8 @@ typedef struct or_dw {
 } or_dw;
 
 /* Whether the window is one this kernel handles (2-D, square stride 1 or 2,
- * no dilation, at most OR_DW_MAX_TAPS taps, pads >= 0); fills d. */
+ * no dilation, at most OR_DW_MAX_TAPS taps, pads >= 0, a padded plane of
+ * at most OR_DW_MAX_FLOATS); fills d. */
 bool or_dw_plan(or_dw *d, const or_window *w);
 
 /* One output plane: y = act(bias + x (*) wt + add) (add: the residual's
