@@ -277,8 +277,9 @@ typedef struct im2col_job {
     float *col;
 } im2col_job;
 
-static void im2col_rows(void *ctx, int64_t r0, int64_t r1)
+static void im2col_rows(void *ctx, int64_t r0, int64_t r1, int part)
 {
+    (void)part;
     im2col_job *j = ctx;
     or_im2col(j->w, j->x, j->j0, j->cols, r0, r1, j->col);
 }
@@ -287,32 +288,29 @@ typedef struct direct_job {
     const or_kernel *k;
     const float *x, *wt, *bias;
     float *y;
-    int64_t parts;             /* vector kernel: parts of the planes, one buffer each */
 } direct_job;
 
-/* Vector kernel: parts [a, b) of the batch * m planes. */
-static void dw_parts(void *ctx, int64_t a, int64_t b)
+/* Vector kernel: planes [b0, b1) of the batch * m, with the buffer of
+ * worker `part` (its zero padding written again for each chunk). */
+static void dw_planes(void *ctx, int64_t b0, int64_t b1, int part)
 {
     direct_job *j = ctx;
     const conv_params *p = j->k->params;
-    int64_t planes = p->batch * p->m;
     const float *add = j->k->post.add ? j->k->post.add->data : NULL;
-    for (int64_t part = a; part < b; part++) {
-        float *buf = (float *)j->k->scratch + part * p->dw.floats;
-        int64_t first = planes * part / j->parts;
-        for (int64_t pl = first; pl < planes * (part + 1) / j->parts; pl++) {
-            int64_t n = pl / p->m, oc = pl % p->m, ic = oc / p->mg;
-            int64_t yo = pl * p->w.out_size;
-            or_dw_plane(&p->dw, j->x + (n * p->c + ic) * p->w.in_size,
-                        j->wt + oc * p->w.kernel_size, j->bias ? j->bias[oc] : 0.0f, &j->k->post,
-                        add ? add + yo : NULL, j->y + yo, buf, pl == first);
-        }
+    float *buf = (float *)j->k->scratch + part * p->dw.floats;
+    for (int64_t pl = b0; pl < b1; pl++) {
+        int64_t n = pl / p->m, oc = pl % p->m, ic = oc / p->mg;
+        int64_t yo = pl * p->w.out_size;
+        or_dw_plane(&p->dw, j->x + (n * p->c + ic) * p->w.in_size, j->wt + oc * p->w.kernel_size,
+                    j->bias ? j->bias[oc] : 0.0f, &j->k->post, add ? add + yo : NULL, j->y + yo,
+                    buf, pl == b0);
     }
 }
 
 /* Planes [b0, b1) of Y (batch * m of them). */
-static void direct_planes(void *ctx, int64_t b0, int64_t b1)
+static void direct_planes(void *ctx, int64_t b0, int64_t b1, int part)
 {
+    (void)part;
     direct_job *j = ctx;
     const conv_params *p = j->k->params;
     for (int64_t pl = b0; pl < b1; pl++) {
@@ -330,26 +328,22 @@ typedef struct wino_job {
     float *y;
     int64_t r0, nr;            /* tile rows of this block */
     int64_t cols;              /* tiles in the block */
-    int64_t parts;             /* input transform: parts of the channels */
 } wino_job;
 
-/* Input transform of parts [a, b) of the channels, each part with its own
- * line buffers. */
-static void wino_in(void *ctx, int64_t a, int64_t b)
+/* Input transform of channels [c0, c1) with the line buffers of worker part. */
+static void wino_in(void *ctx, int64_t c0, int64_t c1, int part)
 {
     const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
-    for (int64_t part = a; part < b; part++) {
-        int64_t c0 = g->c * part / j->parts, c1 = g->c * (part + 1) / j->parts;
-        or_wino_input(g, j->x, j->r0, j->nr, c0, c1, or_wino_v(g, j->k->scratch),
-                      or_wino_lines(g, j->k->scratch, (int)part));
-    }
+    or_wino_input(g, j->x, j->r0, j->nr, c0, c1, or_wino_v(g, j->k->scratch),
+                  or_wino_lines(g, j->k->scratch, part));
 }
 
 /* M_f = U_f V_f for f in [f0, f1). */
-static void wino_products(void *ctx, int64_t f0, int64_t f1)
+static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
 {
+    (void)part;
     const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
@@ -363,8 +357,9 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1)
     }
 }
 
-static void wino_out(void *ctx, int64_t m0, int64_t m1)
+static void wino_out(void *ctx, int64_t m0, int64_t m1, int part)
 {
+    (void)part;
     const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
@@ -383,13 +378,10 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
         int64_t nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
         double work = (double)nr * g->tw * g->f;
-        int64_t parts = k->threads > 1 && work * g->c >= OR_PAR_MIN_WORK ? k->threads : 1;
-        if (parts > g->c) parts = g->c > 0 ? g->c : 1;
-        wino_job job = { k, x, bias, add, y, r0, nr, nr * g->tw, parts };
-        if (parts > 1) or_parallel_for(k, parts, wino_in, &job);
-        else wino_in(&job, 0, 1);
-        or_parallel_for_work(k, g->f, work * g->m * g->c, wino_products, &job);
-        or_parallel_for_work(k, g->m, work * g->m, wino_out, &job);
+        wino_job job = { k, x, bias, add, y, r0, nr, nr * g->tw };
+        or_parallel_dyn(k, g->c, work * g->c, wino_in, &job);
+        or_parallel_dyn(k, g->f, work * g->m * g->c, wino_products, &job);
+        or_parallel_dyn(k, g->m, work * g->m, wino_out, &job);
     }
 }
 
@@ -408,20 +400,12 @@ static or_status conv_run(or_kernel *k)
         }
         return ONNXRUN_OK;
     }
-    if (p->algo == ALGO_DIRECT && p->dw_vec && k->scratch) {
+    if (p->algo == ALGO_DIRECT) {
         int64_t planes = p->batch * p->m;
         double work = (double)planes * w->out_size * w->kernel_size;
-        int64_t parts = k->threads > 1 && work >= OR_PAR_MIN_WORK ? k->threads : 1;
-        if (parts > planes) parts = planes > 0 ? planes : 1;
-        direct_job job = { k, x, wt, bias, y, parts };
-        if (parts > 1) or_parallel_for(k, parts, dw_parts, &job);
-        else dw_parts(&job, 0, 1);
-        return ONNXRUN_OK;
-    }
-    if (p->algo == ALGO_DIRECT) {
-        direct_job job = { k, x, wt, bias, y, 1 };
-        double work = (double)p->batch * p->m * w->out_size * w->kernel_size;
-        or_parallel_for_work(k, p->batch * p->m, work, direct_planes, &job);
+        direct_job job = { k, x, wt, bias, y };
+        or_parallel_dyn(k, planes, work,
+                        p->dw_vec && k->scratch ? dw_planes : direct_planes, &job);
         return ONNXRUN_OK;
     }
     const float *add = k->post.add ? k->post.add->data : NULL;
@@ -442,7 +426,7 @@ static or_status conv_run(or_kernel *k)
             for (int64_t j0 = 0; j0 < w->out_size; j0 += p->tile) {
                 int64_t cols = w->out_size - j0 < p->tile ? w->out_size - j0 : p->tile;
                 im2col_job job = { w, xg, j0, cols, k->scratch };
-                or_parallel_for_work(k, p->kdim, (double)p->kdim * cols, im2col_rows, &job);
+                or_parallel_dyn(k, p->kdim, (double)p->kdim * cols, im2col_rows, &job);
                 or_gemm tile = gm;
                 tile.n = cols;
                 tile.b = k->scratch;

@@ -18,6 +18,7 @@
 
 #include "conv_gemm.h"
 #include "rowops.h"
+#include "window.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_X86 1
@@ -26,9 +27,9 @@
 
 #define GEMM_KC 256 /* k per chunk */
 #define GEMM_MC_BYTES ((int64_t)192 << 10) /* A per block of row panels */
-#define GEMM_PF_A 128 /* floats ahead in A to prefetch */
+#define GEMM_PF_A 1024 /* floats ahead in A to prefetch (packed weights stream from memory) */
 #define GEMM_PACK_B_MIN 3 /* row panels over which a copied B block pays */
-#define GEMM_PAR_MIN 262144.0 /* multiply-adds below which one thread does it all */
+#define GEMM_MAC_PER_WORK 4.0 /* multiply-adds per unit of OR_PAR_MIN_WORK */
 #define MR OR_GEMM_MR
 #define NR OR_GEMM_NR
 
@@ -318,27 +319,27 @@ void or_gemm_panels(const or_gemm *g, int64_t p0, int64_t p1)
     if (p0 < p1 && g->n > 0) gemm_block(g, p0, p1, 0, g->n);
 }
 
-static void cols_job(void *ctx, int64_t b0, int64_t b1)
+static void cols_job(void *ctx, int64_t b0, int64_t b1, int part)
 {
+    (void)part;
     const or_gemm *g = ctx;
     int64_t n1 = b1 * NR < g->n ? b1 * NR : g->n;
     or_gemm_cols(g, b0 * NR, n1);
 }
 
-static void panels_job(void *ctx, int64_t p0, int64_t p1)
+static void panels_job(void *ctx, int64_t p0, int64_t p1, int part)
 {
+    (void)part;
     or_gemm_panels(ctx, p0, p1);
 }
 
 void or_gemm_run(const or_kernel *k, const or_gemm *g)
 {
     int64_t blocks = (g->n + NR - 1) / NR, panels = (g->m + MR - 1) / MR;
-    double work = (double)g->m * (double)g->n * (double)(g->k + 1);
-    if (k->threads <= 1 || work < GEMM_PAR_MIN) {
-        or_gemm_cols(g, 0, g->n);
-    } else if (blocks >= 4 * k->threads || blocks >= panels) {
-        or_parallel_for(k, blocks, cols_job, (void *)g);
-    } else {
-        or_parallel_for(k, panels, panels_job, (void *)g);
-    }
+    /* a multiply-add is cheaper than the "element touched" of OR_PAR_MIN_WORK */
+    double work = (double)g->m * (double)g->n * (double)(g->k + 1) / GEMM_MAC_PER_WORK;
+    if (blocks >= 4 * (int64_t)k->threads || blocks >= panels) /* columns: a few chunks per thread */
+        or_parallel_dyn(k, blocks, work, cols_job, (void *)g);
+    else
+        or_parallel_dyn(k, panels, work, panels_job, (void *)g);
 }

@@ -419,20 +419,16 @@ typedef struct pool2d_job {
     pool2d_geom g;
     const float *x;
     float *y, *scratch;
-    int64_t parts;
 } pool2d_job;
 
-/* Parts [a, b) of the planes, each with its own slice of scratch. */
-static void pool2d_parts(void *ctx, int64_t a, int64_t b)
+/* Planes [p0, p1) with the scratch slice of worker `part`. */
+static void pool2d_planes(void *ctx, int64_t p0, int64_t p1, int part)
 {
     const pool2d_job *j = ctx;
     const or_window *w = &j->p->w;
-    for (int64_t part = a; part < b; part++) {
-        float *buf = j->scratch + part * j->g.floats;
-        int64_t p0 = j->p->planes * part / j->parts, p1 = j->p->planes * (part + 1) / j->parts;
-        for (int64_t pl = p0; pl < p1; pl++)
-            pool2d_plane(j->p, &j->g, j->x + pl * w->in_size, j->y + pl * w->out_size, buf);
-    }
+    float *buf = j->scratch + part * j->g.floats;
+    for (int64_t pl = p0; pl < p1; pl++)
+        pool2d_plane(j->p, &j->g, j->x + pl * w->in_size, j->y + pl * w->out_size, buf);
 }
 
 /* Global pools (float or double): the whole plane, accumulated in double. */
@@ -482,11 +478,8 @@ static or_status pool_run(or_kernel *k)
     pool2d_geom g;
     if (!p->global && !ind && k->scratch && pool2d_geom_of(p, &g)) {
         double work = (double)p->planes * p->w.out_size * (p->w.kernel[0] + p->w.kernel[1]);
-        int64_t parts = k->threads > 1 && work >= OR_PAR_MIN_WORK ? k->threads : 1;
-        if (parts > p->planes) parts = p->planes;
-        pool2d_job job = { p, g, k->in[0]->data, k->out[0]->data, k->scratch, parts };
-        if (parts > 1) or_parallel_for(k, parts, pool2d_parts, &job);
-        else pool2d_parts(&job, 0, parts);
+        pool2d_job job = { p, g, k->in[0]->data, k->out[0]->data, k->scratch };
+        or_parallel_dyn(k, p->planes, work, pool2d_planes, &job);
         return ONNXRUN_OK;
     }
     pool_job job = { p, k->in[0]->data, k->out[0]->data, ind ? ind->data : NULL };
