@@ -22,7 +22,8 @@
  * second copy of the layer's weights, read as one stream per row panel);
  * others are read in place. The products add the bias and apply the fused
  * epilogue (k->post: residual add and activation, see op.h) as they store
- * each block; the depthwise loop does it per plane.
+ * each block; the depthwise loop does it per plane. Work is split over the
+ * session's threads dynamically (or_parallel_dyn, window.h).
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
@@ -61,7 +62,7 @@ typedef struct conv_params {
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
-     * ALGO_WINOGRAD: the 36 U_f; otherwise one matrix per group */
+     * ALGO_WINOGRAD: the 36 (or 16) U_f; otherwise one matrix per group */
     float *pack;        /* owned */
     size_t pack_cap;    /* floats allocated */
     size_t pack_step;   /* floats per packed matrix */
