@@ -290,7 +290,7 @@ static void pool_plane(const pool_params *p, int64_t pl, const char *x, char *y,
     int n = w->n, l = n - 1;
     size_t es = onnxrun_dtype_size(p->dtype);
     int64_t width = w->out[l], s = w->stride[l], kl = w->kernel[l];
-    int64_t rows = width ? w->out_size / width : 0, k_outer = w->kernel_size / kl;
+    int64_t rows = width ? w->out_size / width : 0;
     int64_t oc[OR_WIN_MAX] = { 0 }, tc[OR_WIN_MAX] = { 0 };
     for (int64_t r = 0; r < rows; r++) {
         char *yr = y + (size_t)(r * width) * es;
@@ -307,24 +307,42 @@ static void pool_plane(const pool_params *p, int64_t pl, const char *x, char *y,
                                 w->dilation[i], st + w->pad_begin[i])
                          : taps(w->kernel[i], w->in[i], w->dilation[i], st);
         }
-        for (int64_t to = 0; to < k_outer; to++, step(l, w->kernel, tc)) {
+        /* only the taps that land in the input: per outer axis a range of
+         * taps for this row, along the last axis those that reach the input
+         * from some output position (a kernel far wider than the input with
+         * SAME padding must not cost its width per row) */
+        int64_t t_lo[OR_WIN_MAX], t_hi[OR_WIN_MAX];
+        bool any = true;
+        for (int i = 0; i < l; i++) {
+            int64_t st = oc[i] * w->stride[i] - w->pad_begin[i];
+            or_window_valid(w->kernel[i], w->in[i], w->dilation[i], st, &t_lo[i], &t_hi[i]);
+            any = any && t_lo[i] < t_hi[i];
+            tc[i] = t_lo[i];
+        }
+        int64_t pb = w->pad_begin[l], d = w->dilation[l], reach = pb - (width - 1) * s;
+        int64_t tx_lo = reach <= 0 ? 0 : (reach + d - 1) / d, tx_hi = (w->in[l] - 1 + pb) / d + 1;
+        if (tx_hi > kl) tx_hi = kl;
+        while (any) {
             int64_t base = 0;
-            bool inside = true;
-            for (int i = 0; i < l && inside; i++) {
-                int64_t t = oc[i] * w->stride[i] - w->pad_begin[i] + tc[i] * w->dilation[i];
-                inside = t >= 0 && t < w->in[i];
-                base = base * w->in[i] + t;
-            }
-            if (!inside) continue;
+            for (int i = 0; i < l; i++)
+                base = base * w->in[i] + oc[i] * w->stride[i] - w->pad_begin[i] +
+                       tc[i] * w->dilation[i];
             base *= w->in[l];
-            for (int64_t tx = 0; tx < kl; tx++) {
-                int64_t off = tx * w->dilation[l] - w->pad_begin[l], lo, hi;
+            for (int64_t tx = tx_lo; tx < tx_hi; tx++) {
+                int64_t off = tx * d - pb, lo, hi;
                 or_window_valid(width, w->in[l], s, off, &lo, &hi);
                 if (hi <= lo) continue;
                 int64_t at = base + lo * s + off; /* plane offset of the first element */
                 fold_row(p, x + (size_t)at * es, s, yr + (size_t)lo * es, hi - lo,
                          ir ? ir + lo : NULL, at);
             }
+            /* next outer tap, row-major within the ranges */
+            int i = l - 1;
+            for (; i >= 0; i--) {
+                if (++tc[i] < t_hi[i]) break;
+                tc[i] = t_lo[i];
+            }
+            any = i >= 0;
         }
         if (p->kind != POOL_MAX) finish_row(p, yr, width, outer);
         if (ir)
