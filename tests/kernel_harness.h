@@ -26,6 +26,17 @@
 #define KH_FLOATS(nm, ...) { .name = (char *)(nm), .type = OR_ATTR_FLOATS, \
     .floats = (float[]){ __VA_ARGS__ }, .n = sizeof((float[]){ __VA_ARGS__ }) / sizeof(float) }
 
+/* KH_DIMS(1, 3, 4) expands to the pointer and the rank: kh_tensor(dt, KH_DIMS(1, 3, 4), data). */
+#define KH_DIMS(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
+
+/* A tensor descriptor over the caller's data. */
+static inline or_tensor kh_tensor(onnxrun_dtype dt, const int64_t *dims, int rank, const void *data)
+{
+    or_tensor t = { .dtype = dt, .rank = rank, .data = (void *)data };
+    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
+    return t;
+}
+
 /* Runs op_type at opset on ins (NULL entries = absent inputs); allocates
  * every present output's data (caller frees). Returns the first failing
  * phase's status with its message in err. */

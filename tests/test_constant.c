@@ -14,14 +14,6 @@
 
 #include "tests/kernel_harness.h"
 
-#define DIMS(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
-
-static or_tensor tensor(onnxrun_dtype dt, const int64_t *dims, int rank, const void *data)
-{
-    or_tensor t = { .dtype = dt, .rank = rank, .data = (void *)data };
-    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
 
 static char err[1024];
 
@@ -45,11 +37,11 @@ static void test_constant(void **state)
 {
     (void)state;
     int32_t vals[] = { 4, -5, 6, 7, 8, 9 };
-    or_tensor t = tensor(ONNXRUN_INT32, DIMS(2, 3), vals), y;
+    or_tensor t = kh_tensor(ONNXRUN_INT32, KH_DIMS(2, 3), vals), y;
     or_attr value = { .name = (char *)"value", .type = OR_ATTR_TENSOR, .t = &t };
     assert_int_equal(run1("Constant", 13, &value, 1, NULL, 0, &y), ONNXRUN_OK);
     assert_int_equal(y.dtype, ONNXRUN_INT32);
-    expect_shape(&y, DIMS(2, 3));
+    expect_shape(&y, KH_DIMS(2, 3));
     assert_ptr_not_equal(y.data, vals);
     assert_memory_equal(y.data, vals, sizeof vals);
     free(y.data);
@@ -63,7 +55,7 @@ static void test_constant(void **state)
     or_attr vi = KH_INTS("value_ints", 3, -1, 1LL << 40);
     assert_int_equal(run1("Constant", 13, &vi, 1, NULL, 0, &y), ONNXRUN_OK);
     assert_int_equal(y.dtype, ONNXRUN_INT64);
-    expect_shape(&y, DIMS(3));
+    expect_shape(&y, KH_DIMS(3));
     assert_int_equal(((int64_t *)y.data)[2], 1LL << 40);
     free(y.data);
     or_attr vis = KH_INT("value_int", -7);
@@ -77,7 +69,7 @@ static void test_constant(void **state)
     assert_int_equal(run1("Constant", 13, NULL, 0, NULL, 0, &y), ONNXRUN_E_INVALID);
     or_attr sparse = { .name = (char *)"sparse_value", .type = OR_ATTR_SPARSE_TENSOR };
     assert_int_equal(run1("Constant", 13, &sparse, 1, NULL, 0, &y), ONNXRUN_E_UNSUPPORTED);
-    or_tensor st = tensor(ONNXRUN_STRING, DIMS(1), vals);
+    or_tensor st = kh_tensor(ONNXRUN_STRING, KH_DIMS(1), vals);
     or_attr sv = { .name = (char *)"value", .type = OR_ATTR_TENSOR, .t = &st };
     assert_int_equal(run1("Constant", 13, &sv, 1, NULL, 0, &y), ONNXRUN_E_UNSUPPORTED);
 }
@@ -88,15 +80,15 @@ static void test_constant_of_shape(void **state)
 {
     (void)state;
     int64_t shape[] = { 2, 3 };
-    or_tensor s = tensor(ONNXRUN_INT64, DIMS(2), shape), y;
+    or_tensor s = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), shape), y;
     or_tensor *ins[] = { &s };
     assert_int_equal(run1("ConstantOfShape", 9, NULL, 0, ins, 1, &y), ONNXRUN_OK);
     assert_int_equal(y.dtype, ONNXRUN_FLOAT);
-    expect_shape(&y, DIMS(2, 3));
+    expect_shape(&y, KH_DIMS(2, 3));
     for (int i = 0; i < 6; i++) assert_true(((float *)y.data)[i] == 0.0f);
     free(y.data);
     int64_t v = -3;
-    or_tensor vt = tensor(ONNXRUN_INT64, DIMS(1), &v);
+    or_tensor vt = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), &v);
     or_attr value = { .name = (char *)"value", .type = OR_ATTR_TENSOR, .t = &vt };
     assert_int_equal(run1("ConstantOfShape", 9, &value, 1, ins, 1, &y), ONNXRUN_OK);
     assert_int_equal(y.dtype, ONNXRUN_INT64);
@@ -105,9 +97,9 @@ static void test_constant_of_shape(void **state)
     /* a 0 in the shape: empty output; an empty shape: a scalar */
     shape[1] = 0;
     assert_int_equal(run1("ConstantOfShape", 9, &value, 1, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 0));
+    expect_shape(&y, KH_DIMS(2, 0));
     free(y.data);
-    or_tensor e = tensor(ONNXRUN_INT64, DIMS(0), shape);
+    or_tensor e = kh_tensor(ONNXRUN_INT64, KH_DIMS(0), shape);
     or_tensor *eins[] = { &e };
     assert_int_equal(run1("ConstantOfShape", 9, &value, 1, eins, 1, &y), ONNXRUN_OK);
     assert_int_equal(y.rank, 0);
@@ -117,7 +109,7 @@ static void test_constant_of_shape(void **state)
     shape[1] = -1;
     assert_int_equal(run1("ConstantOfShape", 9, NULL, 0, ins, 1, &y), ONNXRUN_E_SHAPE);
     shape[1] = 1;
-    vt = tensor(ONNXRUN_INT64, DIMS(2), shape);
+    vt = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), shape);
     assert_int_equal(run1("ConstantOfShape", 9, &value, 1, ins, 1, &y), ONNXRUN_E_INVALID);
     s.data = NULL;
     assert_int_equal(run1("ConstantOfShape", 9, NULL, 0, ins, 1, &y), ONNXRUN_E_UNSUPPORTED);
@@ -127,7 +119,7 @@ static void test_constant_of_shape(void **state)
 
 static or_status range(onnxrun_dtype dt, const void *s, const void *l, const void *d, or_tensor *y)
 {
-    or_tensor ts = tensor(dt, NULL, 0, s), tl = tensor(dt, NULL, 0, l), td = tensor(dt, NULL, 0, d);
+    or_tensor ts = kh_tensor(dt, NULL, 0, s), tl = kh_tensor(dt, NULL, 0, l), td = kh_tensor(dt, NULL, 0, d);
     or_tensor *ins[] = { &ts, &tl, &td };
     return run1("Range", 11, NULL, 0, ins, 3, y);
 }
@@ -138,32 +130,32 @@ static void test_range(void **state)
     or_tensor y;
     float fs = 3, fl = 9, fd = 3;
     assert_int_equal(range(ONNXRUN_FLOAT, &fs, &fl, &fd, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2));
+    expect_shape(&y, KH_DIMS(2));
     assert_true(((float *)y.data)[0] == 3 && ((float *)y.data)[1] == 6);
     free(y.data);
     fs = 0, fl = 1, fd = 0.3f;   /* ceil(3.33) = 4 */
     assert_int_equal(range(ONNXRUN_FLOAT, &fs, &fl, &fd, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(4));
+    expect_shape(&y, KH_DIMS(4));
     assert_true(fabsf(((float *)y.data)[3] - 0.9f) < 1e-6f);
     free(y.data);
     int32_t is = 10, il = 4, id = -2;
     assert_int_equal(range(ONNXRUN_INT32, &is, &il, &id, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3));
+    expect_shape(&y, KH_DIMS(3));
     assert_memory_equal(y.data, ((int32_t[]){ 10, 8, 6 }), 12);
     free(y.data);
     id = 2;   /* the wrong way: empty */
     assert_int_equal(range(ONNXRUN_INT32, &is, &il, &id, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(0));
+    expect_shape(&y, KH_DIMS(0));
     free(y.data);
     /* the whole int64 line in steps of 2^62: no overflow in the length or the values */
     int64_t ls = INT64_MIN, ll = INT64_MAX, ld = INT64_C(1) << 62;
     assert_int_equal(range(ONNXRUN_INT64, &ls, &ll, &ld, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(4));
+    expect_shape(&y, KH_DIMS(4));
     assert_int_equal(((int64_t *)y.data)[3], INT64_C(1) << 62);   /* -2^63 + 3 * 2^62 */
     free(y.data);
     ld = INT64_MIN;   /* |delta| = 2^63 going down from the top: INT64_MAX, -1 */
     assert_int_equal(range(ONNXRUN_INT64, &ll, &ls, &ld, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2));
+    expect_shape(&y, KH_DIMS(2));
     assert_int_equal(((int64_t *)y.data)[1], -1);
     free(y.data);
     /* too many elements, a zero delta, non-finite values, mixed types */
@@ -176,10 +168,10 @@ static void test_range(void **state)
     assert_int_equal(range(ONNXRUN_FLOAT, &fs, &fl, &fd, &y), ONNXRUN_E_INVALID);
     fs = -3e38f, fl = 3e38f, fd = 1;
     assert_int_equal(range(ONNXRUN_FLOAT, &fs, &fl, &fd, &y), ONNXRUN_E_LIMIT);
-    or_tensor a = tensor(ONNXRUN_FLOAT, NULL, 0, &fs), b = tensor(ONNXRUN_INT32, NULL, 0, &is);
+    or_tensor a = kh_tensor(ONNXRUN_FLOAT, NULL, 0, &fs), b = kh_tensor(ONNXRUN_INT32, NULL, 0, &is);
     or_tensor *mixed[] = { &a, &b, &a };
     assert_int_equal(run1("Range", 11, NULL, 0, mixed, 3, &y), ONNXRUN_E_INVALID);
-    or_tensor u = tensor(ONNXRUN_FLOAT, NULL, 0, NULL);
+    or_tensor u = kh_tensor(ONNXRUN_FLOAT, NULL, 0, NULL);
     or_tensor *unknown[] = { &a, &u, &a };
     assert_int_equal(run1("Range", 11, NULL, 0, unknown, 3, &y), ONNXRUN_E_UNSUPPORTED);
 }
@@ -188,7 +180,7 @@ static void test_range(void **state)
 
 static or_status cast(onnxrun_dtype from, const void *x, int64_t n, onnxrun_dtype to, or_tensor *y)
 {
-    or_tensor t = tensor(from, (int64_t[]){ n }, 1, x);
+    or_tensor t = kh_tensor(from, (int64_t[]){ n }, 1, x);
     or_tensor *ins[] = { &t };
     or_attr a = KH_INT("to", to);
     return run1("Cast", 13, &a, 1, ins, 1, y);
@@ -299,7 +291,7 @@ static void test_cast_attrs(void **state)
 {
     (void)state;
     float x[] = { 1.5f, -1.5f };
-    or_tensor t = tensor(ONNXRUN_FLOAT, DIMS(2), x), y;
+    or_tensor t = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2), x), y;
     or_tensor *ins[] = { &t };
     /* opset 1: the type by name */
     or_attr name = KH_STRING("to", "INT32");
@@ -316,7 +308,7 @@ static void test_cast_attrs(void **state)
     assert_int_equal(run1("Cast", 13, NULL, 0, ins, 1, &y), ONNXRUN_E_INVALID);
     /* CastLike takes the type of input 1 */
     double like = 0;
-    or_tensor l = tensor(ONNXRUN_DOUBLE, NULL, 0, &like);
+    or_tensor l = kh_tensor(ONNXRUN_DOUBLE, NULL, 0, &like);
     or_tensor *ins2[] = { &t, &l };
     assert_int_equal(run1("CastLike", 15, NULL, 0, ins2, 2, &y), ONNXRUN_OK);
     assert_int_equal(y.dtype, ONNXRUN_DOUBLE);

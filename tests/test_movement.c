@@ -13,14 +13,6 @@
 
 #include "tests/kernel_harness.h"
 
-#define DIMS(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
-
-static or_tensor tensor(onnxrun_dtype dt, const int64_t *dims, int rank, const void *data)
-{
-    or_tensor t = { .dtype = dt, .rank = rank, .data = (void *)data };
-    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
 
 static char err[1024];
 
@@ -110,7 +102,7 @@ static void test_transpose_random(void **state)
         or_attr attr = { .name = (char *)"perm", .type = OR_ATTR_INTS, .n = (size_t)r,
                          .ints = (int64_t[OR_MAX_RANK]){ 0 } };
         for (int a = 0; a < r; a++) attr.ints[a] = perm[a];
-        or_tensor xt = tensor(dt, dims, r, x), y;
+        or_tensor xt = kh_tensor(dt, dims, r, x), y;
         or_tensor *ins[] = { &xt };
         assert_int_equal(run1("Transpose", 13, &attr, 1, ins, 1, &y), ONNXRUN_OK);
         for (int a = 0; a < r; a++) assert_int_equal(y.dims[a], dims[perm[a]]);
@@ -132,7 +124,7 @@ static void test_transpose_4d_tiles(void **state)
     for (size_t p = 0; p < 4; p++) {
         naive_transpose((char *)x, dims, 4, perms[p], 4, (char *)want);
         or_attr attr = KH_INTS("perm", perms[p][0], perms[p][1], perms[p][2], perms[p][3]);
-        or_tensor xt = tensor(ONNXRUN_FLOAT, dims, 4, x), y;
+        or_tensor xt = kh_tensor(ONNXRUN_FLOAT, dims, 4, x), y;
         or_tensor *ins[] = { &xt };
         assert_int_equal(run1("Transpose", 13, &attr, 1, ins, 1, &y), ONNXRUN_OK);
         assert_memory_equal(y.data, want, (size_t)n * 4);
@@ -141,10 +133,10 @@ static void test_transpose_4d_tiles(void **state)
     /* default perm: reverse */
     int rev[] = { 3, 2, 1, 0 };
     naive_transpose((char *)x, dims, 4, rev, 4, (char *)want);
-    or_tensor xt = tensor(ONNXRUN_FLOAT, dims, 4, x), y;
+    or_tensor xt = kh_tensor(ONNXRUN_FLOAT, dims, 4, x), y;
     or_tensor *ins[] = { &xt };
     assert_int_equal(run1("Transpose", 1, NULL, 0, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(11, 9, 37, 2));
+    expect_shape(&y, KH_DIMS(11, 9, 37, 2));
     assert_memory_equal(y.data, want, (size_t)n * 4);
     free(y.data);
     free(x);
@@ -154,7 +146,7 @@ static void test_transpose_4d_tiles(void **state)
 static void test_transpose_errors(void **state)
 {
     (void)state;
-    or_tensor xt = tensor(ONNXRUN_FLOAT, DIMS(2, 3, 4), iota), y;
+    or_tensor xt = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3, 4), iota), y;
     or_tensor *ins[] = { &xt };
     or_attr dup = KH_INTS("perm", 0, 1, 1);
     assert_int_equal(run1("Transpose", 13, &dup, 1, ins, 1, &y), ONNXRUN_E_INVALID);
@@ -180,7 +172,7 @@ static void test_concat_each_axis(void **state)
             d[ax] = i + 1;
             bufs[i] = malloc(sizeof(float) * 36);
             for (int j = 0; j < 36; j++) bufs[i][j] = (float)(100 * i + j);
-            xs[i] = tensor(ONNXRUN_FLOAT, d, 3, bufs[i]);
+            xs[i] = kh_tensor(ONNXRUN_FLOAT, d, 3, bufs[i]);
         }
         or_tensor *ins[] = { &xs[0], &xs[1], &xs[2] }, y;
         or_attr attr = KH_INT("axis", axis);
@@ -208,8 +200,8 @@ static void test_concat_each_axis(void **state)
 static void test_concat_errors(void **state)
 {
     (void)state;
-    or_tensor a = tensor(ONNXRUN_FLOAT, DIMS(2, 3), iota), b = tensor(ONNXRUN_FLOAT, DIMS(3, 3), iota);
-    or_tensor c = tensor(ONNXRUN_INT32, DIMS(2, 3), iota), y;
+    or_tensor a = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3), iota), b = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 3), iota);
+    or_tensor c = kh_tensor(ONNXRUN_INT32, KH_DIMS(2, 3), iota), y;
     or_tensor *ab[] = { &a, &b }, *ac[] = { &a, &c };
     or_attr ax1 = KH_INT("axis", 1), neg = KH_INT("axis", -1);
     assert_int_equal(run1("Concat", 13, &ax1, 1, ab, 2, &y), ONNXRUN_E_SHAPE);
@@ -220,7 +212,7 @@ static void test_concat_errors(void **state)
     or_tensor *ba[] = { &a, &b };
     or_attr ax0 = KH_INT("axis", -2);
     assert_int_equal(run1("Concat", 4, &ax0, 1, ba, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(5, 3));
+    expect_shape(&y, KH_DIMS(5, 3));
     free(y.data);
     assert_int_equal(run1("Concat", 4, &neg, 1, ab, 2, &y), ONNXRUN_E_SHAPE);
     free(y.data);
@@ -229,7 +221,7 @@ static void test_concat_errors(void **state)
     /* opset 1 defaults to axis 1 */
     or_tensor *aa[] = { &a, &a };
     assert_int_equal(run1("Concat", 1, NULL, 0, aa, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 6));
+    expect_shape(&y, KH_DIMS(2, 6));
     expect_floats(&y, (float[]){ 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6 }, 12);
     free(y.data);
 }
@@ -255,7 +247,7 @@ static void free_outs(or_tensor *outs, size_t n)
 static void test_split(void **state)
 {
     (void)state;
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 6), iota), o[4];
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 6), iota), o[4];
     or_tensor *ins[] = { &x };
     /* equal parts on axis 1 */
     or_attr ax1 = KH_INT("axis", 1);
@@ -270,13 +262,13 @@ static void test_split(void **state)
     /* sizes by attribute (opset 11, negative axis) */
     or_attr a11[] = { KH_INT("axis", -1), KH_INTS("split", 1, 0, 5) };
     assert_int_equal(run_split(11, a11, 2, ins, 1, o, 3), ONNXRUN_OK);
-    expect_shape(&o[1], DIMS(2, 0));
+    expect_shape(&o[1], KH_DIMS(2, 0));
     expect_floats(&o[0], (float[]){ 1, 7 }, 2);
     expect_floats(&o[2], (float[]){ 2, 3, 4, 5, 6, 8, 9, 10, 11, 12 }, 10);
     free_outs(o, 3);
     /* sizes by input (opset 13) that do not add up */
     int64_t bad[] = { 2, 2 };
-    or_tensor sp = tensor(ONNXRUN_INT64, DIMS(2), bad);
+    or_tensor sp = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), bad);
     or_tensor *ins2[] = { &x, &sp };
     assert_int_equal(run_split(13, &ax1, 1, ins2, 2, o, 2), ONNXRUN_E_SHAPE);
     free_outs(o, 2);
@@ -292,7 +284,7 @@ static void test_split(void **state)
     free_outs(o, 2);
     /* opset 18 num_outputs: the last part is smaller */
     or_attr a18[] = { KH_INT("axis", 1), KH_INT("num_outputs", 4) };
-    or_tensor x7 = tensor(ONNXRUN_FLOAT, DIMS(1, 7), iota);
+    or_tensor x7 = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 7), iota);
     or_tensor *ins7[] = { &x7 };
     assert_int_equal(run_split(18, a18, 2, ins7, 1, o, 4), ONNXRUN_OK);
     expect_floats(&o[0], (float[]){ 1, 2 }, 2);
@@ -306,34 +298,34 @@ static void test_gather(void **state)
 {
     (void)state;
     float data[] = { 1.0f, 1.2f, 1.9f, 2.3f, 3.4f, 3.9f, 4.5f, 5.7f, 5.9f };
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(3, 3), data), y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 3), data), y;
     int64_t i64[] = { 0, -1, 1, 2 };
-    or_tensor ind = tensor(ONNXRUN_INT64, DIMS(2, 2), i64);
+    or_tensor ind = kh_tensor(ONNXRUN_INT64, KH_DIMS(2, 2), i64);
     or_tensor *ins[] = { &x, &ind };
     assert_int_equal(run1("Gather", 13, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 2, 3));
+    expect_shape(&y, KH_DIMS(2, 2, 3));
     expect_floats(&y, (float[]){ 1.0f, 1.2f, 1.9f, 4.5f, 5.7f, 5.9f, 2.3f, 3.4f, 3.9f, 4.5f, 5.7f, 5.9f }, 12);
     free(y.data);
     /* axis 1 with int32 indices */
     int32_t i32[] = { 0, 2 };
-    or_tensor ind32 = tensor(ONNXRUN_INT32, DIMS(1, 2), i32);
+    or_tensor ind32 = kh_tensor(ONNXRUN_INT32, KH_DIMS(1, 2), i32);
     or_tensor *ins32[] = { &x, &ind32 };
     or_attr ax1 = KH_INT("axis", 1);
     assert_int_equal(run1("Gather", 13, &ax1, 1, ins32, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 1, 2));
+    expect_shape(&y, KH_DIMS(3, 1, 2));
     expect_floats(&y, (float[]){ 1.0f, 1.9f, 2.3f, 3.9f, 4.5f, 5.9f }, 6);
     free(y.data);
     /* scalar index: the axis disappears */
     int64_t one = -2;
-    or_tensor s = tensor(ONNXRUN_INT64, NULL, 0, &one);
+    or_tensor s = kh_tensor(ONNXRUN_INT64, NULL, 0, &one);
     or_tensor *inss[] = { &x, &s };
     assert_int_equal(run1("Gather", 13, &ax1, 1, inss, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3));
+    expect_shape(&y, KH_DIMS(3));
     expect_floats(&y, (float[]){ 1.2f, 3.4f, 5.7f }, 3);
     free(y.data);
     /* out of range, both ways: a runtime error, no read */
     int64_t far[] = { 0, 3 };
-    ind = tensor(ONNXRUN_INT64, DIMS(2), far);
+    ind = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), far);
     assert_int_equal(run1("Gather", 13, NULL, 0, ins, 2, &y), ONNXRUN_E_RUNTIME);
     assert_non_null(strstr(err, "out of range"));
     free(y.data);
@@ -341,7 +333,7 @@ static void test_gather(void **state)
     assert_int_equal(run1("Gather", 13, NULL, 0, ins, 2, &y), ONNXRUN_E_RUNTIME);
     free(y.data);
     /* float indices are refused */
-    or_tensor fi = tensor(ONNXRUN_FLOAT, DIMS(1), data);
+    or_tensor fi = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1), data);
     or_tensor *insf[] = { &x, &fi };
     assert_int_equal(run1("Gather", 13, NULL, 0, insf, 2, &y), ONNXRUN_E_UNSUPPORTED);
     free(y.data);
@@ -352,7 +344,7 @@ static void test_gather_elements(void **state)
     (void)state;
     float d1[] = { 1, 2, 3, 4 };
     int64_t i1[] = { 0, 0, 1, 0 };
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 2), d1), ind = tensor(ONNXRUN_INT64, DIMS(2, 2), i1), y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 2), d1), ind = kh_tensor(ONNXRUN_INT64, KH_DIMS(2, 2), i1), y;
     or_tensor *ins[] = { &x, &ind };
     or_attr ax1 = KH_INT("axis", 1);
     assert_int_equal(run1("GatherElements", 13, &ax1, 1, ins, 2, &y), ONNXRUN_OK);
@@ -360,10 +352,10 @@ static void test_gather_elements(void **state)
     free(y.data);
     float d2[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
     int32_t i2[] = { 1, 2, 0, 2, 0, -3 };
-    x = tensor(ONNXRUN_FLOAT, DIMS(3, 3), d2);
-    ind = tensor(ONNXRUN_INT32, DIMS(2, 3), i2);
+    x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 3), d2);
+    ind = kh_tensor(ONNXRUN_INT32, KH_DIMS(2, 3), i2);
     assert_int_equal(run1("GatherElements", 13, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 3));
+    expect_shape(&y, KH_DIMS(2, 3));
     expect_floats(&y, (float[]){ 4, 8, 3, 7, 2, 3 }, 6);
     free(y.data);
     i2[4] = 3;
@@ -378,10 +370,10 @@ static void test_gather_elements(void **state)
 static or_status slice13(const int64_t *dims, int r, const int64_t *starts, const int64_t *ends,
                          const int64_t *axes, const int64_t *steps, int n, or_tensor *y)
 {
-    or_tensor x = tensor(ONNXRUN_FLOAT, dims, r, iota);
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, dims, r, iota);
     int64_t nd[] = { n };
-    or_tensor ts = tensor(ONNXRUN_INT64, nd, 1, starts), te = tensor(ONNXRUN_INT64, nd, 1, ends);
-    or_tensor ta = tensor(ONNXRUN_INT64, nd, 1, axes), tp = tensor(ONNXRUN_INT64, nd, 1, steps);
+    or_tensor ts = kh_tensor(ONNXRUN_INT64, nd, 1, starts), te = kh_tensor(ONNXRUN_INT64, nd, 1, ends);
+    or_tensor ta = kh_tensor(ONNXRUN_INT64, nd, 1, axes), tp = kh_tensor(ONNXRUN_INT64, nd, 1, steps);
     or_tensor *ins[] = { &x, &ts, &te, axes ? &ta : NULL, steps ? &tp : NULL };
     return run1("Slice", 13, NULL, 0, ins, 5, y);
 }
@@ -391,65 +383,65 @@ static void test_slice(void **state)
     (void)state;
     or_tensor y;
     /* spec example 1: [[1,2,3,4],[5,6,7,8]], axes 0,1 starts 1,0 ends 2,3 steps 1,2 */
-    assert_int_equal(slice13(DIMS(2, 4), (int64_t[]){ 1, 0 }, (int64_t[]){ 2, 3 },
+    assert_int_equal(slice13(KH_DIMS(2, 4), (int64_t[]){ 1, 0 }, (int64_t[]){ 2, 3 },
                              (int64_t[]){ 0, 1 }, (int64_t[]){ 1, 2 }, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(1, 2));
+    expect_shape(&y, KH_DIMS(1, 2));
     expect_floats(&y, (float[]){ 5, 7 }, 2);
     free(y.data);
     /* example 2: starts 0,1 ends -1,1000 (clamped) */
-    assert_int_equal(slice13(DIMS(2, 4), (int64_t[]){ 0, 1 }, (int64_t[]){ -1, 1000 }, NULL, NULL,
+    assert_int_equal(slice13(KH_DIMS(2, 4), (int64_t[]){ 0, 1 }, (int64_t[]){ -1, 1000 }, NULL, NULL,
                              2, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 2, 3, 4 }, 3);
     free(y.data);
     /* negative steps: x[::-1] and x[2:0:-1] on [1..6], INT64_MIN / INT64_MAX ends */
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ -1 }, (int64_t[]){ INT64_MIN }, NULL,
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ -1 }, (int64_t[]){ INT64_MIN }, NULL,
                              (int64_t[]){ -1 }, 1, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 6, 5, 4, 3, 2, 1 }, 6);
     free(y.data);
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ 2 }, (int64_t[]){ 0 }, NULL, (int64_t[]){ -1 }, 1,
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ 2 }, (int64_t[]){ 0 }, NULL, (int64_t[]){ -1 }, 1,
                              &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 3, 2 }, 2);
     free(y.data);
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ 100 }, (int64_t[]){ -100 }, NULL,
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ 100 }, (int64_t[]){ -100 }, NULL,
                              (int64_t[]){ -2 }, 1, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 6, 4, 2 }, 3);
     free(y.data);
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ 1 }, (int64_t[]){ INT64_MAX }, NULL,
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ 1 }, (int64_t[]){ INT64_MAX }, NULL,
                              (int64_t[]){ INT64_MAX }, 1, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 2 }, 1);
     free(y.data);
     /* the spec, unlike numpy, clamps a negative-step start before the beginning to 0 */
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ -10 }, (int64_t[]){ INT64_MIN }, NULL,
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ -10 }, (int64_t[]){ INT64_MIN }, NULL,
                              (int64_t[]){ -1 }, 1, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 1 }, 1);
     free(y.data);
     /* 2-D with a negative axis and step: rows reversed, columns 3:0:-2 */
-    assert_int_equal(slice13(DIMS(3, 4), (int64_t[]){ 3, -1 }, (int64_t[]){ 0, INT64_MIN },
+    assert_int_equal(slice13(KH_DIMS(3, 4), (int64_t[]){ 3, -1 }, (int64_t[]){ 0, INT64_MIN },
                              (int64_t[]){ -1, 0 }, (int64_t[]){ -2, -1 }, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 2));
+    expect_shape(&y, KH_DIMS(3, 2));
     expect_floats(&y, (float[]){ 12, 10, 8, 6, 4, 2 }, 6);
     free(y.data);
     /* empty results: start past the end, start after end */
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ 10 }, (int64_t[]){ 20 }, NULL, NULL, 1, &y),
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ 10 }, (int64_t[]){ 20 }, NULL, NULL, 1, &y),
                      ONNXRUN_OK);
-    expect_shape(&y, DIMS(0));
+    expect_shape(&y, KH_DIMS(0));
     free(y.data);
     /* errors: step 0, repeated axis, unknown starts */
-    assert_int_equal(slice13(DIMS(6), (int64_t[]){ 0 }, (int64_t[]){ 3 }, NULL, (int64_t[]){ 0 }, 1,
+    assert_int_equal(slice13(KH_DIMS(6), (int64_t[]){ 0 }, (int64_t[]){ 3 }, NULL, (int64_t[]){ 0 }, 1,
                              &y), ONNXRUN_E_INVALID);
     free(y.data);
-    assert_int_equal(slice13(DIMS(2, 4), (int64_t[]){ 0, 0 }, (int64_t[]){ 1, 1 },
+    assert_int_equal(slice13(KH_DIMS(2, 4), (int64_t[]){ 0, 0 }, (int64_t[]){ 1, 1 },
                              (int64_t[]){ 1, -1 }, NULL, 2, &y), ONNXRUN_E_INVALID);
     free(y.data);
-    assert_int_equal(slice13(DIMS(6), NULL, (int64_t[]){ 3 }, NULL, NULL, 1, &y),
+    assert_int_equal(slice13(KH_DIMS(6), NULL, (int64_t[]){ 3 }, NULL, NULL, 1, &y),
                      ONNXRUN_E_UNSUPPORTED);
     free(y.data);
     /* opset 1: attributes */
     or_attr attrs[] = { KH_INTS("starts", 1), KH_INTS("ends", 1000), KH_INTS("axes", 1) };
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 3), iota);
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3), iota);
     or_tensor *ins[] = { &x };
     assert_int_equal(run1("Slice", 1, attrs, 3, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 2));
+    expect_shape(&y, KH_DIMS(2, 2));
     expect_floats(&y, (float[]){ 2, 3, 5, 6 }, 4);
     free(y.data);
 }
@@ -460,20 +452,20 @@ static void test_expand(void **state)
 {
     (void)state;
     int64_t shape[] = { 2, 1, 4 };
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(3, 1), iota), s = tensor(ONNXRUN_INT64, DIMS(3), shape), y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 1), iota), s = kh_tensor(ONNXRUN_INT64, KH_DIMS(3), shape), y;
     or_tensor *ins[] = { &x, &s };
     assert_int_equal(run1("Expand", 13, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 3, 4));
+    expect_shape(&y, KH_DIMS(2, 3, 4));
     for (int i = 0; i < 24; i++) assert_true(((float *)y.data)[i] == (float)((i / 4) % 3 + 1));
     free(y.data);
     /* a shape smaller than the input keeps the input's dims */
     int64_t small[] = { 1 };
-    s = tensor(ONNXRUN_INT64, DIMS(1), small);
+    s = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), small);
     assert_int_equal(run1("Expand", 8, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 1));
+    expect_shape(&y, KH_DIMS(3, 1));
     free(y.data);
     int64_t bad[] = { 2, 2 };
-    s = tensor(ONNXRUN_INT64, DIMS(2), bad);
+    s = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), bad);
     assert_int_equal(run1("Expand", 13, NULL, 0, ins, 2, &y), ONNXRUN_E_SHAPE);
     free(y.data);
 }
@@ -483,10 +475,10 @@ static void test_tile(void **state)
     (void)state;
     int64_t reps[] = { 2, 3, 1 };
     int16_t data[] = { 1, 2, 3, 4, 5, 6 };
-    or_tensor x = tensor(ONNXRUN_INT16, DIMS(2, 3, 1), data), r = tensor(ONNXRUN_INT64, DIMS(3), reps), y;
+    or_tensor x = kh_tensor(ONNXRUN_INT16, KH_DIMS(2, 3, 1), data), r = kh_tensor(ONNXRUN_INT64, KH_DIMS(3), reps), y;
     or_tensor *ins[] = { &x, &r };
     assert_int_equal(run1("Tile", 13, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(4, 9, 1));
+    expect_shape(&y, KH_DIMS(4, 9, 1));
     const int16_t *yd = y.data;
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 9; j++) assert_int_equal(yd[i * 9 + j], data[(i % 2) * 3 + j % 3]);
@@ -497,10 +489,10 @@ static void test_tile(void **state)
     free(y.data);
     /* opset 1: tiles and axis inputs */
     int64_t tiles = 2, axis = 1;
-    or_tensor tt = tensor(ONNXRUN_INT64, NULL, 0, &tiles), ta = tensor(ONNXRUN_INT64, NULL, 0, &axis);
+    or_tensor tt = kh_tensor(ONNXRUN_INT64, NULL, 0, &tiles), ta = kh_tensor(ONNXRUN_INT64, NULL, 0, &axis);
     or_tensor *ins1[] = { &x, &tt, &ta };
     assert_int_equal(run1("Tile", 1, NULL, 0, ins1, 3, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 6, 1));
+    expect_shape(&y, KH_DIMS(2, 6, 1));
     assert_int_equal(((int16_t *)y.data)[4], 2);
     free(y.data);
 }
@@ -510,8 +502,8 @@ static void test_tile(void **state)
 /* Pads iota [3,4] at opset 13 with pads (4 values), mode, constant value. */
 static or_status pad13(const int64_t *pads, const char *mode, const float *value, or_tensor *y)
 {
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(3, 4), iota);
-    or_tensor p = tensor(ONNXRUN_INT64, DIMS(4), pads), v = tensor(ONNXRUN_FLOAT, NULL, 0, value);
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 4), iota);
+    or_tensor p = kh_tensor(ONNXRUN_INT64, KH_DIMS(4), pads), v = kh_tensor(ONNXRUN_FLOAT, NULL, 0, value);
     or_tensor *ins[] = { &x, &p, value ? &v : NULL };
     or_attr m = { .name = (char *)"mode", .type = OR_ATTR_STRING, .s = (char *)mode,
                   .s_len = strlen(mode) };
@@ -524,13 +516,13 @@ static void test_pad(void **state)
     or_tensor y;
     float v = 9.5f;
     assert_int_equal(pad13((int64_t[]){ 1, 2, 1, 1 }, "constant", &v, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(5, 7));
+    expect_shape(&y, KH_DIMS(5, 7));
     expect_floats(&y, (float[]){ 9.5, 9.5, 9.5, 9.5, 9.5, 9.5, 9.5, 9.5, 9.5, 1, 2, 3, 4, 9.5,
                                  9.5, 9.5, 5, 6, 7, 8, 9.5, 9.5, 9.5, 9, 10, 11, 12, 9.5,
                                  9.5, 9.5, 9.5, 9.5, 9.5, 9.5, 9.5 }, 35);
     free(y.data);
     assert_int_equal(pad13((int64_t[]){ 1, 2, 2, 3 }, "reflect", NULL, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(6, 9));
+    expect_shape(&y, KH_DIMS(6, 9));
     expect_floats(&y, (float[]){ 7, 6, 5, 6, 7, 8, 7, 6, 5, 3, 2, 1, 2, 3, 4, 3, 2, 1,
                                  7, 6, 5, 6, 7, 8, 7, 6, 5, 11, 10, 9, 10, 11, 12, 11, 10, 9,
                                  7, 6, 5, 6, 7, 8, 7, 6, 5, 3, 2, 1, 2, 3, 4, 3, 2, 1 }, 54);
@@ -541,7 +533,7 @@ static void test_pad(void **state)
     free(y.data);
     /* negative pads crop, then the rest pads the cropped data */
     assert_int_equal(pad13((int64_t[]){ -1, 2, 0, -2 }, "reflect", NULL, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 4));
+    expect_shape(&y, KH_DIMS(2, 4));
     expect_floats(&y, (float[]){ 5, 6, 5, 6, 9, 10, 9, 10 }, 8);
     free(y.data);
     v = 7;
@@ -549,11 +541,11 @@ static void test_pad(void **state)
     expect_floats(&y, (float[]){ 2, 3, 4, 7, 6, 7, 8, 7 }, 8);
     free(y.data);
     assert_int_equal(pad13((int64_t[]){ 1, 0, 0, -3 }, "edge", NULL, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(4, 1));
+    expect_shape(&y, KH_DIMS(4, 1));
     expect_floats(&y, (float[]){ 1, 1, 5, 9 }, 4);
     free(y.data);
     /* reflect beyond the size mirrors again (numpy) */
-    or_tensor x3 = tensor(ONNXRUN_FLOAT, DIMS(3), iota);
+    or_tensor x3 = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3), iota);
     or_attr a2[] = { KH_STRING("mode", "reflect"), KH_INTS("pads", 5, 5) };
     or_tensor *ins3[] = { &x3 };
     assert_int_equal(run1("Pad", 2, a2, 2, ins3, 1, &y), ONNXRUN_OK);
@@ -566,8 +558,8 @@ static void test_pad(void **state)
     free(y.data);
     /* opset 18: axes input */
     int64_t pads[] = { 1, 2 }, axes[] = { -1 };
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 2), iota), tp = tensor(ONNXRUN_INT64, DIMS(2), pads);
-    or_tensor ta = tensor(ONNXRUN_INT64, DIMS(1), axes);
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 2), iota), tp = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), pads);
+    or_tensor ta = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), axes);
     or_tensor *ins18[] = { &x, &tp, NULL, &ta };
     assert_int_equal(run1("Pad", 18, NULL, 0, ins18, 4, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 0, 1, 2, 0, 0, 0, 3, 4, 0, 0 }, 10);
@@ -669,8 +661,8 @@ static void test_pad_random(void **state)
         int16_t *x = malloc((size_t)n * 2), v = -7;
         for (int64_t i = 0; i < n; i++) x[i] = (int16_t)(i + 1);
         int64_t pd[] = { 2 * r };
-        or_tensor xt = tensor(ONNXRUN_INT16, dims, r, x), pt = tensor(ONNXRUN_INT64, pd, 1, pads);
-        or_tensor vt = tensor(ONNXRUN_INT16, NULL, 0, &v), y;
+        or_tensor xt = kh_tensor(ONNXRUN_INT16, dims, r, x), pt = kh_tensor(ONNXRUN_INT64, pd, 1, pads);
+        or_tensor vt = kh_tensor(ONNXRUN_INT16, NULL, 0, &v), y;
         or_tensor *ins[] = { &xt, &pt, &vt };
         or_attr m = { .name = (char *)"mode", .type = OR_ATTR_STRING, .s = (char *)modes[mode],
                       .s_len = strlen(modes[mode]) };

@@ -13,14 +13,6 @@
 
 #include "tests/kernel_harness.h"
 
-#define DIMS(...) (int64_t[]){ __VA_ARGS__ }, (int)(sizeof((int64_t[]){ __VA_ARGS__ }) / sizeof(int64_t))
-
-static or_tensor tensor(onnxrun_dtype dt, const int64_t *dims, int rank, const void *data)
-{
-    or_tensor t = { .dtype = dt, .rank = rank, .data = (void *)data };
-    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
-    return t;
-}
 
 static char err[1024];
 static float iota[256];
@@ -50,8 +42,8 @@ static void expect_iota(const or_tensor *t, int64_t n)
 /* Reshape of an iota [2,3,4] at opset 14 to shape (n values). */
 static or_status reshape14(const int64_t *shape, int n, or_attr *attrs, size_t na, or_tensor *y)
 {
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 3, 4), iota);
-    or_tensor s = tensor(ONNXRUN_INT64, (int64_t[]){ n }, 1, shape);
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3, 4), iota);
+    or_tensor s = kh_tensor(ONNXRUN_INT64, (int64_t[]){ n }, 1, shape);
     or_tensor *ins[] = { &x, &s };
     return run1("Reshape", 14, attrs, na, ins, 2, y);
 }
@@ -61,12 +53,12 @@ static void test_reshape(void **state)
     (void)state;
     or_tensor y;
     assert_int_equal(reshape14((int64_t[]){ 4, -1 }, 2, NULL, 0, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(4, 6));
+    expect_shape(&y, KH_DIMS(4, 6));
     expect_iota(&y, 24);
     free(y.data);
     /* 0 copies the input's dim */
     assert_int_equal(reshape14((int64_t[]){ 0, 0, 2, -1 }, 4, NULL, 0, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 3, 2, 2));
+    expect_shape(&y, KH_DIMS(2, 3, 2, 2));
     free(y.data);
     /* empty shape: only for one element */
     assert_int_equal(reshape14((int64_t[]){ 0 }, 0, NULL, 0, &y), ONNXRUN_E_SHAPE);
@@ -92,17 +84,17 @@ static void test_reshape(void **state)
     free(y.data);
     /* ...while the default copies dim 0 */
     assert_int_equal(reshape14((int64_t[]){ 0, 12 }, 2, NULL, 0, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 12));
+    expect_shape(&y, KH_DIMS(2, 12));
     free(y.data);
     /* an empty input reshaped with allowzero */
-    or_tensor e = tensor(ONNXRUN_FLOAT, DIMS(0, 3), iota);
-    or_tensor s = tensor(ONNXRUN_INT64, DIMS(3), (int64_t[]){ 3, 0, 1 });
+    or_tensor e = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(0, 3), iota);
+    or_tensor s = kh_tensor(ONNXRUN_INT64, KH_DIMS(3), (int64_t[]){ 3, 0, 1 });
     or_tensor *ins[] = { &e, &s };
     assert_int_equal(run1("Reshape", 14, &az, 1, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 0, 1));
+    expect_shape(&y, KH_DIMS(3, 0, 1));
     free(y.data);
     /* 0 with -1 and allowzero cannot be inferred */
-    s = tensor(ONNXRUN_INT64, DIMS(2), (int64_t[]){ 0, -1 });
+    s = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), (int64_t[]){ 0, -1 });
     assert_int_equal(run1("Reshape", 14, &az, 1, ins, 2, &y), ONNXRUN_E_SHAPE);
     free(y.data);
     /* the shape input must be known at infer */
@@ -112,10 +104,10 @@ static void test_reshape(void **state)
     free(y.data);
     /* opset 1-4: shape attribute */
     or_attr sa = KH_INTS("shape", 4, 0, -1);
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 3, 4), iota);
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3, 4), iota);
     or_tensor *ins1[] = { &x };
     assert_int_equal(run1("Reshape", 1, &sa, 1, ins1, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(4, 3, 2));
+    expect_shape(&y, KH_DIMS(4, 3, 2));
     free(y.data);
     assert_int_equal(run1("Reshape", 1, NULL, 0, ins1, 1, &y), ONNXRUN_E_INVALID);
     free(y.data);
@@ -126,7 +118,7 @@ static void test_reshape(void **state)
 static void test_flatten(void **state)
 {
     (void)state;
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 3, 4, 5), iota), y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3, 4, 5), iota), y;
     or_tensor *ins[] = { &x };
     static const struct { int64_t axis, opset, d0, d1; or_status st; } cases[] = {
         { 0, 13, 1, 120, ONNXRUN_OK }, { 1, 13, 2, 60, ONNXRUN_OK }, { 3, 13, 24, 5, ONNXRUN_OK },
@@ -145,71 +137,71 @@ static void test_flatten(void **state)
     }
     /* default axis 1 */
     assert_int_equal(run1("Flatten", 1, NULL, 0, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 60));
+    expect_shape(&y, KH_DIMS(2, 60));
     free(y.data);
 }
 
 static void test_squeeze_unsqueeze(void **state)
 {
     (void)state;
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(1, 3, 1, 2), iota), y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 3, 1, 2), iota), y;
     or_tensor *ins[] = { &x };
     /* no axes: every 1 goes */
     assert_int_equal(run1("Squeeze", 13, NULL, 0, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 2));
+    expect_shape(&y, KH_DIMS(3, 2));
     expect_iota(&y, 6);
     free(y.data);
     /* opset 11 attribute with a negative axis */
     or_attr a = KH_INTS("axes", -2);
     assert_int_equal(run1("Squeeze", 11, &a, 1, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(1, 3, 2));
+    expect_shape(&y, KH_DIMS(1, 3, 2));
     free(y.data);
     assert_int_equal(run1("Squeeze", 1, &a, 1, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(1, 3, 2));
+    expect_shape(&y, KH_DIMS(1, 3, 2));
     free(y.data);
     or_attr not1 = KH_INTS("axes", 1);
     assert_int_equal(run1("Squeeze", 1, &not1, 1, ins, 1, &y), ONNXRUN_E_SHAPE);
     free(y.data);
     /* opset 13 input; squeezing a dim that is not 1 */
-    or_tensor ax = tensor(ONNXRUN_INT64, DIMS(1), (int64_t[]){ 1 });
+    or_tensor ax = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), (int64_t[]){ 1 });
     or_tensor *ins2[] = { &x, &ax };
     assert_int_equal(run1("Squeeze", 13, NULL, 0, ins2, 2, &y), ONNXRUN_E_SHAPE);
     free(y.data);
-    ax = tensor(ONNXRUN_INT64, DIMS(2), (int64_t[]){ 0, 2 });
+    ax = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), (int64_t[]){ 0, 2 });
     assert_int_equal(run1("Squeeze", 13, NULL, 0, ins2, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 2));
+    expect_shape(&y, KH_DIMS(3, 2));
     free(y.data);
     /* Unsqueeze: axes refer to the output, any order, negative from 11 */
-    or_tensor u = tensor(ONNXRUN_FLOAT, DIMS(3, 4, 5), iota);
-    ax = tensor(ONNXRUN_INT64, DIMS(2), (int64_t[]){ 4, 0 });
+    or_tensor u = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 4, 5), iota);
+    ax = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), (int64_t[]){ 4, 0 });
     or_tensor *uins[] = { &u, &ax };
     assert_int_equal(run1("Unsqueeze", 13, NULL, 0, uins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(1, 3, 4, 5, 1));
+    expect_shape(&y, KH_DIMS(1, 3, 4, 5, 1));
     expect_iota(&y, 60);
     free(y.data);
-    ax = tensor(ONNXRUN_INT64, DIMS(2), (int64_t[]){ -1, 1 });
+    ax = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), (int64_t[]){ -1, 1 });
     assert_int_equal(run1("Unsqueeze", 13, NULL, 0, uins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3, 1, 4, 5, 1));
+    expect_shape(&y, KH_DIMS(3, 1, 4, 5, 1));
     free(y.data);
-    ax = tensor(ONNXRUN_INT64, DIMS(2), (int64_t[]){ 1, 1 });
+    ax = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), (int64_t[]){ 1, 1 });
     assert_int_equal(run1("Unsqueeze", 13, NULL, 0, uins, 2, &y), ONNXRUN_E_INVALID);
     free(y.data);
-    ax = tensor(ONNXRUN_INT64, DIMS(1), (int64_t[]){ 4 });
+    ax = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), (int64_t[]){ 4 });
     assert_int_equal(run1("Unsqueeze", 13, NULL, 0, uins, 2, &y), ONNXRUN_E_INVALID);
     free(y.data);
     or_attr ua = KH_INTS("axes", 0, 3);
     or_tensor *uins1[] = { &u };
     assert_int_equal(run1("Unsqueeze", 1, &ua, 1, uins1, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(1, 3, 4, 1, 5));
+    expect_shape(&y, KH_DIMS(1, 3, 4, 1, 5));
     free(y.data);
     assert_int_equal(run1("Unsqueeze", 11, NULL, 0, uins1, 1, &y), ONNXRUN_E_INVALID);
     free(y.data);
     /* scalar -> [1] */
-    or_tensor sc = tensor(ONNXRUN_FLOAT, NULL, 0, iota);
+    or_tensor sc = kh_tensor(ONNXRUN_FLOAT, NULL, 0, iota);
     or_tensor *sins[] = { &sc };
     or_attr z = KH_INTS("axes", 0);
     assert_int_equal(run1("Unsqueeze", 11, &z, 1, sins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(1));
+    expect_shape(&y, KH_DIMS(1));
     expect_iota(&y, 1);
     free(y.data);
 }
@@ -217,10 +209,10 @@ static void test_squeeze_unsqueeze(void **state)
 static void test_identity_dropout(void **state)
 {
     (void)state;
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 5), iota), y, m;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 5), iota), y, m;
     or_tensor *ins[] = { &x };
     assert_int_equal(run1("Identity", 16, NULL, 0, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(2, 5));
+    expect_shape(&y, KH_DIMS(2, 5));
     expect_iota(&y, 10);
     free(y.data);
     /* opset 13: identity, mask all true */
@@ -242,7 +234,7 @@ static void test_identity_dropout(void **state)
     /* opset 12 with training_mode: true with a ratio of 0 is still the identity... */
     uint8_t yes = 1, no = 0;
     float r0 = 0.0f, r5 = 0.5f;
-    or_tensor ratio = tensor(ONNXRUN_FLOAT, NULL, 0, &r0), tm = tensor(ONNXRUN_BOOL, NULL, 0, &yes);
+    or_tensor ratio = kh_tensor(ONNXRUN_FLOAT, NULL, 0, &r0), tm = kh_tensor(ONNXRUN_BOOL, NULL, 0, &yes);
     or_tensor *ins3[] = { &x, &ratio, &tm };
     assert_int_equal(kh_run("", "Dropout", 13, NULL, 0, ins3, 3, outs, 2, err, sizeof err), ONNXRUN_OK);
     expect_iota(&y, 10);
@@ -275,7 +267,7 @@ static void test_view_in_place(void **state)
         const or_op_def *def = or_op_find("", ops[i], 13);
         assert_non_null(def);
         assert_true(def->flags & OR_OP_VIEW);
-        or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(1, 6), buf), y = x;
+        or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 6), buf), y = x;
         or_tensor *ins[] = { &x }, *outs[] = { &y };
         or_node node = { .name = (char *)"n", .op_type = (char *)ops[i], .domain = (char *)"" };
         or_kernel k = { .def = def, .node = &node, .opset = 13, .n_in = 1, .n_out = 1, .in = ins,
@@ -288,7 +280,7 @@ static void test_view_in_place(void **state)
 static void test_shape_size(void **state)
 {
     (void)state;
-    or_tensor x = tensor(ONNXRUN_FLOAT, DIMS(2, 3, 4), NULL), y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3, 4), NULL), y;
     or_tensor *ins[] = { &x };
     static const struct { bool has_start, has_end; int64_t start, end; int n; int64_t want[3]; } cases[] = {
         { false, false, 0, 0, 3, { 2, 3, 4 } }, { true, false, -1, 0, 1, { 4 } },
@@ -309,7 +301,7 @@ static void test_shape_size(void **state)
     /* opset 1 ignores start */
     or_attr s = KH_INT("start", 1);
     assert_int_equal(run1("Shape", 13, &s, 1, ins, 1, &y), ONNXRUN_OK);
-    expect_shape(&y, DIMS(3));
+    expect_shape(&y, KH_DIMS(3));
     free(y.data);
     assert_int_equal(run1("Size", 13, NULL, 0, ins, 1, &y), ONNXRUN_OK);
     assert_int_equal(y.rank, 0);
