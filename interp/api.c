@@ -3,8 +3,6 @@
  * schedule.c's checks), sessions (kernel init, planning, running) and
  * introspection. Errors are written into the handle's message buffer.
  */
-#include <cblas.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,13 +351,6 @@ onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *n
     return plan_static(s);
 }
 
-/* Sets the blas thread count only when it changes (it is process-wide). */
-static void blas_threads(int n)
-{
-    static atomic_int current = 0;
-    if (atomic_exchange(&current, n) != n) openblas_set_num_threads(n);
-}
-
 onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *const *in_names,
                                    const onnxrun_tensor *inputs, size_t n_out,
                                    const char *const *out_names, onnxrun_tensor *outputs)
@@ -420,7 +411,6 @@ onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *
         or_value *x = &s->values[v];
         if (x->is_output && x->kind == OR_V_INPUT) memcpy(x->owned, x->t.data, or_nbytes(&x->t));
     }
-    blas_threads(s->threads);
     or_status st = or_exec(s);
     if (st) return st;
     for (size_t j = 0; j < n_out; j++) {

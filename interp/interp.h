@@ -98,7 +98,7 @@ struct onnxrun_session {
     bool ok;                       /* false: failed create */
     int threads;
     uint64_t max_memory;           /* limit on arena + scratch + folded constants */
-    struct or_pool *pool;          /* worker threads, NULL for one thread */
+    or_pool *pool;                 /* worker threads, NULL for one thread (ops/parallel.h) */
     bool profile;
     size_t n_values;
     or_value *values;              /* [n_values], indexed like the model's */
@@ -133,13 +133,6 @@ void or_plan_free(onnxrun_session *s);
  * size; *lower_bound gets the peak of live bytes. offsets must hold n. */
 or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const int *last,
                           size_t *offsets, size_t *arena, size_t *lower_bound);
-
-/* ---- threads.c: a session's worker threads for or_parallel_for ---- */
-typedef struct or_pool or_pool;
-/* Starts workers-1 threads (the caller is the first worker); NULL if
- * workers <= 1 or threads cannot be had (then loops run serially). */
-or_pool *or_pool_create(int workers);
-void or_pool_free(or_pool *p);
 
 /* ---- exec.c ---- */
 /* Runs every scheduled, non-folded step. Inputs must be bound. */

@@ -36,7 +36,6 @@
     X(ONNXRUN_UINT64, uint64_t, u64, 0, UINT64_MAX)
 
 /* Tensors at least this large are split over the session's threads. */
-#define PARALLEL_MIN ((int64_t)1 << 15)
 
 /* gcc 12 at -O2 leaves loops that need an alias check (out may be x)
  * scalar; the dynamic cost model vectorizes them. */
@@ -289,7 +288,7 @@ static or_status act_run(or_kernel *k)
         return ONNXRUN_OK;
     }
     act_ctx c = { p, act_rows[x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype) };
-    if (n >= PARALLEL_MIN && k->threads > 1) or_parallel_for(k, n, act_range, &c);
+    if (n >= OR_PAR_MIN_ELEMS && k->threads > 1) or_parallel_for(k, n, act_range, &c);
     else if (n > 0) act_range(&c, 0, n);
     return ONNXRUN_OK;
 }

@@ -2,7 +2,7 @@
  * conv.c - Conv and ConvTranspose on float32 tensors of any spatial rank
  * (N, C, D1, ..., Dn). Relies on window.c for the attribute geometry,
  * conv_im2col.c for the data-movement loops, conv_gemm.c for Conv's matrix
- * products, conv_winograd.c, and OpenBLAS's cblas_sgemm for ConvTranspose.
+ * products, conv_winograd.c, and the BLAS's sgemm (blas.h) for ConvTranspose.
  *
  * Conv chooses its algorithm at infer, per group:
  *   1x1    kernel all ones, stride 1, no padding: Y_g = W_g * X_g, one
@@ -23,16 +23,16 @@
  * others are read in place. The products add the bias and apply the fused
  * epilogue (k->post: residual add and activation, see op.h) as they store
  * each block; the depthwise loop does it per plane. Work is split over the
- * session's threads dynamically (or_parallel_dyn, window.h).
+ * session's threads dynamically (or_parallel_dyn, parallel.h).
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
  */
-#include <cblas.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "conv_depthwise.h"
 #include "conv_gemm.h"
 #include "conv_im2col.h"
@@ -613,9 +613,8 @@ static or_status convt_run(or_kernel *k)
             if (p->kdim == 0 || p->cg == 0 || w->out_size == 0) continue;
             for (int64_t j0 = 0; j0 < w->in_size; j0 += p->tile) {
                 int64_t cols = w->in_size - j0 < p->tile ? w->in_size - j0 : p->tile;
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p->kdim, (int)cols,
-                            (int)p->cg, 1.0f, wg, (int)p->kdim, xg + j0, (int)w->in_size, 0.0f,
-                            k->scratch, (int)cols);
+                or_blas_sgemm(NULL, true, false, p->kdim, cols, p->cg, 1.0f, wg, p->kdim,
+                              xg + j0, w->in_size, 0.0f, k->scratch, cols);
                 col2im_job job = { w, k->scratch, j0, cols, yg };
                 or_parallel_for_work(k, p->mg, (double)p->kdim * cols, col2im_channels, &job);
             }

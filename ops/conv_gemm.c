@@ -18,7 +18,6 @@
 
 #include "conv_gemm.h"
 #include "rowops.h"
-#include "window.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GEMM_X86 1
@@ -29,7 +28,6 @@
 #define GEMM_MC_BYTES ((int64_t)192 << 10) /* A per block of row panels */
 #define GEMM_PF_A 1024 /* floats ahead in A to prefetch (packed weights stream from memory) */
 #define GEMM_PACK_B_MIN 3 /* row panels over which a copied B block pays */
-#define GEMM_MAC_PER_WORK 4.0 /* multiply-adds per unit of OR_PAR_MIN_WORK */
 #define MR OR_GEMM_MR
 #define NR OR_GEMM_NR
 
@@ -337,7 +335,7 @@ void or_gemm_run(const or_kernel *k, const or_gemm *g)
 {
     int64_t blocks = (g->n + NR - 1) / NR, panels = (g->m + MR - 1) / MR;
     /* a multiply-add is cheaper than the "element touched" of OR_PAR_MIN_WORK */
-    double work = (double)g->m * (double)g->n * (double)(g->k + 1) / GEMM_MAC_PER_WORK;
+    double work = (double)g->m * (double)g->n * (double)(g->k + 1) / OR_PAR_MAC_PER_WORK;
     if (blocks >= 4 * (int64_t)k->threads || blocks >= panels) /* columns: a few chunks per thread */
         or_parallel_dyn(k, blocks, work, cols_job, (void *)g);
     else

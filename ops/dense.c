@@ -1,7 +1,7 @@
 /*
  * dense.c - matrix products: Gemm and MatMul, float32 and float64, through
- * OpenBLAS's cblas_?gemm (row-major), or cblas_?gemv when one side is a
- * single row or column (an FC layer on a batch of one).
+ * the BLAS (blas.h: ?gemm, row-major), or a matrix-vector product when one
+ * side is a single row or column (an FC layer on a batch of one).
  *
  * Gemm    Y[M,N] = alpha * A' * B' + beta * C, A' = A or A^T, B' = B or B^T.
  *         Transposes are passed to BLAS, never materialised. C is written
@@ -23,13 +23,13 @@
  * threads, once woken, spin for milliseconds and compete with the
  * session's own workers).
  *
- * Relies on: cblas.h (blasint is int here; sizes are checked to fit).
+ * Relies on: blas.h (the BLAS's int sizes; sizes are checked to fit).
  */
-#include <cblas.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "op.h"
 #include "rowops.h"
 
@@ -88,8 +88,6 @@ static void gemv_axpys(void *ctx, int64_t c0, int64_t c1)
     }
 }
 
-/* Outputs at least this large (times their length) are split over threads. */
-#define GEMV_PAR_MIN 262144.0
 
 /* ---- shared: one row-major product C[M,N] = alpha*op(A)*op(B) + beta*C ---- */
 
@@ -118,33 +116,30 @@ static void gemm(const or_kernel *kern, onnxrun_dtype dt, bool ta, bool tb, int6
         gemv_job j = { mat, vec, c, k, dots ? k : outs, alpha, beta };
         double work = (double)outs * (double)k;
         if (dots) {
-            if (kern && work >= GEMV_PAR_MIN) or_parallel_for(kern, outs, gemv_dots, &j);
+            if (kern && work >= OR_PAR_MIN_GEMV) or_parallel_for(kern, outs, gemv_dots, &j);
             else gemv_dots(&j, 0, outs);
         } else {
-            if (kern && work >= GEMV_PAR_MIN) or_parallel_for(kern, outs, gemv_axpys, &j);
+            if (kern && work >= OR_PAR_MIN_GEMV) or_parallel_for(kern, outs, gemv_axpys, &j);
             else gemv_axpys(&j, 0, outs);
         }
         return;
     }
-    blasint bm = (blasint)m, bn = (blasint)n, bk = (blasint)k;
-    blasint lda = ta ? bm : bk, ldb = tb ? bk : bn;
-    enum CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE opb = tb ? CblasTrans : CblasNoTrans;
+    int64_t lda = ta ? m : k, ldb = tb ? k : n;
     if (m == 1 || n == 1) { /* double */
         bool row = m == 1; /* y[N] from op(B) and a[K]; else y[M] = op(A) b[K] */
         const void *mat = row ? b : a, *vec = row ? a : b;
-        blasint rows = row ? (tb ? bn : bk) : (ta ? bk : bm);
-        blasint cols = row ? (tb ? bk : bn) : (ta ? bm : bk);
-        enum CBLAS_TRANSPOSE op = row ? (tb ? CblasNoTrans : CblasTrans) : opa;
+        int64_t rows = row ? (tb ? n : k) : (ta ? k : m);
+        int64_t cols = row ? (tb ? k : n) : (ta ? m : k);
+        bool trans = row ? !tb : ta;
         if (beta == 0) /* some OpenBLAS versions scale y by 0, keeping NaN garbage */
             memset(c, 0, (size_t)(row ? n : m) * sizeof(double));
-        cblas_dgemv(CblasRowMajor, op, rows, cols, alpha, mat, cols, vec, 1, beta, c, 1);
+        or_blas_dgemv(trans, rows, cols, alpha, mat, cols, vec, beta, c);
         return;
     }
     if (dt == ONNXRUN_FLOAT)
-        cblas_sgemm(CblasRowMajor, opa, opb, bm, bn, bk, alpha, a, lda, b, ldb, beta, c, bn);
+        or_blas_sgemm(kern, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
     else
-        cblas_dgemm(CblasRowMajor, opa, opb, bm, bn, bk, alpha, a, lda, b, ldb, beta, c, bn);
+        or_blas_dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
 }
 
 /* ---- Gemm ---- */

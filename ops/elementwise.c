@@ -58,7 +58,6 @@
 #define BOOL_TYPES(X) X(ONNXRUN_BOOL, uint8_t, b)
 
 /* Outputs at least this large are split over the session's threads. */
-#define PARALLEL_MIN ((int64_t)1 << 15)
 
 /* gcc 12 at -O2 vectorizes only loops that need no alias check and no
  * remainder loop, which no row function is (out may be in0); the dynamic
@@ -454,7 +453,7 @@ static void walk_range(void *ctx, int64_t begin, int64_t end)
 static void walk_run(const or_kernel *k, walk *w, int64_t total)
 {
     if (total <= 0) return;
-    if (total >= PARALLEL_MIN && k->threads > 1) or_parallel_for(k, total, walk_range, w);
+    if (total >= OR_PAR_MIN_ELEMS && k->threads > 1) or_parallel_for(k, total, walk_range, w);
     else walk_range(w, 0, total);
 }
 
@@ -626,7 +625,7 @@ static or_status unary_run(or_kernel *k)
     un_ctx c = { un_rows[p->code][x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype),
                  onnxrun_dtype_size(y->dtype) };
     int64_t n = or_numel(y);
-    if (n >= PARALLEL_MIN && k->threads > 1) or_parallel_for(k, n, un_range, &c);
+    if (n >= OR_PAR_MIN_ELEMS && k->threads > 1) or_parallel_for(k, n, un_range, &c);
     else if (n > 0) un_range(&c, 0, n);
     return ONNXRUN_OK;
 }

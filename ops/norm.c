@@ -41,14 +41,13 @@ static or_status alloc_params(or_kernel *k, size_t size)
 }
 
 /* Below this many elements a kernel runs on the calling thread only. */
-#define PARALLEL_MIN ((int64_t)1 << 15)
 
 /* Runs fn(k, begin, end) over planes [0, n) of `per` elements each, split
  * across the session's threads when the work is large enough. */
 static void for_planes(or_kernel *k, int64_t n, int64_t per,
                        void (*fn)(void *k, int64_t begin, int64_t end))
 {
-    if (n > 1 && k->threads > 1 && n * per >= PARALLEL_MIN) or_parallel_for(k, n, fn, k);
+    if (n > 1 && k->threads > 1 && n * per >= OR_PAR_MIN_ELEMS) or_parallel_for(k, n, fn, k);
     else if (n > 0) fn(k, 0, n);
 }
 

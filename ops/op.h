@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "../loader/graph.h"
+#include "parallel.h"
 
 enum {
     OR_OP_INPLACE = 1u << 0,
@@ -85,7 +86,7 @@ struct or_kernel {
     size_t packed_bytes;        /* set by infer: bytes of weights kept pre-transformed in params */
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
-    struct or_pool *pool;       /* the session's worker threads (NULL: run serially) */
+    or_pool *pool;              /* the session's worker threads (NULL: run serially; parallel.h) */
     or_epilogue post;           /* fused epilogue (OR_OP_FUSES kernels); zero = none */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */
     const char *model_path;     /* for messages */
@@ -193,13 +194,5 @@ void or_broadcast_strides(const or_tensor *in, const or_tensor *out, int64_t *st
  * same block, or NULL) is read element by element. For kernels that
  * apply the epilogue per block. */
 void or_epilogue_apply(const or_epilogue *e, float *y, const float *add_data, int64_t n);
-
-/* ---- threads (interp/threads.c) ---- */
-
-/* Calls fn(ctx, begin, end) over [0, n) split in up to k->threads contiguous
- * chunks, in parallel on the session's worker threads (serially when the
- * kernel has no pool); returns when all are done. Allocates nothing. */
-void or_parallel_for(const or_kernel *k, int64_t n, void (*fn)(void *ctx, int64_t begin, int64_t end),
-                     void *ctx);
 
 #endif /* OR_OP_H */

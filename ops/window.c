@@ -3,7 +3,6 @@
  * Attribute values are limited to [.., 2^31) so that every product below
  * fits in int64 together with tensor dims (< 2^40, see tensor.h).
  */
-#include <stdatomic.h>
 #include <string.h>
 
 #include "window.h"
@@ -151,41 +150,4 @@ or_status or_window_forward(or_kernel *k, const or_window_attrs *a, int n, const
             return or_fail(k, ONNXRUN_E_LIMIT, "window sizes overflow on spatial axis %d", i);
     }
     return ONNXRUN_OK;
-}
-
-/* ---- dynamic split ---- */
-
-typedef struct dyn_job {
-    atomic_llong next;         /* first item not yet taken */
-    int64_t n, chunk;
-    or_dyn_fn fn;
-    void *ctx;
-} dyn_job;
-
-static void dyn_worker(void *ctx, int64_t p0, int64_t p1)
-{
-    dyn_job *j = ctx;
-    for (int64_t part = p0; part < p1; part++)
-        for (;;) {
-            int64_t b = atomic_fetch_add(&j->next, j->chunk);
-            if (b >= j->n) break;
-            j->fn(j->ctx, b, b + j->chunk < j->n ? b + j->chunk : j->n, (int)part);
-        }
-}
-
-int or_parallel_dyn(const or_kernel *k, int64_t n, double work, or_dyn_fn fn, void *ctx)
-{
-    if (n <= 0) return 1;
-    int64_t threads = k->threads > 1 ? k->threads : 1, chunk = n / (4 * threads);
-    if (chunk < 1) chunk = 1;
-    int64_t chunks = (n + chunk - 1) / chunk;
-    int parts = k->threads < chunks ? k->threads : (int)chunks;
-    if (parts <= 1 || !k->pool || work < OR_PAR_MIN_WORK) {
-        fn(ctx, 0, n, 0);
-        return 1;
-    }
-    dyn_job j = { .n = n, .chunk = chunk, .fn = fn, .ctx = ctx };
-    atomic_init(&j.next, 0);
-    or_parallel_for(k, parts, dyn_worker, &j);
-    return parts;
 }

@@ -2,8 +2,7 @@
  * window.h - sliding-window geometry shared by Conv, ConvTranspose and the
  * pools (ops/conv.c, ops/pool.c): the kernel_shape / strides / dilations /
  * pads / auto_pad / ceil_mode attributes, and the output size they give for
- * an input shape, with every size computation checked for overflow; and a
- * parallel-loop helper that keeps small loops on the calling thread.
+ * an input shape, with every size computation checked for overflow.
  *
  * Coordinates: along spatial axis i, output position o reads input
  * positions o * stride[i] - pad_begin[i] + t * dilation[i], t in [0, kernel[i]).
@@ -99,33 +98,6 @@ static inline void or_window_valid(int64_t n_out, int64_t n_in, int64_t s, int64
     *lo = l < n_out ? l : n_out;
     *hi = h < n_out ? h : n_out;
     if (*hi < *lo) *hi = *lo;
-}
-
-/* Loops of less work (elements touched) than this run on the calling thread:
- * waking the session's workers and waiting for them costs microseconds,
- * more than such a loop gains from them. */
-#define OR_PAR_MIN_WORK 65536.0
-
-/* A dynamic split over the session's threads: one worker per thread takes
- * chunks of [0, n) (about four per thread) from a shared counter until none
- * are left, calling fn(ctx, begin, end, part) with part = the worker (0 ..
- * threads - 1, for per-thread buffers; a worker's calls come in order).
- * A worker the OS deschedules then holds up only its current chunk, not a
- * fixed share of the loop. Runs fn(ctx, 0, n, 0) on the calling thread
- * when work (elements touched) is below OR_PAR_MIN_WORK or there is one
- * thread. Returns the number of workers used (parts of per-thread state
- * the caller needs). */
-typedef void (*or_dyn_fn)(void *ctx, int64_t begin, int64_t end, int part);
-int or_parallel_dyn(const or_kernel *k, int64_t n, double work, or_dyn_fn fn, void *ctx);
-
-/* or_parallel_for(k, n, fn, ctx), or fn(ctx, 0, n) directly when work is small. */
-static inline void or_parallel_for_work(const or_kernel *k, int64_t n, double work,
-                                        void (*fn)(void *ctx, int64_t begin, int64_t end),
-                                        void *ctx)
-{
-    if (n <= 0) return;
-    if (k->threads <= 1 || n == 1 || work < OR_PAR_MIN_WORK) fn(ctx, 0, n);
-    else or_parallel_for(k, n, fn, ctx);
 }
 
 #endif /* OR_WINDOW_H */

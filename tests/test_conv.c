@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "interp/interp.h" /* or_pool_create: worker threads for or_parallel_for */
+#include "ops/parallel.h" /* or_pool_create: worker threads for or_parallel_for */
 #include "ops/conv_gemm.h"
 #include "tests/kernel_harness.h"
 

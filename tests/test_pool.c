@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "interp/interp.h" /* or_pool_create: worker threads for or_parallel_for */
+#include "ops/parallel.h" /* or_pool_create: worker threads for or_parallel_for */
 #include "tests/kernel_harness.h"
 
 static uint32_t rng = 777;

@@ -1,0 +1,71 @@
+/*
+ * parallel.h - the one parallel API kernels use, and its thresholds.
+ *
+ * A session owns a pool of worker threads (or_pool_create, called by the
+ * interpreter); a kernel reaches it through k->pool and k->threads and
+ * splits its loops with the three calls below. Everything a kernel needs to
+ * decide whether a loop is worth splitting is defined here, so tuning the
+ * split is one file's business.
+ *
+ * The pool (ops/parallel.c): the caller is worker 0 and runs its own share;
+ * the others wait for a job by spinning briefly (OR_POOL_SPIN_NS) and then
+ * sleeping on a condition variable. A model's nodes come microseconds
+ * apart, so a spinning worker picks up the next node's job without a
+ * futex wake-up; an idle session's workers sleep.
+ */
+#ifndef OR_PARALLEL_H
+#define OR_PARALLEL_H
+
+#include <stdint.h>
+
+typedef struct or_kernel or_kernel;
+typedef struct or_pool or_pool;
+
+/* ---- thresholds ---- */
+
+/* Loops of less work (elements touched) than this run on the calling
+ * thread: waking the workers and waiting for them costs microseconds, more
+ * than such a loop gains from them. */
+#define OR_PAR_MIN_WORK 65536.0
+/* Elementwise loops (one pass over n elements) split from this size. */
+#define OR_PAR_MIN_ELEMS ((int64_t)1 << 15)
+/* Matrix-vector products split from this many multiply-adds. */
+#define OR_PAR_MIN_GEMV 262144.0
+/* A multiply-add costs about 1/4 of an "element touched" above. */
+#define OR_PAR_MAC_PER_WORK 4.0
+/* How long an idle worker spins for the next job before it sleeps. */
+#define OR_POOL_SPIN_NS 200000
+
+/* ---- the pool (interp/ creates one per session) ---- */
+
+/* Starts workers-1 threads (the caller is the first worker); NULL if
+ * workers <= 1 or no thread can be had (then loops run serially). */
+or_pool *or_pool_create(int workers);
+/* Stops and joins the workers; accepts NULL. */
+void or_pool_free(or_pool *p);
+
+/* ---- splitting a loop ---- */
+
+/* Calls fn(ctx, begin, end) over [0, n) split in up to k->threads contiguous
+ * chunks, in parallel on the session's workers (serially when the kernel
+ * has no pool); returns when all are done. Allocates nothing. */
+void or_parallel_for(const or_kernel *k, int64_t n, void (*fn)(void *ctx, int64_t begin, int64_t end),
+                     void *ctx);
+
+/* or_parallel_for(k, n, fn, ctx), or fn(ctx, 0, n) directly when work
+ * (elements touched) is below OR_PAR_MIN_WORK. */
+void or_parallel_for_work(const or_kernel *k, int64_t n, double work,
+                          void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx);
+
+/* A dynamic split: one worker per thread takes chunks of [0, n) (about four
+ * per thread) from a shared counter until none are left, calling
+ * fn(ctx, begin, end, part) with part = the worker (0 .. threads - 1, for
+ * per-thread buffers; a worker's calls come in order). A worker the OS
+ * deschedules then holds up only its current chunk, not a fixed share of
+ * the loop. Runs fn(ctx, 0, n, 0) on the calling thread when work is below
+ * OR_PAR_MIN_WORK or there is one thread. Returns the number of workers
+ * used (parts of per-thread state the caller needs). */
+typedef void (*or_dyn_fn)(void *ctx, int64_t begin, int64_t end, int part);
+int or_parallel_dyn(const or_kernel *k, int64_t n, double work, or_dyn_fn fn, void *ctx);
+
+#endif /* OR_PARALLEL_H */
