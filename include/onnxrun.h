@@ -30,7 +30,14 @@
 extern "C" {
 #endif
 
-#define ONNXRUN_VERSION "0.1.0"
+/* Every public function carries ONNXRUN_API: the shared library is built
+ * with hidden visibility and exports these names only. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ONNXRUN_API __attribute__((visibility("default")))
+#else
+#define ONNXRUN_API
+#endif
+
 #define ONNXRUN_MAX_RANK 8
 
 typedef enum onnxrun_status {
@@ -93,23 +100,43 @@ typedef struct onnxrun_load_options {
     uint64_t max_nodes;         /* nodes in the graph (default 1,000,000) */
 } onnxrun_load_options;
 
+/* Instruction sets the kernels may use. AUTO takes the best this CPU has,
+ * capped by the environment variable ONNXRUN_ISA (portable, avx2, avx512)
+ * when set; a named one is capped at what the CPU has. */
+typedef enum onnxrun_isa {
+    ONNXRUN_ISA_AUTO = 0,
+    ONNXRUN_ISA_PORTABLE,       /* plain C (vectorised by the compiler for the baseline) */
+    ONNXRUN_ISA_AVX2,           /* AVX2 + FMA kernels */
+    ONNXRUN_ISA_AVX512,         /* AVX-512F kernels where there are some, else AVX2 */
+} onnxrun_isa;
+
+/* Name of an ISA ("auto", "portable", "avx2", "avx512"); never NULL. */
+ONNXRUN_API const char *onnxrun_isa_name(onnxrun_isa isa);
+
 typedef struct onnxrun_session_options {
     int threads;                /* 0 = all cores */
+    onnxrun_isa isa;            /* kernels' instruction set (default AUTO) */
     uint64_t max_memory_bytes;  /* arena + scratch + folded constants a plan may take
                                  * (default 8 GiB); a larger plan fails with ONNXRUN_E_LIMIT
                                  * before anything is allocated */
 } onnxrun_session_options;
 
+/* ---- version ---- */
+
+/* The library's version, "MAJOR.MINOR.PATCH" (CMakeLists.txt's project
+ * version, which also gives the SONAME and the pkg-config version). */
+ONNXRUN_API const char *onnxrun_version(void);
+
 /* ---- status ---- */
 
 /* Short fixed name of a status ("ok", "invalid model", ...). Never NULL. */
-const char *onnxrun_status_name(onnxrun_status st);
+ONNXRUN_API const char *onnxrun_status_name(onnxrun_status st);
 /* Bytes per element of a dtype; 0 for types onnxrun cannot hold (string). */
-size_t onnxrun_dtype_size(onnxrun_dtype t);
+ONNXRUN_API size_t onnxrun_dtype_size(onnxrun_dtype t);
 /* Name of a dtype ("float", "int64", ...). Never NULL. */
-const char *onnxrun_dtype_name(onnxrun_dtype t);
+ONNXRUN_API const char *onnxrun_dtype_name(onnxrun_dtype t);
 /* Element count of a tensor; -1 if the product overflows. */
-int64_t onnxrun_tensor_numel(const onnxrun_tensor *t);
+ONNXRUN_API int64_t onnxrun_tensor_numel(const onnxrun_tensor *t);
 
 /* ---- models ---- */
 
@@ -117,26 +144,26 @@ int64_t onnxrun_tensor_numel(const onnxrun_tensor *t);
  * frees with onnxrun_model_free, also on failure (then it only carries the
  * error message). opts may be NULL. External data is read relative to the
  * file's folder. */
-onnxrun_status onnxrun_model_load_file(const char *path, const onnxrun_load_options *opts,
+ONNXRUN_API onnxrun_status onnxrun_model_load_file(const char *path, const onnxrun_load_options *opts,
                                        onnxrun_model **out);
 /* Same, from a caller's buffer (not kept after the call returns). External
  * data is refused. `name` is used in messages and may be NULL. */
-onnxrun_status onnxrun_model_load_buffer(const void *buf, size_t len, const char *name,
+ONNXRUN_API onnxrun_status onnxrun_model_load_buffer(const void *buf, size_t len, const char *name,
                                          const onnxrun_load_options *opts, onnxrun_model **out);
 /* Message of the last failed call on this model ("" if none). Owned by the model. */
-const char *onnxrun_model_error(const onnxrun_model *m);
-void onnxrun_model_free(onnxrun_model *m);
+ONNXRUN_API const char *onnxrun_model_error(const onnxrun_model *m);
+ONNXRUN_API void onnxrun_model_free(onnxrun_model *m);
 
 /* Graph inputs that the caller must feed (initializers are not listed). */
-size_t onnxrun_model_input_count(const onnxrun_model *m);
-size_t onnxrun_model_output_count(const onnxrun_model *m);
+ONNXRUN_API size_t onnxrun_model_input_count(const onnxrun_model *m);
+ONNXRUN_API size_t onnxrun_model_output_count(const onnxrun_model *m);
 /* Fills *info; its strings are owned by the model. */
-onnxrun_status onnxrun_model_input(const onnxrun_model *m, size_t i, onnxrun_value_info *info);
-onnxrun_status onnxrun_model_output(const onnxrun_model *m, size_t i, onnxrun_value_info *info);
+ONNXRUN_API onnxrun_status onnxrun_model_input(const onnxrun_model *m, size_t i, onnxrun_value_info *info);
+ONNXRUN_API onnxrun_status onnxrun_model_output(const onnxrun_model *m, size_t i, onnxrun_value_info *info);
 /* metadata_props value for key, or NULL. Owned by the model. */
-const char *onnxrun_model_metadata(const onnxrun_model *m, const char *key);
+ONNXRUN_API const char *onnxrun_model_metadata(const onnxrun_model *m, const char *key);
 /* Opset of the default ONNX domain the model imports. */
-int64_t onnxrun_model_opset(const onnxrun_model *m);
+ONNXRUN_API int64_t onnxrun_model_opset(const onnxrun_model *m);
 
 /* ---- sessions ---- */
 
@@ -144,13 +171,13 @@ int64_t onnxrun_model_opset(const onnxrun_model *m);
  * are inferred from the declared input shapes; inputs with symbolic dims are
  * planned at the first run, or earlier with onnxrun_session_set_input_shape.
  * *out is always set (see the top of this file). opts may be NULL. */
-onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_session_options *opts,
+ONNXRUN_API onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_session_options *opts,
                                       onnxrun_session **out);
-const char *onnxrun_session_error(const onnxrun_session *s);
-void onnxrun_session_free(onnxrun_session *s);
+ONNXRUN_API const char *onnxrun_session_error(const onnxrun_session *s);
+ONNXRUN_API void onnxrun_session_free(onnxrun_session *s);
 
 /* Fixes an input's shape and plans memory for it now. */
-onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *name, int rank,
+ONNXRUN_API onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *name, int rank,
                                                const int64_t *dims);
 
 /* Runs the model. inputs[i] (caller-owned, only read during the call) feeds
@@ -159,21 +186,21 @@ onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *n
  * onnxrun_model_output_count) outputs[j] is filled with a descriptor whose
  * data is OWNED BY THE SESSION and stays valid until the next run on it or
  * onnxrun_session_free; copy it with onnxrun_tensor_clone to keep it. */
-onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *const *in_names,
+ONNXRUN_API onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *const *in_names,
                                    const onnxrun_tensor *inputs, size_t n_out,
                                    const char *const *out_names, onnxrun_tensor *outputs);
 
 /* Makes a caller-owned deep copy of src into *dst; release with onnxrun_tensor_release. */
-onnxrun_status onnxrun_tensor_clone(const onnxrun_tensor *src, onnxrun_tensor *dst);
+ONNXRUN_API onnxrun_status onnxrun_tensor_clone(const onnxrun_tensor *src, onnxrun_tensor *dst);
 /* Frees data of a tensor made by onnxrun_tensor_clone or onnxrun_tensor_load_pb
  * and sets it to NULL. Accepts NULL. */
-void onnxrun_tensor_release(onnxrun_tensor *t);
+ONNXRUN_API void onnxrun_tensor_release(onnxrun_tensor *t);
 
 /* Reads a serialized TensorProto (the .pb files of the ONNX test layout).
  * On success *t holds caller-owned data (onnxrun_tensor_release), and
  * *name (if name != NULL) a malloc'd copy of the tensor's name (free()).
  * On failure writes a message into err (if err != NULL). */
-onnxrun_status onnxrun_tensor_load_pb(const char *path, onnxrun_tensor *t, char **name,
+ONNXRUN_API onnxrun_status onnxrun_tensor_load_pb(const char *path, onnxrun_tensor *t, char **name,
                                       char *err, size_t err_len);
 /* Writes *t (caller-owned, only read) to path as a serialized TensorProto
  * that onnxrun_tensor_load_pb reads back: dims, data_type, name (NULL =
@@ -182,7 +209,7 @@ onnxrun_status onnxrun_tensor_load_pb(const char *path, onnxrun_tensor *t, char 
  * writes a message naming the file into err (if err != NULL): ARG for a
  * bad tensor (negative dims, NULL data), UNSUPPORTED for a dtype without a
  * byte size (string), IO when the file cannot be written. */
-onnxrun_status onnxrun_tensor_save_pb(const char *path, const onnxrun_tensor *t, const char *name,
+ONNXRUN_API onnxrun_status onnxrun_tensor_save_pb(const char *path, const onnxrun_tensor *t, const char *name,
                                       char *err, size_t err_len);
 
 /* ---- introspection and measurement ---- */
@@ -219,15 +246,15 @@ typedef struct onnxrun_plan_entry {
 } onnxrun_plan_entry;
 
 /* Buffers of the current plan (0 before planning). */
-size_t onnxrun_session_plan_count(const onnxrun_session *s);
-onnxrun_status onnxrun_session_plan_entry(const onnxrun_session *s, size_t i, onnxrun_plan_entry *e);
+ONNXRUN_API size_t onnxrun_session_plan_count(const onnxrun_session *s);
+ONNXRUN_API onnxrun_status onnxrun_session_plan_entry(const onnxrun_session *s, size_t i, onnxrun_plan_entry *e);
 
 /* Number of graph nodes (in schedule order); valid after planning. */
-size_t onnxrun_session_node_count(const onnxrun_session *s);
-onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_node_info *info);
-onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_info *info);
+ONNXRUN_API size_t onnxrun_session_node_count(const onnxrun_session *s);
+ONNXRUN_API onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_node_info *info);
+ONNXRUN_API onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_info *info);
 /* Turns per-node timing on (1) or off (0). */
-void onnxrun_session_profile(onnxrun_session *s, int on);
+ONNXRUN_API void onnxrun_session_profile(onnxrun_session *s, int on);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../ops/isa.h"
 #include "interp.h"
 
 #define DEFAULT_MAX_TENSOR_BYTES ((uint64_t)4 << 30)
@@ -181,6 +182,7 @@ static or_status build_steps(onnxrun_session *s)
         k->in = st->in;
         k->out = st->out;
         k->threads = s->threads;
+        k->isa = s->isa;
         k->pool = s->pool;
         k->model_path = h->m.path;
         k->err = s->err;
@@ -251,6 +253,10 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
     s->model = m;
     s->threads = opts && opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (s->threads < 1) s->threads = 1;
+    onnxrun_isa isa = opts ? opts->isa : ONNXRUN_ISA_AUTO;
+    if ((unsigned)isa > ONNXRUN_ISA_AVX512)
+        return or_errf(s->err, ONNXRUN_E_ARG, "unknown isa %d in the session options", (int)isa);
+    s->isa = or_isa_resolve(isa);
     s->max_memory = opts && opts->max_memory_bytes ? opts->max_memory_bytes : DEFAULT_MAX_MEMORY;
     s->pool = or_pool_create(s->threads);
     s->n_values = m->n_values;
@@ -392,7 +398,7 @@ onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *
         or_status st = or_plan(s, false);
         if (st && s->plan_needs_data) {
             for (size_t j = 0; j < n_in; j++) { /* planning needs the input values */
-                size_t id;
+                size_t id = 0; /* the names were checked above */
                 api_input(h, in_names[j], &id);
                 s->values[id].t.data = inputs[j].data;
             }
@@ -403,7 +409,7 @@ onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *
         if (st) return st;
     }
     for (size_t j = 0; j < n_in; j++) { /* bind: or_plan clears input data */
-        size_t id;
+        size_t id = 0; /* the names were checked above */
         api_input(h, in_names[j], &id);
         s->values[id].t.data = inputs[j].data;
     }

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../loader/graph.h"
+#include "../loader/loader.h"
 #include "../ops/op.h"
 
 #define OR_ERR_LEN 2048
@@ -97,6 +97,7 @@ struct onnxrun_session {
     char err[OR_ERR_LEN];
     bool ok;                       /* false: failed create */
     int threads;
+    onnxrun_isa isa;               /* resolved (never AUTO): what the kernels use */
     uint64_t max_memory;           /* limit on arena + scratch + folded constants */
     or_pool *pool;                 /* worker threads, NULL for one thread (ops/parallel.h) */
     bool profile;

@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "graph.h"
+#include "loader.h"
 #include "onnx.pb-c.h"
 
 /* Where a raw_data payload lies: bytes [off, off + len) of the input. */

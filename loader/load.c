@@ -24,10 +24,6 @@
 
 #include "internal.h"
 
-#define OR_IR_MIN 3
-#define OR_IR_MAX 10
-#define OR_OPSET_MIN 1
-#define OR_OPSET_MAX 21
 #define OR_DEFAULT_MAX_BYTES ((uint64_t)4 << 30)
 #define OR_DEFAULT_MAX_NODES 1000000u
 #define OR_MAX_FILE_BYTES ((uint64_t)8 << 30)

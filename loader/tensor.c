@@ -53,6 +53,11 @@ static const char *const status_names[] = {
 };
 _Static_assert(sizeof status_names / sizeof status_names[0] == ONNXRUN_STATUS_COUNT, "status table");
 
+const char *onnxrun_version(void)
+{
+    return ONNXRUN_VERSION_STRING;
+}
+
 const char *onnxrun_status_name(onnxrun_status st)
 {
     return (unsigned)st < ONNXRUN_STATUS_COUNT ? status_names[st] : "unknown status";

@@ -20,6 +20,7 @@
 #include <tgmath.h>
 
 #include "op.h"
+#include "vectorize.h"
 
 #define FLOAT_TYPES(X) X(ONNXRUN_FLOAT, float, f32) X(ONNXRUN_DOUBLE, double, f64)
 /* (dtype, C type, suffix, value of an absent lower bound, of an absent upper bound) */
@@ -35,11 +36,6 @@
     X(ONNXRUN_UINT32, uint32_t, u32, 0, UINT32_MAX) \
     X(ONNXRUN_UINT64, uint64_t, u64, 0, UINT64_MAX)
 
-/* Tensors at least this large are split over the session's threads. */
-
-/* gcc 12 at -O2 leaves loops that need an alias check (out may be x)
- * scalar; the dynamic cost model vectorizes them. */
-#define VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
 
 /* ---- pointwise activations ---- */
 

@@ -353,7 +353,7 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
         or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .a = p->pack + f * p->pack_step,
                        .packed = true,
                        .b = v + f * g->c * g->block, .ldb = g->block,
-                       .c = mf + f * g->m * g->block, .ldc = g->block };
+                       .c = mf + f * g->m * g->block, .ldc = g->block, .isa = j->k->isa };
         or_gemm_cols(&gm, 0, gm.n);
     }
 }
@@ -419,7 +419,7 @@ static or_status conv_run(or_kernel *k)
                            .lda = p->kdim, .packed = p->packed, .b = xg,
                            .ldb = w->in_size, .c = y + yo, .ldc = w->out_size,
                            .bias = bias ? bias + g * p->mg : NULL, .add = add ? add + yo : NULL,
-                           .e = &k->post };
+                           .e = &k->post, .isa = k->isa };
             if (p->algo == ALGO_1X1 || p->kdim == 0 || gm.m == 0 || gm.n == 0) {
                 or_gemm_run(k, &gm);
                 continue;

@@ -22,7 +22,7 @@
 #include "op.h"
 
 #define OR_GEMM_MR 6  /* rows of C per register block */
-#define OR_GEMM_NR 16 /* columns of C per register block */
+#define OR_GEMM_NR_MAX 32 /* widest register block (columns of C) of any kernel */
 
 /* Floats of packed A for an M x K matrix. */
 size_t or_gemm_packed_floats(int64_t m, int64_t k);
@@ -44,6 +44,7 @@ typedef struct or_gemm {
     const float *bias;         /* [m] or NULL */
     const float *add;          /* like c, or NULL */
     const or_epilogue *e;      /* activation (e->add is not read), or NULL */
+    onnxrun_isa isa;           /* kernels to use (k->isa; AUTO: the CPU's best) */
 } or_gemm;
 
 /* C[:, n0..n1) = A B[:, n0..n1) + bias, then the epilogue. Columns [n0, n1)
@@ -57,7 +58,7 @@ void or_gemm_panels(const or_gemm *g, int64_t p0, int64_t p1);
  * panels when the columns are few). */
 void or_gemm_run(const or_kernel *k, const or_gemm *g);
 
-/* Tests: true forces the portable kernel instead of the AVX2 one. */
-extern bool or_gemm_portable;
+/* Columns of C per register block of the kernel for isa (16 or 32). */
+int or_gemm_width(onnxrun_isa isa);
 
 #endif /* OR_CONV_GEMM_H */

@@ -45,6 +45,7 @@
 #include <tgmath.h>
 
 #include "op.h"
+#include "vectorize.h"
 
 /* ---- types: (dtype, C type, suffix) per kind ---- */
 
@@ -57,12 +58,6 @@
     X(ONNXRUN_UINT32, uint32_t, u32) X(ONNXRUN_UINT64, uint64_t, u64)
 #define BOOL_TYPES(X) X(ONNXRUN_BOOL, uint8_t, b)
 
-/* Outputs at least this large are split over the session's threads. */
-
-/* gcc 12 at -O2 vectorizes only loops that need no alias check and no
- * remainder loop, which no row function is (out may be in0); the dynamic
- * cost model vectorizes them (2.5-5x on a 800k-element Add). */
-#define VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
 
 /* ---- binary row functions ---- */
 

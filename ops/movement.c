@@ -484,7 +484,7 @@ static or_status gather_elements_run(or_kernel *k)
     const or_tensor *x = k->in[0], *ind = k->in[1];
     size_t es = onnxrun_dtype_size(x->dtype);
     int r = x->rank, ax = p->ax;
-    int64_t xs[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 }, m = or_numel(ind), base = 0, v;
+    int64_t xs[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 }, m = or_numel(ind), base = 0, v = 0;
     contiguous_strides(r, x->dims, xs);
     char *d = k->out[0]->data;
     const char *s = x->data;

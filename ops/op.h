@@ -86,6 +86,7 @@ struct or_kernel {
     size_t packed_bytes;        /* set by infer: bytes of weights kept pre-transformed in params */
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
+    onnxrun_isa isa;            /* instruction set for the kernels (isa.h; AUTO: resolve) */
     or_pool *pool;              /* the session's worker threads (NULL: run serially; parallel.h) */
     or_epilogue post;           /* fused epilogue (OR_OP_FUSES kernels); zero = none */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */

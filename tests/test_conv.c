@@ -19,6 +19,7 @@
 
 #include "ops/parallel.h" /* or_pool_create: worker threads for or_parallel_for */
 #include "ops/conv_gemm.h"
+#include "ops/isa.h"
 #include "tests/kernel_harness.h"
 
 static uint32_t rng = 2024;
@@ -121,6 +122,9 @@ static size_t attrs_of(const ccase *t, or_attr *a)
     return n;
 }
 
+/* The ISA the kernels under test get (AUTO: the CPU's best). */
+static onnxrun_isa test_isa = ONNXRUN_ISA_AUTO;
+
 /* Runs a kernel's phases directly with `threads` threads: init + infer, and
  * when run is true also run (y->data is then malloc'd; caller frees).
  * Reports scratch_bytes and macs; returns the status. */
@@ -135,6 +139,7 @@ static or_status run_direct(const char *op, int opset, or_attr *attrs, size_t n_
     or_tensor *outs[] = { y };
     or_kernel k = { .def = or_op_find("", op, opset), .node = &node, .opset = opset,
                     .n_in = n_in, .n_out = 1, .in = ins, .out = outs, .threads = threads,
+                    .isa = test_isa,
                     .pool = run && threads > 1 ? or_pool_create(threads) : NULL,
                     .model_path = "t", .err = err, .err_len = sizeof err };
     if (post) k.post = *post;
@@ -516,10 +521,11 @@ static void test_conv_winograd(void **state)
     };
     scale_tol = true;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
-    or_gemm_portable = true;
-    check_conv(&cases[1]);
-    check_conv(&cases[7]);
-    or_gemm_portable = false;
+    for (int isa = ONNXRUN_ISA_PORTABLE; isa <= ONNXRUN_ISA_AVX512; isa++) {
+        test_isa = or_isa_resolve((onnxrun_isa)isa);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
+    }
+    test_isa = ONNXRUN_ISA_AUTO;
     scale_tol = false;
 }
 
@@ -560,10 +566,12 @@ static void test_gemm_kernel(void **state)
     (void)state;
     static const int64_t sizes[][3] = { { 1, 1, 1 },    { 6, 16, 7 },   { 7, 17, 300 },
                                         { 13, 40, 256 }, { 5, 3, 0 },   { 24, 49, 513 },
-                                        { 2, 100, 3 } };
+                                        { 2, 100, 3 },   { 6, 32, 9 },  { 11, 33, 70 },
+                                        { 19, 95, 40 } };
     static const or_epilogue acts[] = { { .act = OR_ACT_NONE }, { .act = OR_ACT_RELU },
                                         { .act = OR_ACT_CLIP, .lo = -0.5f, .hi = 0.5f },
                                         { .act = OR_ACT_LEAKY, .alpha = 0.3f } };
+    for (int isa = ONNXRUN_ISA_PORTABLE; isa <= ONNXRUN_ISA_AVX512; isa++)
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
         for (int variant = 0; variant < 8; variant++) {
             int64_t m = sizes[si][0], n = sizes[si][1], kk = sizes[si][2];
@@ -578,8 +586,7 @@ static void test_gemm_kernel(void **state)
             or_gemm g = { .m = m, .n = n, .k = kk, .a = pack ? ap : a, .lda = lda, .packed = pack,
                           .b = b, .ldb = ldb, .c = c,
                           .ldc = ldc, .bias = with ? bias : NULL, .add = with ? add : NULL,
-                          .e = e };
-            or_gemm_portable = variant % 2;
+                          .e = e, .isa = or_isa_resolve((onnxrun_isa)isa) };
             if (variant % 3 == 0) {
                 or_gemm_cols(&g, 0, n / 3);
                 or_gemm_cols(&g, n / 3, n);
@@ -588,7 +595,6 @@ static void test_gemm_kernel(void **state)
                 or_gemm_panels(&g, 0, panels / 2);
                 or_gemm_panels(&g, panels / 2, panels);
             }
-            or_gemm_portable = false;
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < ldc; j++) {
                     if (j >= n) { /* padding columns untouched */
@@ -614,12 +620,10 @@ static void test_gemm_kernel(void **state)
                              -0.25f, NAN, 1e30f, -1e30f, 0.5f, -0.5f, 0.75f, -0.75f };
     float one = 1.0f, c[16];
     for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
-        for (int portable = 0; portable < 2; portable++) {
+        for (int isa = ONNXRUN_ISA_PORTABLE; isa <= ONNXRUN_ISA_AVX512; isa++) {
             or_gemm g = { .m = 1, .n = 16, .k = 1, .a = &one, .lda = 1, .b = vals, .ldb = 16, .c = c,
-                          .ldc = 16, .e = &acts[ai] };
-            or_gemm_portable = portable;
+                          .ldc = 16, .e = &acts[ai], .isa = or_isa_resolve((onnxrun_isa)isa) };
             or_gemm_cols(&g, 0, 16);
-            or_gemm_portable = false;
             for (int j = 0; j < 16; j++) {
                 double want = ref_act(vals[j], &acts[ai]);
                 if (isnan(want)) assert_true(isnan(c[j]));

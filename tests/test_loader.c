@@ -910,7 +910,8 @@ static void test_versions_and_opsets(void **state)
     t.m.ir_version = 8;
 
     static const struct { int64_t v; or_status want; } ops[] = {
-        { 1, ONNXRUN_OK }, { 21, ONNXRUN_OK }, { 0, ONNXRUN_E_UNSUPPORTED }, { 22, ONNXRUN_E_UNSUPPORTED },
+        { OR_OPSET_MIN, ONNXRUN_OK }, { OR_OPSET_MAX, ONNXRUN_OK }, { OR_OPSET_MIN - 1, ONNXRUN_E_UNSUPPORTED },
+        { OR_OPSET_MAX + 1, ONNXRUN_E_UNSUPPORTED },
     };
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         char sub[96];

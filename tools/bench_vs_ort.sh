@@ -16,6 +16,11 @@
 # Environment (paths relative to the repository root):
 #   ONNXRUN    onnxrun binary (default build/onnxrun; build it Release)
 #   ORT_BENCH  the ONNX Runtime bench (default ../shared/anchors/ort-bench)
+#   QUIET      the guard each run goes through (default ../shared/anchors/quiet-run:
+#              waits for idle CPUs, retries a disturbed run); a round whose run
+#              stayed disturbed is dropped, and the table's "foreign" column is the
+#              largest CPU share other processes took during a kept run
+#              (QUIET=none runs unguarded: figures then mean little)
 #   THREADS    thread counts (default "1 2"), RUNS (default 10), ROUNDS (default 3)
 # Exit status 1 if any run failed (its cells then read "failed").
 set -uo pipefail
@@ -24,12 +29,25 @@ cd "$root" || exit 2
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 onnxrun=${ONNXRUN:-build/onnxrun}
 ort=${ORT_BENCH:-../shared/anchors/ort-bench}
+quiet=${QUIET:-../shared/anchors/quiet-run}
 models_dir=${ONNXRUN_MODELS:-$HOME/.cache/onnxrun/models}
 threads=${THREADS:-1 2}
 runs=${RUNS:-10}
 rounds=${ROUNDS:-3}
 [ -x "$onnxrun" ] || { echo "bench_vs_ort: no onnxrun binary at $onnxrun (set ONNXRUN)" >&2; exit 2; }
 [ -x "$ort" ] || { echo "bench_vs_ort: no ort-bench at $ort (set ORT_BENCH)" >&2; exit 2; }
+[ "$quiet" = none ] || [ -x "$quiet" ] || { echo "bench_vs_ort: no quiet-run at $quiet (set QUIET, or QUIET=none)" >&2; exit 2; }
+# guarded CMD...: runs CMD under the guard; appends its foreign share to $tmp/foreign;
+# fails when the command failed or every try was disturbed
+guarded() {
+  if [ "$quiet" = none ]; then "$@"; return; fi
+  "$quiet" -- "$@" 2>"$tmp/guard"
+  local rc=$?
+  grep -v '^quiet-run:' "$tmp/guard" >&2
+  sed -n 's/^quiet-run: foreign \([0-9.]*\)%.*/\1/p' "$tmp/guard" >>"$tmp/foreign"
+  [ $rc -eq 3 ] && echo "bench_vs_ort: disturbed, round dropped: $(grep '^quiet-run:' "$tmp/guard")" >&2
+  return $rc
+}
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(resnet50 googlenet vgg16 mobilenet_v2 densenet121 alexnet)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench_vs_ort.XXXXXX") || exit 2
@@ -49,8 +67,8 @@ largest() {
 }
 
 failed=0
-printf '%-14s %7s  %11s  %11s  %9s  %11s  %11s\n' model threads "onnxrun ms" "ORT ms" "ORT/ours" \
-  "onnxrun RSS" "ORT RSS"
+printf '%-14s %7s  %11s  %11s  %9s  %11s  %11s  %8s\n' model threads "onnxrun ms" "ORT ms" "ORT/ours" \
+  "onnxrun RSS" "ORT RSS" foreign
 for m in "${models[@]}"; do
   dir=$m
   [ -d "$dir" ] || dir=$models_dir/$m
@@ -61,10 +79,10 @@ for m in "${models[@]}"; do
     continue
   fi
   for t in $threads; do
-    : >"$tmp/ours_ms"; : >"$tmp/ours_rss"; : >"$tmp/ort_ms"; : >"$tmp/ort_rss"
+    : >"$tmp/ours_ms"; : >"$tmp/ours_rss"; : >"$tmp/ort_ms"; : >"$tmp/ort_rss"; : >"$tmp/foreign"
     for ((r = 0; r < rounds; r++)); do
       # onnxrun: "latency   median 12.345 ms, ..." and "peak RSS  123.4 MiB"
-      if "$onnxrun" --bench --runs "$runs" --threads "$t" "$dir/model.onnx" >"$tmp/out" 2>&1; then
+      if guarded "$onnxrun" --bench --runs "$runs" --threads "$t" "$dir/model.onnx" >"$tmp/out" 2>&1; then
         sed -n 's/^latency *median \([0-9.]*\) ms.*/\1/p' "$tmp/out" >>"$tmp/ours_ms"
         awk '/^peak RSS/ { v = $3; u = $4
                            if (u == "KiB") v /= 1024; else if (u == "GiB") v *= 1024; else if (u == "B") v /= 1048576
@@ -73,7 +91,7 @@ for m in "${models[@]}"; do
         echo "bench_vs_ort: onnxrun on $name, $t threads: $(tail -n 3 "$tmp/out" | tr '\n' ' ')" >&2
       fi
       # ORT: one line with "peak RSS 180 MiB" and "... median 12.34 ..."
-      if "$ort" "$dir" --threads "$t" --runs "$runs" >"$tmp/out" 2>&1; then
+      if guarded "$ort" "$dir" --threads "$t" --runs "$runs" >"$tmp/out" 2>&1; then
         sed -n 's/.* median \([0-9.]*\) .*/\1/p' "$tmp/out" >>"$tmp/ort_ms"
         sed -n 's/.*peak RSS \([0-9.]*\) MiB.*/\1/p' "$tmp/out" >>"$tmp/ort_rss"
       else
@@ -82,15 +100,17 @@ for m in "${models[@]}"; do
     done
     ours=$(median <"$tmp/ours_ms"); theirs=$(median <"$tmp/ort_ms")
     ours_rss=$(largest <"$tmp/ours_rss"); ort_rss=$(largest <"$tmp/ort_rss")
-    # every round must have given its numbers
+    # every round must have given its numbers (dropped rounds count as failed)
     for f in ours_ms ort_ms ours_rss ort_rss; do
       [ "$(wc -l <"$tmp/$f")" -eq "$rounds" ] || failed=1
     done
+    foreign=$(largest <"$tmp/foreign")
     ratio=failed
     [ -n "$ours" ] && [ -n "$theirs" ] && ratio=$(awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "%.2f", a / b }')
-    printf '%-14s %7s  %11s  %11s  %9s  %11s  %11s\n' "$name" "$t" "${ours:-failed}" "${theirs:-failed}" \
-      "$ratio" "$(mib "$ours_rss")" "$(mib "$ort_rss")"
+    printf '%-14s %7s  %11s  %11s  %9s  %11s  %11s  %8s\n' "$name" "$t" "${ours:-failed}" "${theirs:-failed}" \
+      "$ratio" "$(mib "$ours_rss")" "$(mib "$ort_rss")" "${foreign:+$foreign%}"
   done
 done
-echo "(median over $rounds interleaved rounds of each one's median of $runs runs; RSS: the largest peak)"
+echo "(median over $rounds interleaved rounds of each one's median of $runs runs; RSS: the largest peak;"
+echo " foreign: the largest CPU share other processes took during a run, from $quiet)"
 exit $failed

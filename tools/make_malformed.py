@@ -129,7 +129,7 @@ def cases():
         "ONNXRUN_E_PARSE", "messages nested more than 64 deep (a TypeProto")
     add("bad_ir_version.onnx", model(ir=11), "ONNXRUN_E_UNSUPPORTED", "IR version 11")
     add("old_ir_version.onnx", model(ir=2), "ONNXRUN_E_UNSUPPORTED", "IR version 2")
-    add("bad_opset.onnx", model(opset=22), "ONNXRUN_E_UNSUPPORTED", "opset 22")
+    add("bad_opset.onnx", model(opset=23), "ONNXRUN_E_UNSUPPORTED", "opset 23")
 
     n = helper.make_node("Add", ["x", "W"], ["y"], name="add\x01\x02")
     add("bad_utf8_name.onnx", with_bad_utf8(model(nodes=[n]), b"add\x01\x02", b"add\xc0\xaf"),

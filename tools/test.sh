@@ -2,7 +2,8 @@
 # The whole test suite, as the README gives it and .ci/run calls it:
 # installs what is missing, builds (Release), runs every ctest test (unit
 # tests, conformance over libonnx-testdata, CLI, malformed corpus, model
-# exports checked against PyTorch), then rebuilds with ASan+UBSan and runs
+# exports checked against PyTorch, the installed package), then builds with
+# gcc -O3 and clang -O2/-O3 (-Werror, build only), rebuilds with ASan+UBSan and runs
 # the fast tests again, then the hostile-input pass (tools/ci_hostile.sh:
 # fuzz targets for a bounded time, ThreadSanitizer, valgrind memcheck).
 #   tools/test.sh            everything
@@ -21,6 +22,12 @@ echo "== tests (Release)"
 (cd "$root/build" && ctest --output-on-failure --timeout 3000 -j1)
 
 if [ $quick = 0 ]; then
+  # warning-free (-Werror) with both compilers at -O2 and -O3: build only
+  for cc_opt in "gcc -O3" "clang -O2" "clang -O3"; do
+    set -- $cc_opt
+    echo "== build ($1 $2, -Werror)"
+    CC=$1 bash "$root/tools/build.sh" "$root/build-$1$2" -DONNXRUN_OPT="$2"
+  done
   echo "== build (ASan + UBSan)"
   bash "$root/tools/build.sh" "$root/build-asan" -DONNXRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
   echo "== tests (ASan + UBSan)"

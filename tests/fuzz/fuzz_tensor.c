@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "loader/graph.h"
+#include "loader/loader.h"
 
 #include "fuzz_common.h"
 

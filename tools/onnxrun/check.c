@@ -70,7 +70,12 @@ static size_t load_tensors(const char *set, const char *kind, onnxrun_tensor *t,
     *st = ONNXRUN_OK;
     for (; n < MAX_IO; n++) {
         char path[4096], err[512];
-        snprintf(path, sizeof path, "%s/%s_%zu.pb", set, kind, n);
+        int len = snprintf(path, sizeof path, "%s/%s_%zu.pb", set, kind, n);
+        if (len < 0 || (size_t)len >= sizeof path) { /* never open a truncated path */
+            reasonf(r, "path of %s_%zu.pb in '%s' is too long", kind, n, set);
+            *st = ONNXRUN_E_IO;
+            break;
+        }
         FILE *f = fopen(path, "rb");
         if (!f) break;
         fclose(f);

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (a.version) {
-        printf("onnxrun %s\n", ONNXRUN_VERSION);
+        printf("onnxrun %s\n", onnxrun_version());
     } else if (a.help) {
         if (a.form == CLI_CLASSIFY) {
             cli_usage(stdout, CLI_FORM_COUNT);

@@ -1,0 +1,62 @@
+/*
+ * conv_gemm_ukr.h - the register-block kernels of conv_gemm.c, one file per
+ * tile and ISA:
+ *   conv_gemm.c               6 x 16 portable (the reference order of sums)
+ *   gemm_6x16_avx2.c          6 x 16, AVX2 + FMA (twelve ymm accumulators)
+ *   gemm_6x32_avx512.c        6 x 32, AVX-512F (twelve zmm accumulators)
+ * Each is called on a run of row panels sharing one column block (B block
+ * kc x nr, nr <= the kernel's width) and computes
+ *   C[r][0..nr) = (acc ? C : 0) + sum_k A[r][k] B[k][0..nr)
+ * then, with the last K chunk (fin), + bias[r] + add[r][..] and the
+ * activation, while the block is still in registers. A is the packed
+ * layout of conv_gemm.h (OR_GEMM_MR rows per panel), or rows lda apart.
+ */
+#ifndef OR_CONV_GEMM_UKR_H
+#define OR_CONV_GEMM_UKR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conv_gemm.h"
+
+/* One register block: c[0..mr)[0..nr) = (acc ? c : 0) + a * b over kc, then,
+ * when fin is set, + bias[r] + add[r][j] and the activation. */
+typedef struct or_ukr_args {
+    int64_t kc;
+    const float *a;            /* A[r][k] at a[ao[r] + k * ak] */
+    int64_t ao[OR_GEMM_MR], ak;
+    /* the run of row panels (ukr_panels): count, rows left from the first,
+     * A floats between panels, A packed (else rows lda apart) */
+    int64_t panels, m_left, a_step, lda;
+    bool packed;
+    const float *b;
+    int64_t ldb;
+    float *c;
+    int64_t ldc;
+    int mr, nr;                /* rows and columns of C */
+    bool bfull;                /* B rows hold the kernel's full width of readable floats (else nr) */
+    bool acc, fin;
+    const float *bias, *add;   /* bias + row0, add at c's offset; may be NULL */
+    const or_epilogue *e;
+} or_ukr_args;
+
+/* u->a, ao and mr for the panel whose first row is `row` rows into the run. */
+static inline void or_ukr_panel(or_ukr_args *u, const or_ukr_args *run, int64_t p)
+{
+    int64_t left = run->m_left - p * OR_GEMM_MR;
+    u->mr = (int)(left < OR_GEMM_MR ? left : OR_GEMM_MR);
+    u->a = run->a + p * run->a_step;
+    u->c = run->c + p * OR_GEMM_MR * run->ldc;
+    u->bias = run->bias ? run->bias + p * OR_GEMM_MR : NULL;
+    u->add = run->add ? run->add + p * OR_GEMM_MR * run->ldc : NULL;
+    for (int r = 0; r < OR_GEMM_MR; r++)
+        u->ao[r] = run->packed ? r : (r < u->mr ? r : u->mr - 1) * run->lda;
+}
+
+
+typedef void (*or_ukr_fn)(const or_ukr_args *run);
+
+void or_gemm_ukr_6x16_avx2(const or_ukr_args *run);
+void or_gemm_ukr_6x32_avx512(const or_ukr_args *run);
+
+#endif /* OR_CONV_GEMM_UKR_H */

@@ -1,0 +1,136 @@
+/*
+ * gemm_6x32_avx512.c - conv_gemm's 6 x 32 register block for AVX-512F (see
+ * conv_gemm_ukr.h), compiled with -mavx512f -mfma and called only when the
+ * session's ISA allows it (ops/isa.h).
+ *
+ * Registers: twelve zmm accumulators (6 rows x two 16-float halves); per k,
+ * two vectors of B, six broadcasts of A (vbroadcastss from the packed
+ * panel, one per row) and twelve FMAs: 12 FMAs against 8 loads, so the two
+ * FMA pipes, not the loads, set the pace. A K step of six rows keeps each
+ * accumulator's FMA chain six deep apart, enough to cover the FMA latency
+ * with two pipes. Right edges narrower than 32 use mask registers on every
+ * load and store of B and C (masked-off lanes are never touched, so no
+ * read or write passes column nr); an edge of at most 16 columns runs the
+ * left half only.
+ */
+#include <immintrin.h>
+
+#include "conv_gemm_ukr.h"
+
+#define NR 32
+#define PF_A 1024 /* floats ahead in A to prefetch (packed weights stream from memory) */
+
+/* The activation on one vector, lane by lane as or_act1 (vmaxps/vminps
+ * return the second operand when either is NaN, as the AVX2 kernel does). */
+static inline __m512 act16(__m512 v, const or_epilogue *e)
+{
+    switch (e->act) {
+    case OR_ACT_RELU:
+        return _mm512_max_ps(v, _mm512_setzero_ps());
+    case OR_ACT_CLIP:
+        v = _mm512_max_ps(_mm512_set1_ps(e->lo), v);
+        return _mm512_min_ps(_mm512_set1_ps(e->hi), v);
+    case OR_ACT_LEAKY: {
+        __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+        return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(e->alpha));
+    }
+    case OR_ACT_NONE:
+        break;
+    }
+    return v;
+}
+
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+__attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
+{
+    const int nr = u->nr;
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xffff
+                         : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : (__mmask16)0;
+    const bool bfull = u->bfull || nr == NR;
+    const int64_t ldc = u->ldc, ldb = u->ldb;
+#define DECL(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
+    ROWS(DECL)
+#undef DECL
+    if (u->acc) {
+#define LOAD(r)                                                 \
+        if (r < u->mr) {                                        \
+            const float *cr = u->c + r * ldc;                   \
+            c##r##0 = _mm512_maskz_loadu_ps(m0, cr);            \
+            c##r##1 = _mm512_maskz_loadu_ps(m1, cr + 16);       \
+        }
+        ROWS(LOAD)
+#undef LOAD
+    }
+    const float *b = u->b, *a = u->a;
+    const int64_t kc = u->kc, ak = u->ak;
+#define AROW(r) const int64_t o##r = u->ao[r];
+    ROWS(AROW)
+#undef AROW
+    for (int r = 0; r < u->mr; r++) {
+        _mm_prefetch((const char *)(u->c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(u->c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+#define FMA(r)                                                \
+    {                                                         \
+        __m512 av = _mm512_set1_ps(a[o##r]);                  \
+        c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);           \
+        c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);           \
+    }
+    if (nr <= 16) { /* a narrow right edge: the left half of the block */
+        for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
+            __m512 b0 = bfull ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
+#define FMA16(r) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(a[o##r]), b0, c##r##0);
+            ROWS(FMA16)
+#undef FMA16
+        }
+    } else if (bfull) {
+        for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
+            __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+            _mm_prefetch((const char *)(b + 4 * NR), _MM_HINT_T0);
+            _mm_prefetch((const char *)(a + PF_A), _MM_HINT_T0);
+            ROWS(FMA)
+        }
+    } else {
+        for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+            ROWS(FMA)
+        }
+    }
+#undef FMA
+#define STORE(r)                                                                 \
+    if (r < u->mr) {                                                             \
+        __m512 v0 = c##r##0, v1 = c##r##1;                                       \
+        if (u->fin) {                                                            \
+            if (u->bias) {                                                       \
+                __m512 bv = _mm512_set1_ps(u->bias[r]);                          \
+                v0 = _mm512_add_ps(v0, bv);                                      \
+                v1 = _mm512_add_ps(v1, bv);                                      \
+            }                                                                    \
+            if (u->add) {                                                        \
+                const float *ar = u->add + r * ldc;                              \
+                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ar));           \
+                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ar + 16));      \
+            }                                                                    \
+            if (u->e) {                                                          \
+                v0 = act16(v0, u->e);                                            \
+                v1 = act16(v1, u->e);                                            \
+            }                                                                    \
+        }                                                                        \
+        float *cr = u->c + r * ldc;                                              \
+        _mm512_mask_storeu_ps(cr, m0, v0);                                       \
+        _mm512_mask_storeu_ps(cr + 16, m1, v1);                                  \
+    }
+    ROWS(STORE)
+#undef STORE
+}
+
+void or_gemm_ukr_6x32_avx512(const or_ukr_args *run)
+{
+    or_ukr_args u = *run;
+    for (int64_t p = 0; p < run->panels; p++) {
+        or_ukr_panel(&u, run, p);
+        ukr_one(&u);
+    }
+}

@@ -1,0 +1,23 @@
+/*
+ * isa.h - which instruction set the kernels use, decided in one place.
+ *
+ * A session resolves its onnxrun_isa once (or_isa_resolve) and hands the
+ * concrete result to every kernel in k->isa; kernels pick their
+ * micro-kernels from it and never test CPU features themselves. A kernel
+ * called with ONNXRUN_ISA_AUTO (a test that builds an or_kernel by hand)
+ * resolves it the same way.
+ */
+#ifndef OR_ISA_H
+#define OR_ISA_H
+
+#include "../include/onnxrun.h"
+
+/* The best ISA this CPU supports (never AUTO). */
+onnxrun_isa or_isa_cpu(void);
+
+/* The concrete ISA for a request: AUTO -> ONNXRUN_ISA from the environment
+ * when it names one, else the CPU's best; then capped at the CPU's best.
+ * An unrecognised ONNXRUN_ISA value is ignored. */
+onnxrun_isa or_isa_resolve(onnxrun_isa want);
+
+#endif /* OR_ISA_H */
