@@ -6,7 +6,7 @@
  *   names.c     string -> value id table
  *   schedule.c  topological order, dead-node removal, op support check
  *   plan.c      shape inference, constant folding, aliasing, arena offsets
- *   exec.c      the run loop and or_parallel_for
+ *   exec.c      the run loop (kernels split their loops with ops/parallel.h)
  *   api.c       the public functions of include/onnxrun.h
  */
 #ifndef OR_INTERP_H

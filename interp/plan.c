@@ -355,44 +355,15 @@ static int sole_consumer(const onnxrun_session *s, int v)
     return found;
 }
 
-static bool is_op(const or_step *st, const char *op)
-{
-    return !st->k.node->domain[0] && !strcmp(st->k.node->op_type, op);
-}
-
-/* A float scalar known at planning (Clip's min/max inputs); absent -> def. */
-static bool known_scalar(const onnxrun_session *s, const or_step *st, size_t j, float def, float *out)
-{
-    *out = def;
-    if (j >= st->k.n_in || st->in_ids[j] < 0) return true;
-    const or_value *v = &s->values[st->in_ids[j]];
-    if (!is_known(v) || v->t.dtype != ONNXRUN_FLOAT || or_numel(&v->t) != 1) return false;
-    *out = *(const float *)v->t.data;
-    return true;
-}
-
-/* Whether step c is an activation an epilogue can do; fills e. */
+/* Whether step c is an activation an epilogue can do (its op entry says
+ * so, from its own params); fills e. */
 static bool epilogue_act(onnxrun_session *s, const or_step *c, or_epilogue *e)
 {
-    const or_attr *a;
-    if (is_op(c, "Relu")) {
-        e->act = OR_ACT_RELU;
-    } else if (is_op(c, "LeakyRelu")) {
-        a = or_node_attr(c->k.node, "alpha");
-        e->act = OR_ACT_LEAKY;
-        e->alpha = a && a->type == OR_ATTR_FLOAT ? a->f : 0.01f;
-    } else if (is_op(c, "Clip")) {
-        e->act = OR_ACT_CLIP;
-        if (c->k.opset < 11) {
-            const or_attr *lo = or_node_attr(c->k.node, "min"), *hi = or_node_attr(c->k.node, "max");
-            e->lo = lo && lo->type == OR_ATTR_FLOAT ? lo->f : -INFINITY;
-            e->hi = hi && hi->type == OR_ATTR_FLOAT ? hi->f : INFINITY;
-        } else if (!known_scalar(s, c, 1, -INFINITY, &e->lo) || !known_scalar(s, c, 2, INFINITY, &e->hi)) {
-            return false;
-        }
-    } else {
-        return false;
-    }
+    if (!c->k.def->epilogue) return false;
+    unsigned known = 0;
+    for (size_t j = 0; j < c->k.n_in && j < 32; j++)
+        if (c->in_ids[j] >= 0 && is_known(&s->values[c->in_ids[j]])) known |= 1u << j;
+    if (!c->k.def->epilogue(&c->k, known, e)) return false;
     return c->k.n_out == 1 && c->out_ids[0] >= 0 && s->values[c->out_ids[0]].t.dtype == ONNXRUN_FLOAT;
 }
 
@@ -412,7 +383,7 @@ static void fuse_epilogues(onnxrun_session *s)
         if (more || vals[y].kind != OR_V_ARENA || vals[y].t.dtype != ONNXRUN_FLOAT) continue;
         or_epilogue e = { 0 };
         int fused[2], n_fused = 0, cur = y, c = sole_consumer(s, cur);
-        if (c >= 0 && is_op(&s->steps[c], "Add") && s->steps[c].k.n_in == 2 && s->steps[c].k.opset >= 7) {
+        if (c >= 0 && (s->steps[c].k.def->flags & OR_OP_RESIDUAL) && s->steps[c].k.n_in == 2) {
             or_step *add = &s->steps[c];
             int q = add->in_ids[0] == cur ? add->in_ids[1] : add->in_ids[0];
             int o = add->out_ids[0];

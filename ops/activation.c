@@ -393,15 +393,56 @@ static or_status smax_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- as a fused epilogue (op.h) ---- */
+
+static bool is_float(const or_kernel *k)
+{
+    return or_in(k, 0) && or_in(k, 0)->dtype == ONNXRUN_FLOAT;
+}
+
+static bool act_epilogue(const or_kernel *k, unsigned known, or_epilogue *e)
+{
+    (void)known;
+    const act_params *p = k->params;
+    if (!is_float(k)) return false;
+    if (p->op == A_RELU) {
+        e->act = OR_ACT_RELU;
+    } else if (p->op == A_LEAKY) {
+        e->act = OR_ACT_LEAKY;
+        e->alpha = p->alpha;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Clip: the legacy attributes, or min/max inputs that are constants. */
+static bool clip_epilogue(const or_kernel *k, unsigned known, or_epilogue *e)
+{
+    const act_params *p = k->params;
+    if (!is_float(k)) return false;
+    e->act = OR_ACT_CLIP;
+    e->lo = p->legacy_clip ? p->min : -INFINITY;
+    e->hi = p->legacy_clip ? p->max : INFINITY;
+    for (size_t i = 1; i <= 2 && !p->legacy_clip; i++) {
+        const or_tensor *b = or_in(k, i);
+        if (!b) continue;
+        if (!(known >> i & 1) || !b->data) return false;
+        *(i == 1 ? &e->lo : &e->hi) = *(const float *)b->data; /* a float scalar (infer) */
+    }
+    return true;
+}
+
 /* ---- the table ---- */
 
 #define ACT(name, since) \
-    { "", name, since, OR_OP_INPLACE, act_init, act_infer, act_run, NULL, NULL }
-#define CLIP(since) { "", "Clip", since, OR_OP_INPLACE, clip_init, clip_infer, clip_run, NULL, NULL }
+    { "", name, since, OR_OP_INPLACE, act_init, act_infer, act_run, NULL, NULL, act_epilogue }
+#define CLIP(since) \
+    { "", "Clip", since, OR_OP_INPLACE, clip_init, clip_infer, clip_run, NULL, NULL, clip_epilogue }
 /* before 13: over the 2-D coercion at axis; from 13: over one axis */
 #define SMAX(name) \
-    { "", name, 1, OR_OP_INPLACE, smax_init, smax_infer, smax_run, NULL, NULL }, \
-    { "", name, 13, OR_OP_INPLACE, smax_init, smax_infer, smax_run, NULL, NULL }
+    { "", name, 1, OR_OP_INPLACE, smax_init, smax_infer, smax_run, NULL, NULL, NULL }, \
+    { "", name, 13, OR_OP_INPLACE, smax_init, smax_infer, smax_run, NULL, NULL, NULL }
 
 OR_OP_TABLE(activation) = {
     ACT("Relu", 1), ACT("LeakyRelu", 1), ACT("Elu", 1), ACT("Selu", 1), ACT("Celu", 12),

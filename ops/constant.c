@@ -449,13 +449,13 @@ static or_status cast_run(or_kernel *k)
 }
 
 OR_OP_TABLE(constant) = {
-    { "", "Constant", 1, 0, constant_init, constant_infer, constant_run, NULL, NULL },
-    { "", "Constant", 12, 0, constant_init, constant_infer, constant_run, NULL, NULL },
+    { "", "Constant", 1, 0, constant_init, constant_infer, constant_run, NULL, NULL, NULL },
+    { "", "Constant", 12, 0, constant_init, constant_infer, constant_run, NULL, NULL, NULL },
     { "", "ConstantOfShape", 9, 0, constant_of_shape_init, constant_of_shape_infer,
-      constant_of_shape_run, NULL, NULL },
-    { "", "Range", 11, 0, range_init, range_infer, range_run, NULL, NULL },
-    { "", "Cast", 1, 0, cast_init, cast_infer, cast_run, NULL, NULL },
-    { "", "Cast", 6, 0, cast_init, cast_infer, cast_run, NULL, NULL },
-    { "", "CastLike", 15, 0, cast_init, cast_infer, cast_run, NULL, NULL },
+      constant_of_shape_run, NULL, NULL, NULL },
+    { "", "Range", 11, 0, range_init, range_infer, range_run, NULL, NULL, NULL },
+    { "", "Cast", 1, 0, cast_init, cast_infer, cast_run, NULL, NULL, NULL },
+    { "", "Cast", 6, 0, cast_init, cast_infer, cast_run, NULL, NULL, NULL },
+    { "", "CastLike", 15, 0, cast_init, cast_infer, cast_run, NULL, NULL, NULL },
 };
 OR_OP_TABLE_END(constant);

@@ -623,11 +623,11 @@ static or_status convt_run(or_kernel *k)
 }
 
 OR_OP_TABLE(conv) = {
-    { "", "Conv", 1, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs },
-    { "", "Conv", 11, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs },
-    { "", "Conv", 22, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs },
-    { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs },
-    { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs },
-    { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs },
+    { "", "Conv", 1, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs, NULL },
+    { "", "Conv", 11, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs, NULL },
+    { "", "Conv", 22, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs, NULL },
+    { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs, NULL },
+    { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs, NULL },
+    { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs, NULL },
 };
 OR_OP_TABLE_END(conv);

@@ -340,8 +340,8 @@ static uint64_t matmul_macs(const or_kernel *k)
     return (uint64_t)p->batch_count * (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
 }
 
-#define GEMM(since) { "", "Gemm", since, OR_OP_FUSES, gemm_init, gemm_infer, gemm_run, NULL, gemm_macs }
-#define MATMUL(since) { "", "MatMul", since, 0, matmul_init, matmul_infer, matmul_run, NULL, matmul_macs }
+#define GEMM(since) { "", "Gemm", since, OR_OP_FUSES, gemm_init, gemm_infer, gemm_run, NULL, gemm_macs, NULL }
+#define MATMUL(since) { "", "MatMul", since, 0, matmul_init, matmul_infer, matmul_run, NULL, matmul_macs, NULL }
 
 OR_OP_TABLE(dense) = {
     GEMM(1),   /* `broadcast` attribute */

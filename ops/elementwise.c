@@ -848,13 +848,13 @@ static or_status where_run(or_kernel *k)
 /* ---- the table ---- */
 
 #define UNARY(name, since) \
-    { "", name, since, OR_OP_INPLACE, ew_init, unary_infer, unary_run, NULL, NULL }
+    { "", name, since, OR_OP_INPLACE, ew_init, unary_infer, unary_run, NULL, NULL, NULL }
 #define BINARY(name, since, flags) \
-    { "", name, since, flags, ew_init, binary_infer, binary_run, NULL, NULL }
+    { "", name, since, flags, ew_init, binary_infer, binary_run, NULL, NULL, NULL }
 /* the output is bool: it may not share an input's buffer */
 #define COMPARE(name, since) BINARY(name, since, 0)
 #define ARITH(name) BINARY(name, 1, OR_OP_INPLACE), BINARY(name, 7, OR_OP_INPLACE)
-#define VARIADIC(name) { "", name, 1, 0, ew_init, variadic_infer, variadic_run, NULL, NULL }
+#define VARIADIC(name) { "", name, 1, 0, ew_init, variadic_infer, variadic_run, NULL, NULL, NULL }
 
 OR_OP_TABLE(elementwise) = {
     UNARY("Neg", 1), UNARY("Abs", 1), UNARY("Exp", 1), UNARY("Log", 1), UNARY("Sqrt", 1),
@@ -863,9 +863,10 @@ OR_OP_TABLE(elementwise) = {
     UNARY("Sin", 7), UNARY("Cos", 7), UNARY("Tan", 7), UNARY("Asin", 7), UNARY("Acos", 7),
     UNARY("Atan", 7), UNARY("Sinh", 9), UNARY("Cosh", 9), UNARY("Asinh", 9), UNARY("Acosh", 9),
     UNARY("Atanh", 9),
-    { "", "IsNaN", 9, 0, ew_init, unary_infer, unary_run, NULL, NULL },
-    { "", "IsInf", 10, 0, ew_init, unary_infer, unary_run, NULL, NULL },
-    ARITH("Add"), ARITH("Sub"), ARITH("Mul"), ARITH("Div"), ARITH("Pow"), ARITH("PRelu"),
+    { "", "IsNaN", 9, 0, ew_init, unary_infer, unary_run, NULL, NULL, NULL },
+    { "", "IsInf", 10, 0, ew_init, unary_infer, unary_run, NULL, NULL, NULL },
+    /* Add from 7 (numpy broadcasting, no `broadcast` attribute): a residual */
+    BINARY("Add", 1, OR_OP_INPLACE), BINARY("Add", 7, OR_OP_INPLACE | OR_OP_RESIDUAL), ARITH("Sub"), ARITH("Mul"), ARITH("Div"), ARITH("Pow"), ARITH("PRelu"),
     BINARY("Mod", 10, OR_OP_INPLACE), BINARY("BitShift", 11, OR_OP_INPLACE),
     COMPARE("Equal", 1), COMPARE("Equal", 7), COMPARE("Less", 1), COMPARE("Less", 7),
     COMPARE("Greater", 1), COMPARE("Greater", 7),
@@ -873,6 +874,6 @@ OR_OP_TABLE(elementwise) = {
     COMPARE("And", 1), COMPARE("And", 7), COMPARE("Or", 1), COMPARE("Or", 7),
     COMPARE("Xor", 1), COMPARE("Xor", 7),
     VARIADIC("Sum"), VARIADIC("Mean"), VARIADIC("Max"), VARIADIC("Min"),
-    { "", "Where", 9, 0, ew_init, where_infer, where_run, NULL, NULL },
+    { "", "Where", 9, 0, ew_init, where_infer, where_run, NULL, NULL, NULL },
 };
 OR_OP_TABLE_END(elementwise);

@@ -413,7 +413,7 @@ static or_status lnorm_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-#define BN(since) { "", "BatchNormalization", since, OR_OP_INPLACE, bn_init, bn_infer, bn_run, NULL, NULL }
+#define BN(since) { "", "BatchNormalization", since, OR_OP_INPLACE, bn_init, bn_infer, bn_run, NULL, NULL, NULL }
 
 OR_OP_TABLE(norm) = {
     BN(1),   /* consumed_inputs, is_test, spatial */
@@ -422,8 +422,8 @@ OR_OP_TABLE(norm) = {
     BN(9),   /* always spatial */
     BN(14),  /* training_mode */
     BN(15),  /* separate types for scale/B and mean/var */
-    { "", "LRN", 1, 0, lrn_init, lrn_infer, lrn_run, NULL, NULL },
-    { "", "InstanceNormalization", 1, 0, inorm_init, inorm_infer, inorm_run, NULL, NULL },
-    { "", "LayerNormalization", 17, 0, lnorm_init, lnorm_infer, lnorm_run, NULL, NULL },
+    { "", "LRN", 1, 0, lrn_init, lrn_infer, lrn_run, NULL, NULL, NULL },
+    { "", "InstanceNormalization", 1, 0, inorm_init, inorm_infer, inorm_run, NULL, NULL, NULL },
+    { "", "LayerNormalization", 17, 0, lnorm_init, lnorm_infer, lnorm_run, NULL, NULL, NULL },
 };
 OR_OP_TABLE_END(norm);

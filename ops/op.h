@@ -40,6 +40,8 @@ enum {
     OR_OP_INPLACE = 1u << 0,
     OR_OP_VIEW = 1u << 1,
     OR_OP_FUSES = 1u << 2,   /* run applies k->post to out[0] (see or_epilogue) */
+    OR_OP_RESIDUAL = 1u << 3, /* out[0] = in[0] + in[1] elementwise: with equal float shapes
+                               * the planner may fold it into a producer's epilogue (add) */
 };
 
 /* An epilogue the interpreter fuses into a producer that has OR_OP_FUSES
@@ -72,6 +74,13 @@ typedef struct or_op_def {
     or_status (*run)(or_kernel *k);           /* required */
     void (*fini)(or_kernel *k);               /* may be NULL: free(k->params) */
     uint64_t (*macs)(const or_kernel *k);     /* may be NULL: multiply-accumulates per run */
+    /* may be NULL: the op as an epilogue activation. Called after infer;
+     * known has bit i set when in[i] is a constant at planning. Fills e's
+     * act (and lo/hi/alpha) from the kernel's own params and returns true,
+     * or false when this node cannot be one (another dtype, bounds only
+     * known at run time). The planner then fuses it into a producer with
+     * OR_OP_FUSES and never names an op itself. */
+    bool (*epilogue)(const or_kernel *k, unsigned known, or_epilogue *e);
 } or_op_def;
 
 struct or_kernel {
@@ -166,7 +175,7 @@ or_status or_known_ints(or_kernel *k, size_t i, size_t max, int64_t *vals, size_
  * of range. */
 or_status or_axis(or_kernel *k, int64_t axis, int r, int *out);
 
-/* ---- attributes (ops/attr.c); absent -> default, wrong type -> error ---- */
+/* ---- attributes (ops/kernel.c); absent -> default, wrong type -> error ---- */
 
 bool or_attr_has(const or_kernel *k, const char *name);
 or_status or_attr_int(or_kernel *k, const char *name, int64_t def, int64_t *out);

@@ -604,9 +604,9 @@ static or_status unpool_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-#define POOL(name, since) { "", name, since, 0, pool_init, pool_infer, pool_run, NULL, NULL }
+#define POOL(name, since) { "", name, since, 0, pool_init, pool_infer, pool_run, NULL, NULL, NULL }
 #define UNPOOL(since) \
-    { "", "MaxUnpool", since, 0, unpool_init, unpool_infer, unpool_run, NULL, NULL }
+    { "", "MaxUnpool", since, 0, unpool_init, unpool_infer, unpool_run, NULL, NULL, NULL }
 
 OR_OP_TABLE(pool) = {
     POOL("MaxPool", 1), POOL("MaxPool", 8), POOL("MaxPool", 10), POOL("MaxPool", 11),

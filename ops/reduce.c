@@ -399,8 +399,8 @@ static or_status arg_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-#define REDUCE(op, since) { "", op, since, 0, reduce_init, reduce_infer, reduce_run, NULL, NULL }
-#define ARG(op, since) { "", op, since, 0, arg_init, arg_infer, arg_run, NULL, NULL }
+#define REDUCE(op, since) { "", op, since, 0, reduce_init, reduce_infer, reduce_run, NULL, NULL, NULL }
+#define ARG(op, since) { "", op, since, 0, arg_init, arg_infer, arg_run, NULL, NULL, NULL }
 
 OR_OP_TABLE(reduce) = {
     /* axes attribute, then (13 for ReduceSum, 18 for the others) an axes input */

@@ -2,7 +2,8 @@
  * test_interp.c - the interpreter through the public API on models built in
  * memory: schedule order, cycles, dead nodes, unsupported ops, opset
  * resolution, shape inference and re-planning, API error paths, the arena
- * planner (no overlap of live buffers; in-place and views), and several
+ * planner (no overlap of live buffers; in-place and views), its fusion
+ * rules (which Add / activation nodes fold into a Conv), and several
  * sessions on one model from several threads.
  */
 #include <math.h>
@@ -491,6 +492,123 @@ static void test_threads(void **state)
     onnxrun_model_free(m);
 }
 
+/* ---- the planner's fusion rules (plan.c fuse_epilogues) ----
+ * y = Conv1x1(x) (4 channels, 3x3 image), then a chain. Each case says
+ * which chain nodes the planner must fuse into the Conv, and the output is
+ * checked against the naive conv and the unfused ops. */
+typedef struct fuse_case {
+    const char *what;
+    int opset;
+    const char *chain;   /* "relu", "add_relu", "clip_const", "clip_input", "leaky",
+                          * "sigmoid", "shared", "add_bcast" */
+    int fused[3];        /* expected fused flag of chain nodes 0, 1, 2 */
+} fuse_case;
+
+static float fuse_ref(const fuse_case *t, const float *x, const float *w, int o, int c)
+{
+    /* o: output channel, c: pixel */
+    double v = 0;
+    for (int i = 0; i < 4; i++) v += (double)w[o * 4 + i] * x[i * 9 + c];
+    const char *ch = t->chain;
+    if (!strcmp(ch, "relu")) return v > 0 ? (float)v : 0.0f;
+    if (!strcmp(ch, "add_relu")) { v += x[o * 9 + c]; return v > 0 ? (float)v : 0.0f; }
+    if (!strcmp(ch, "clip_const") || !strcmp(ch, "clip_input")) return (float)fmin(fmax(v, -0.25), 0.5);
+    if (!strcmp(ch, "leaky")) return v < 0 ? (float)(0.2 * v) : (float)v;
+    if (!strcmp(ch, "sigmoid")) return (float)(1 / (1 + exp(-v)));
+    if (!strcmp(ch, "shared")) return (float)(v > 0 ? v : 0) + (float)v;
+    if (!strcmp(ch, "add_bcast")) { v += 1.5; return (float)v; }
+    return (float)v;
+}
+
+static void test_fusion_rules(void **state)
+{
+    (void)state;
+    static const fuse_case cases[] = {
+        { "Relu after Conv", 13, "relu", { 1 } },
+        { "residual Add then Relu", 13, "add_relu", { 1, 1 } },
+        { "Clip with constant bounds (opset 13 inputs)", 13, "clip_const", { 1 } },
+        { "Clip with legacy attribute bounds (opset 6)", 6, "clip_const", { 1 } },
+        { "Clip whose bound is a graph input: not fused", 13, "clip_input", { 0 } },
+        { "LeakyRelu", 13, "leaky", { 1 } },
+        { "Sigmoid is no epilogue", 13, "sigmoid", { 0 } },
+        { "Conv output read twice: nothing fused", 13, "shared", { 0, 0 } },
+        { "Add of a broadcast scalar is no residual", 13, "add_bcast", { 0 } },
+        { "Add at opset 6 (legacy broadcast) is no residual", 6, "add_relu", { 0, 0 } },
+    };
+    float x[36], w[16], lo = -0.25f, hi = 0.5f, one5 = 1.5f;
+    for (int i = 0; i < 36; i++) x[i] = (float)((i * 37) % 17) / 8.0f - 1.0f;
+    for (int i = 0; i < 16; i++) w[i] = (float)((i * 11) % 7) / 6.0f - 0.5f;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const fuse_case *t = &cases[ci];
+        mb b;
+        mb_init(&b, t->opset);
+        mb_input(&b, "x", ONNXRUN_FLOAT, 4, (int64_t[]){ 1, 4, 3, 3 });
+        mb_init_raw(&b, "w", ONNXRUN_FLOAT, 4, (int64_t[]){ 4, 4, 1, 1 }, w, sizeof w);
+        mb_node(&b, "Conv", "conv", "x,w", "c");
+        const char *ch = t->chain;
+        bool with_lo_input = !strcmp(ch, "clip_input");
+        if (with_lo_input) mb_input(&b, "lo", ONNXRUN_FLOAT, 0, NULL);
+        if (!strcmp(ch, "relu")) {
+            mb_node(&b, "Relu", "n0", "c", "y");
+        } else if (!strcmp(ch, "add_relu")) {
+            mb_node(&b, "Add", "n0", "c,x", "s");
+            mb_node(&b, "Relu", "n1", "s", "y");
+        } else if (!strcmp(ch, "clip_const") || with_lo_input) {
+            if (t->opset < 11) {
+                Onnx__NodeProto *n = mb_node(&b, "Clip", "n0", "c", "y");
+                mb_attr_float(&b, n, "min", lo);
+                mb_attr_float(&b, n, "max", hi);
+            } else {
+                if (!with_lo_input) mb_init_raw(&b, "lo", ONNXRUN_FLOAT, 0, NULL, &lo, sizeof lo);
+                mb_init_raw(&b, "hi", ONNXRUN_FLOAT, 0, NULL, &hi, sizeof hi);
+                mb_node(&b, "Clip", "n0", "c,lo,hi", "y");
+            }
+        } else if (!strcmp(ch, "leaky")) {
+            mb_attr_float(&b, mb_node(&b, "LeakyRelu", "n0", "c", "y"), "alpha", 0.2f);
+        } else if (!strcmp(ch, "sigmoid")) {
+            mb_node(&b, "Sigmoid", "n0", "c", "y");
+        } else if (!strcmp(ch, "shared")) {
+            mb_node(&b, "Relu", "n0", "c", "r");
+            mb_node(&b, "Add", "n1", "r,c", "y");
+        } else if (!strcmp(ch, "add_bcast")) {
+            mb_init_raw(&b, "k", ONNXRUN_FLOAT, 0, NULL, &one5, sizeof one5);
+            mb_node(&b, "Add", "n0", "c,k", "y");
+        }
+        mb_output(&b, "y", ONNXRUN_FLOAT);
+        onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+        onnxrun_session *s;
+        assert_int_equal(onnxrun_session_create(m, NULL, &s), ONNXRUN_OK);
+        onnxrun_tensor in[2] = { { .dtype = ONNXRUN_FLOAT, .rank = 4, .dims = { 1, 4, 3, 3 }, .data = x },
+                                 { .dtype = ONNXRUN_FLOAT, .rank = 0, .data = &lo } };
+        const char *names[2] = { "x", "lo" }, *out_name = "y";
+        onnxrun_tensor y;
+        onnxrun_status st = onnxrun_session_run(s, with_lo_input ? 2 : 1, names, in, 1, &out_name, &y);
+        if (st) fprintf(stderr, "%s: %s\n", t->what, onnxrun_session_error(s));
+        assert_int_equal(st, ONNXRUN_OK);
+        /* the fused flags of the chain's nodes, by name */
+        for (size_t i = 0; i < onnxrun_session_node_count(s); i++) {
+            onnxrun_node_info info;
+            assert_int_equal(onnxrun_session_node(s, i, &info), ONNXRUN_OK);
+            if (info.name[0] != 'n') {
+                assert_false(info.fused);
+                continue;
+            }
+            int idx = info.name[1] - '0';
+            if (!!info.fused != t->fused[idx])
+                fail_msg("%s: node %s fused %d, want %d", t->what, info.name, info.fused, t->fused[idx]);
+        }
+        const float *yd = y.data;
+        for (int o = 0; o < 4; o++)
+            for (int c = 0; c < 9; c++) {
+                float want = fuse_ref(t, x, w, o, c), got = yd[o * 9 + c];
+                if (fabsf(got - want) > 1e-5f * (1 + fabsf(want)))
+                    fail_msg("%s: y[%d][%d] = %g, want %g", t->what, o, c, got, want);
+            }
+        onnxrun_session_free(s);
+        onnxrun_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_view_with_mask),
         cmocka_unit_test(test_dense_block_prefixes),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_fusion_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
