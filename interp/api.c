@@ -187,10 +187,8 @@ static or_status build_steps(onnxrun_session *s)
         k->model_path = h->m.path;
         k->err = s->err;
         k->err_len = sizeof s->err;
-        if (k->def->init) {
-            or_status r = k->def->init(k);
-            if (r) return r;
-        }
+        or_status r = or_kernel_init(k);
+        if (r) return r;
     }
     return ONNXRUN_OK;
 }
@@ -287,8 +285,7 @@ void onnxrun_session_free(onnxrun_session *s)
     or_plan_free(s);
     for (size_t i = 0; s->steps && i < s->n_steps; i++) {
         or_step *st = &s->steps[i];
-        if (st->k.def && st->k.def->fini) st->k.def->fini(&st->k);
-        else free(st->k.params);
+        if (st->k.def) or_kernel_fini(&st->k);
         free(st->in);
         free(st->out);
         free(st->in_ids);

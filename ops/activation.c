@@ -200,12 +200,6 @@ static const act_desc acts[] = {
       .alpha_name = "lambd", .beta_name = "bias" },
 };
 
-static or_status alloc_params(or_kernel *k)
-{
-    k->params = calloc(1, sizeof(act_params));
-    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-}
-
 static or_status one_input(or_kernel *k, or_tensor **x)
 {
     *x = or_in(k, 0);
@@ -226,7 +220,6 @@ static or_status act_init(or_kernel *k)
     for (size_t i = 0; i < sizeof acts / sizeof acts[0] && !d; i++)
         if (strcmp(acts[i].name, k->def->op_type) == 0) d = &acts[i];
     if (!d) return or_fail(k, ONNXRUN_E_UNSUPPORTED, "no activation kernel for this op");
-    OR_TRY(alloc_params(k));
     act_params *p = k->params;
     p->op = d->op;
     p->alpha = d->alpha;
@@ -293,7 +286,6 @@ static or_status act_run(or_kernel *k)
 
 static or_status clip_init(or_kernel *k)
 {
-    OR_TRY(alloc_params(k));
     act_params *p = k->params;
     p->legacy_clip = k->def->since < 11;
     if (p->legacy_clip) {
@@ -356,7 +348,6 @@ static or_status clip_run(or_kernel *k)
 
 static or_status smax_init(or_kernel *k)
 {
-    OR_TRY(alloc_params(k));
     act_params *p = k->params;
     const char *t = k->def->op_type;
     p->mode = strcmp(t, "Softmax") == 0      ? SM_SOFTMAX
@@ -436,13 +427,17 @@ static bool clip_epilogue(const or_kernel *k, unsigned known, or_epilogue *e)
 /* ---- the table ---- */
 
 #define ACT(name, since) \
-    { "", name, since, OR_OP_INPLACE, act_init, act_infer, act_run, NULL, NULL, act_epilogue }
+    OR_OP(name, since, .flags = OR_OP_INPLACE, .params_size = sizeof(act_params), \
+          .init = act_init, .infer = act_infer, .run = act_run, .epilogue = act_epilogue)
 #define CLIP(since) \
-    { "", "Clip", since, OR_OP_INPLACE, clip_init, clip_infer, clip_run, NULL, NULL, clip_epilogue }
+    OR_OP("Clip", since, .flags = OR_OP_INPLACE, .params_size = sizeof(act_params), \
+          .init = clip_init, .infer = clip_infer, .run = clip_run, .epilogue = clip_epilogue)
 /* before 13: over the 2-D coercion at axis; from 13: over one axis */
 #define SMAX(name) \
-    { "", name, 1, OR_OP_INPLACE, smax_init, smax_infer, smax_run, NULL, NULL, NULL }, \
-    { "", name, 13, OR_OP_INPLACE, smax_init, smax_infer, smax_run, NULL, NULL, NULL }
+    OR_OP(name, 1, .flags = OR_OP_INPLACE, .params_size = sizeof(act_params), .init = smax_init, \
+          .infer = smax_infer, .run = smax_run), \
+    OR_OP(name, 13, .flags = OR_OP_INPLACE, .params_size = sizeof(act_params), \
+          .init = smax_init, .infer = smax_infer, .run = smax_run)
 
 OR_OP_TABLE(activation) = {
     ACT("Relu", 1), ACT("LeakyRelu", 1), ACT("Elu", 1), ACT("Selu", 1), ACT("Celu", 12),

@@ -33,9 +33,7 @@ typedef struct constant_params {
 
 static or_status constant_init(or_kernel *k)
 {
-    constant_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    constant_params *p = k->params;
     static const char *const unsupported[] = { "sparse_value", "value_string", "value_strings" };
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
         OR_CHECK_TYPE(k, !or_attr_has(k, unsupported[i]), "attribute '%s' is not supported",
@@ -112,10 +110,8 @@ typedef struct fill_params {
 
 static or_status constant_of_shape_init(or_kernel *k)
 {
-    fill_params *p = calloc(1, sizeof *p);
+    fill_params *p = k->params;
     const or_tensor *t;
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
     p->dtype = ONNXRUN_FLOAT;   /* default: float 0 */
     OR_TRY(or_attr_tensor(k, "value", &t));
     if (!t) return ONNXRUN_OK;
@@ -182,12 +178,6 @@ static or_status range_scalar(or_kernel *k, size_t i, double *f, int64_t *v)
                        onnxrun_dtype_name(t->dtype));
     }
     return ONNXRUN_OK;
-}
-
-static or_status range_init(or_kernel *k)
-{
-    k->params = calloc(1, sizeof(range_params));
-    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
 }
 
 static or_status range_infer(or_kernel *k)
@@ -405,9 +395,7 @@ static onnxrun_dtype dtype_named(const char *s)
 
 static or_status cast_init(or_kernel *k)
 {
-    cast_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    cast_params *p = k->params;
     if (!strcmp(k->def->op_type, "CastLike")) return ONNXRUN_OK;
     OR_CHECK(k, or_attr_has(k, "to"), "attribute 'to' is required");
     if (k->def->since < 6) {   /* opset 1: the type's name ("FLOAT") */
@@ -449,13 +437,18 @@ static or_status cast_run(or_kernel *k)
 }
 
 OR_OP_TABLE(constant) = {
-    { "", "Constant", 1, 0, constant_init, constant_infer, constant_run, NULL, NULL, NULL },
-    { "", "Constant", 12, 0, constant_init, constant_infer, constant_run, NULL, NULL, NULL },
-    { "", "ConstantOfShape", 9, 0, constant_of_shape_init, constant_of_shape_infer,
-      constant_of_shape_run, NULL, NULL, NULL },
-    { "", "Range", 11, 0, range_init, range_infer, range_run, NULL, NULL, NULL },
-    { "", "Cast", 1, 0, cast_init, cast_infer, cast_run, NULL, NULL, NULL },
-    { "", "Cast", 6, 0, cast_init, cast_infer, cast_run, NULL, NULL, NULL },
-    { "", "CastLike", 15, 0, cast_init, cast_infer, cast_run, NULL, NULL, NULL },
+    OR_OP("Constant", 1, .params_size = sizeof(constant_params), .init = constant_init,
+          .infer = constant_infer, .run = constant_run),
+    OR_OP("Constant", 12, .params_size = sizeof(constant_params), .init = constant_init,
+          .infer = constant_infer, .run = constant_run),
+    OR_OP("ConstantOfShape", 9, .params_size = sizeof(fill_params), .init = constant_of_shape_init,
+          .infer = constant_of_shape_infer, .run = constant_of_shape_run),
+    OR_OP("Range", 11, .params_size = sizeof(range_params), .infer = range_infer, .run = range_run),
+    OR_OP("Cast", 1, .params_size = sizeof(cast_params), .init = cast_init, .infer = cast_infer,
+          .run = cast_run),
+    OR_OP("Cast", 6, .params_size = sizeof(cast_params), .init = cast_init, .infer = cast_infer,
+          .run = cast_run),
+    OR_OP("CastLike", 15, .params_size = sizeof(cast_params), .init = cast_init,
+          .infer = cast_infer, .run = cast_run),
 };
 OR_OP_TABLE_END(constant);

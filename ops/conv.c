@@ -72,15 +72,12 @@ typedef struct conv_params {
 static void conv_fini(or_kernel *k)
 {
     conv_params *p = k->params;
-    if (p) free(p->pack);
-    free(p);
+    free(p->pack);
 }
 
 static or_status conv_init(or_kernel *k)
 {
-    conv_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    conv_params *p = k->params;
     OR_TRY(or_window_read(k, OR_WIN_DILATIONS, &p->attrs));
     OR_TRY(or_attr_int(k, "group", 1, &p->group));
     OR_CHECK(k, p->group >= 1 && p->group <= INT_MAX,
@@ -623,11 +620,17 @@ static or_status convt_run(or_kernel *k)
 }
 
 OR_OP_TABLE(conv) = {
-    { "", "Conv", 1, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs, NULL },
-    { "", "Conv", 11, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs, NULL },
-    { "", "Conv", 22, OR_OP_FUSES, conv_init, conv_infer, conv_run, conv_fini, conv_macs, NULL },
-    { "", "ConvTranspose", 1, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs, NULL },
-    { "", "ConvTranspose", 11, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs, NULL },
-    { "", "ConvTranspose", 22, 0, conv_init, convt_infer, convt_run, conv_fini, conv_macs, NULL },
+    OR_OP("Conv", 1, .flags = OR_OP_FUSES, .params_size = sizeof(conv_params), .init = conv_init,
+          .infer = conv_infer, .run = conv_run, .fini = conv_fini, .macs = conv_macs),
+    OR_OP("Conv", 11, .flags = OR_OP_FUSES, .params_size = sizeof(conv_params), .init = conv_init,
+          .infer = conv_infer, .run = conv_run, .fini = conv_fini, .macs = conv_macs),
+    OR_OP("Conv", 22, .flags = OR_OP_FUSES, .params_size = sizeof(conv_params), .init = conv_init,
+          .infer = conv_infer, .run = conv_run, .fini = conv_fini, .macs = conv_macs),
+    OR_OP("ConvTranspose", 1, .params_size = sizeof(conv_params), .init = conv_init,
+          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs),
+    OR_OP("ConvTranspose", 11, .params_size = sizeof(conv_params), .init = conv_init,
+          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs),
+    OR_OP("ConvTranspose", 22, .params_size = sizeof(conv_params), .init = conv_init,
+          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs),
 };
 OR_OP_TABLE_END(conv);

@@ -153,9 +153,7 @@ typedef struct gemm_params {
 
 static or_status gemm_init(or_kernel *k)
 {
-    gemm_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    gemm_params *p = k->params;
     int64_t ta, tb, bc = 0;
     OR_TRY(or_attr_float(k, "alpha", 1.0f, &p->alpha));
     OR_TRY(or_attr_float(k, "beta", 1.0f, &p->beta));
@@ -250,12 +248,6 @@ typedef struct matmul_params {
     bool fold;                        /* B has one matrix: fold the batch into M */
 } matmul_params;
 
-static or_status matmul_init(or_kernel *k)
-{
-    k->params = calloc(1, sizeof(matmul_params));
-    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-}
-
 static or_status matmul_infer(or_kernel *k)
 {
     matmul_params *p = k->params;
@@ -340,8 +332,12 @@ static uint64_t matmul_macs(const or_kernel *k)
     return (uint64_t)p->batch_count * (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
 }
 
-#define GEMM(since) { "", "Gemm", since, OR_OP_FUSES, gemm_init, gemm_infer, gemm_run, NULL, gemm_macs, NULL }
-#define MATMUL(since) { "", "MatMul", since, 0, matmul_init, matmul_infer, matmul_run, NULL, matmul_macs, NULL }
+#define GEMM(since) \
+    OR_OP("Gemm", since, .flags = OR_OP_FUSES, .params_size = sizeof(gemm_params), \
+          .init = gemm_init, .infer = gemm_infer, .run = gemm_run, .macs = gemm_macs)
+#define MATMUL(since) \
+    OR_OP("MatMul", since, .params_size = sizeof(matmul_params), .infer = matmul_infer, \
+          .run = matmul_run, .macs = matmul_macs)
 
 OR_OP_TABLE(dense) = {
     GEMM(1),   /* `broadcast` attribute */

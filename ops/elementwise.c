@@ -528,9 +528,7 @@ static or_status ew_init(or_kernel *k)
     for (size_t i = 0; i < sizeof ew_ops / sizeof ew_ops[0] && !op; i++)
         if (strcmp(ew_ops[i].name, k->def->op_type) == 0) op = &ew_ops[i];
     if (!op) return or_fail(k, ONNXRUN_E_UNSUPPORTED, "no elementwise kernel for this op");
-    ew_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    ew_params *p = k->params;
     p->op = op;
     p->code = op->code;
     if (op->kind == K_UNARY && op->code == U_ISINF) {
@@ -848,13 +846,17 @@ static or_status where_run(or_kernel *k)
 /* ---- the table ---- */
 
 #define UNARY(name, since) \
-    { "", name, since, OR_OP_INPLACE, ew_init, unary_infer, unary_run, NULL, NULL, NULL }
-#define BINARY(name, since, flags) \
-    { "", name, since, flags, ew_init, binary_infer, binary_run, NULL, NULL, NULL }
+    OR_OP(name, since, .flags = OR_OP_INPLACE, .params_size = sizeof(ew_params), \
+          .init = ew_init, .infer = unary_infer, .run = unary_run)
+#define BINARY(name, since, fl) \
+    OR_OP(name, since, .flags = fl, .params_size = sizeof(ew_params), .init = ew_init, \
+          .infer = binary_infer, .run = binary_run)
 /* the output is bool: it may not share an input's buffer */
 #define COMPARE(name, since) BINARY(name, since, 0)
 #define ARITH(name) BINARY(name, 1, OR_OP_INPLACE), BINARY(name, 7, OR_OP_INPLACE)
-#define VARIADIC(name) { "", name, 1, 0, ew_init, variadic_infer, variadic_run, NULL, NULL, NULL }
+#define VARIADIC(name) \
+    OR_OP(name, 1, .params_size = sizeof(ew_params), .init = ew_init, .infer = variadic_infer, \
+          .run = variadic_run)
 
 OR_OP_TABLE(elementwise) = {
     UNARY("Neg", 1), UNARY("Abs", 1), UNARY("Exp", 1), UNARY("Log", 1), UNARY("Sqrt", 1),
@@ -863,8 +865,10 @@ OR_OP_TABLE(elementwise) = {
     UNARY("Sin", 7), UNARY("Cos", 7), UNARY("Tan", 7), UNARY("Asin", 7), UNARY("Acos", 7),
     UNARY("Atan", 7), UNARY("Sinh", 9), UNARY("Cosh", 9), UNARY("Asinh", 9), UNARY("Acosh", 9),
     UNARY("Atanh", 9),
-    { "", "IsNaN", 9, 0, ew_init, unary_infer, unary_run, NULL, NULL, NULL },
-    { "", "IsInf", 10, 0, ew_init, unary_infer, unary_run, NULL, NULL, NULL },
+    OR_OP("IsNaN", 9, .params_size = sizeof(ew_params), .init = ew_init, .infer = unary_infer,
+          .run = unary_run),
+    OR_OP("IsInf", 10, .params_size = sizeof(ew_params), .init = ew_init, .infer = unary_infer,
+          .run = unary_run),
     /* Add from 7 (numpy broadcasting, no `broadcast` attribute): a residual */
     BINARY("Add", 1, OR_OP_INPLACE), BINARY("Add", 7, OR_OP_INPLACE | OR_OP_RESIDUAL), ARITH("Sub"), ARITH("Mul"), ARITH("Div"), ARITH("Pow"), ARITH("PRelu"),
     BINARY("Mod", 10, OR_OP_INPLACE), BINARY("BitShift", 11, OR_OP_INPLACE),
@@ -874,6 +878,7 @@ OR_OP_TABLE(elementwise) = {
     COMPARE("And", 1), COMPARE("And", 7), COMPARE("Or", 1), COMPARE("Or", 7),
     COMPARE("Xor", 1), COMPARE("Xor", 7),
     VARIADIC("Sum"), VARIADIC("Mean"), VARIADIC("Max"), VARIADIC("Min"),
-    { "", "Where", 9, 0, ew_init, where_infer, where_run, NULL, NULL, NULL },
+    OR_OP("Where", 9, .params_size = sizeof(ew_params), .init = ew_init, .infer = where_infer,
+          .run = where_run),
 };
 OR_OP_TABLE_END(elementwise);

@@ -3,6 +3,7 @@
  * with defaults and type checks, known (constant) inputs, output shapes.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op.h"
@@ -107,6 +108,22 @@ or_status or_attr_tensor(or_kernel *k, const char *name, const or_tensor **t)
     if (a->type != OR_ATTR_TENSOR || !a->t) return wrong_type(k, a, "tensor");
     *t = a->t;
     return ONNXRUN_OK;
+}
+
+or_status or_kernel_init(or_kernel *k)
+{
+    if (k->def->params_size) {
+        k->params = calloc(1, k->def->params_size);
+        if (!k->params) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the kernel's parameters");
+    }
+    return k->def->init ? k->def->init(k) : ONNXRUN_OK;
+}
+
+void or_kernel_fini(or_kernel *k)
+{
+    if (k->params && k->def && k->def->fini) k->def->fini(k);
+    free(k->params);
+    k->params = NULL;
 }
 
 const void *or_known(or_kernel *k, size_t i)

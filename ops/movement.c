@@ -19,17 +19,6 @@
 
 /* ---- shared helpers ---- */
 
-static void *new_params(or_kernel *k, size_t size)
-{
-    k->params = calloc(1, size);
-    return k->params;
-}
-
-static or_status no_memory(or_kernel *k)
-{
-    return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the kernel's parameters");
-}
-
 /* Input i, which must be present and of a dtype with a byte size. */
 static or_status need_input(or_kernel *k, size_t i, const or_tensor **t)
 {
@@ -183,8 +172,7 @@ typedef struct transpose_params {
 
 static or_status transpose_init(or_kernel *k)
 {
-    transpose_params *p = new_params(k, sizeof *p);
-    if (!p) return no_memory(k);
+    transpose_params *p = k->params;
     return or_attr_ints(k, "perm", OR_MAX_RANK, p->perm, &p->n_perm);
 }
 
@@ -233,8 +221,7 @@ typedef struct axis_params {
 /* Reads attribute "axis" (default def; an error if absent and required). */
 static or_status axis_init(or_kernel *k, int64_t def, bool required)
 {
-    axis_params *p = new_params(k, sizeof *p);
-    if (!p) return no_memory(k);
+    axis_params *p = k->params;
     if (required && !or_attr_has(k, "axis"))
         return or_fail(k, ONNXRUN_E_INVALID, "attribute 'axis' is required");
     return or_attr_int(k, "axis", def, &p->axis);
@@ -310,14 +297,21 @@ typedef struct split_params {
     axis_params a;       /* first: axis_init / axis_resolve use it */
     size_t n_attr;       /* count of the 'split' attribute (before opset 13) */
     int64_t num_outputs; /* attribute of opset 18, 0 if absent */
-    int64_t sizes[];     /* [n_out]: attribute values, then the effective sizes (infer) */
+    int64_t *sizes;      /* [n_out], owned: attribute values, then the effective sizes (infer) */
 } split_params;
+
+static void split_fini(or_kernel *k)
+{
+    split_params *p = k->params;
+    free(p->sizes);
+}
 
 static or_status split_init(or_kernel *k)
 {
     OR_CHECK(k, k->n_out >= 1, "needs at least one output");
-    split_params *p = new_params(k, sizeof *p + k->n_out * sizeof p->sizes[0]);
-    if (!p) return no_memory(k);
+    split_params *p = k->params;
+    p->sizes = calloc(k->n_out, sizeof p->sizes[0]);
+    if (!p->sizes) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the kernel's parameters");
     OR_TRY(or_attr_int(k, "axis", 0, &p->a.axis));
     if (k->def->since < 13) OR_TRY(or_attr_ints(k, "split", k->n_out, p->sizes, &p->n_attr));
     if (k->def->since >= 18) {
@@ -508,11 +502,6 @@ typedef struct slice_params {
     int64_t step[OR_MAX_RANK];
 } slice_params;
 
-static or_status slice_init(or_kernel *k)
-{
-    return new_params(k, sizeof(slice_params)) ? ONNXRUN_OK : no_memory(k);
-}
-
 /* Effective start, step and count of one sliced axis of size dim (ONNX
  * rules: negative values count from the end, then clamp by step sign). */
 static void slice_axis(int64_t dim, int64_t s, int64_t e, int64_t step, int64_t *start,
@@ -630,11 +619,6 @@ typedef struct tile_params {
     int64_t reps[OR_MAX_RANK];   /* per axis (infer) */
 } tile_params;
 
-static or_status tile_init(or_kernel *k)
-{
-    return new_params(k, sizeof(tile_params)) ? ONNXRUN_OK : no_memory(k);
-}
-
 static or_status tile_infer(or_kernel *k)
 {
     tile_params *p = k->params;
@@ -699,9 +683,8 @@ typedef struct pad_params {
 
 static or_status pad_init(or_kernel *k)
 {
-    pad_params *p = new_params(k, sizeof *p);
+    pad_params *p = k->params;
     const char *mode;
-    if (!p) return no_memory(k);
     OR_TRY(or_attr_string(k, "mode", "constant", &mode));
     if (!strcmp(mode, "constant")) p->mode = PAD_CONSTANT;
     else if (!strcmp(mode, "reflect")) p->mode = PAD_REFLECT;
@@ -853,24 +836,36 @@ static or_status pad_run(or_kernel *k)
 }
 
 OR_OP_TABLE(movement) = {
-    { "", "Transpose", 1, 0, transpose_init, transpose_infer, transpose_run, NULL, NULL, NULL },
-    { "", "Concat", 1, 0, concat_init, concat_infer, concat_run, NULL, NULL, NULL },
-    { "", "Concat", 4, 0, concat_init, concat_infer, concat_run, NULL, NULL, NULL },
-    { "", "Split", 1, 0, split_init, split_infer, split_run, NULL, NULL, NULL },
-    { "", "Split", 2, 0, split_init, split_infer, split_run, NULL, NULL, NULL },
-    { "", "Split", 13, 0, split_init, split_infer, split_run, NULL, NULL, NULL },
-    { "", "Split", 18, 0, split_init, split_infer, split_run, NULL, NULL, NULL },
-    { "", "Gather", 1, 0, gather_init, gather_infer, gather_run, NULL, NULL, NULL },
-    { "", "GatherElements", 11, 0, gather_init, gather_elements_infer, gather_elements_run, NULL,
-      NULL, NULL },
-    { "", "Slice", 1, 0, slice_init, slice_infer, slice_run, NULL, NULL, NULL },
-    { "", "Slice", 10, 0, slice_init, slice_infer, slice_run, NULL, NULL, NULL },
-    { "", "Expand", 8, 0, NULL, expand_infer, expand_run, NULL, NULL, NULL },
-    { "", "Tile", 1, 0, tile_init, tile_infer, tile_run, NULL, NULL, NULL },
-    { "", "Tile", 6, 0, tile_init, tile_infer, tile_run, NULL, NULL, NULL },
-    { "", "Pad", 1, 0, pad_init, pad_infer, pad_run, NULL, NULL, NULL },
-    { "", "Pad", 2, 0, pad_init, pad_infer, pad_run, NULL, NULL, NULL },
-    { "", "Pad", 11, 0, pad_init, pad_infer, pad_run, NULL, NULL, NULL },
-    { "", "Pad", 18, 0, pad_init, pad_infer, pad_run, NULL, NULL, NULL },
+    OR_OP("Transpose", 1, .params_size = sizeof(transpose_params), .init = transpose_init,
+          .infer = transpose_infer, .run = transpose_run),
+    OR_OP("Concat", 1, .params_size = sizeof(axis_params), .init = concat_init,
+          .infer = concat_infer, .run = concat_run),
+    OR_OP("Concat", 4, .params_size = sizeof(axis_params), .init = concat_init,
+          .infer = concat_infer, .run = concat_run),
+    OR_OP("Split", 1, .params_size = sizeof(split_params), .init = split_init, .infer = split_infer,
+          .run = split_run, .fini = split_fini),
+    OR_OP("Split", 2, .params_size = sizeof(split_params), .init = split_init, .infer = split_infer,
+          .run = split_run, .fini = split_fini),
+    OR_OP("Split", 13, .params_size = sizeof(split_params), .init = split_init,
+          .infer = split_infer, .run = split_run, .fini = split_fini),
+    OR_OP("Split", 18, .params_size = sizeof(split_params), .init = split_init,
+          .infer = split_infer, .run = split_run, .fini = split_fini),
+    OR_OP("Gather", 1, .params_size = sizeof(axis_params), .init = gather_init,
+          .infer = gather_infer, .run = gather_run),
+    OR_OP("GatherElements", 11, .params_size = sizeof(axis_params), .init = gather_init,
+          .infer = gather_elements_infer, .run = gather_elements_run),
+    OR_OP("Slice", 1, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
+    OR_OP("Slice", 10, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
+    OR_OP("Expand", 8, .infer = expand_infer, .run = expand_run),
+    OR_OP("Tile", 1, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),
+    OR_OP("Tile", 6, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),
+    OR_OP("Pad", 1, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,
+          .run = pad_run),
+    OR_OP("Pad", 2, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,
+          .run = pad_run),
+    OR_OP("Pad", 11, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,
+          .run = pad_run),
+    OR_OP("Pad", 18, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,
+          .run = pad_run),
 };
 OR_OP_TABLE_END(movement);

@@ -34,14 +34,6 @@ static inline void st(void *p, onnxrun_dtype dt, int64_t i, double v)
     else ((double *)p)[i] = v;
 }
 
-static or_status alloc_params(or_kernel *k, size_t size)
-{
-    k->params = calloc(1, size);
-    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-}
-
-/* Below this many elements a kernel runs on the calling thread only. */
-
 /* Runs fn(k, begin, end) over planes [0, n) of `per` elements each, split
  * across the session's threads when the work is large enough. */
 static void for_planes(or_kernel *k, int64_t n, int64_t per,
@@ -63,7 +55,6 @@ typedef struct bn_params {
 
 static or_status bn_init(or_kernel *k)
 {
-    OR_TRY(alloc_params(k, sizeof(bn_params)));
     bn_params *p = k->params;
     int since = k->def->since;
     int64_t spatial = 1, training = 0;
@@ -153,7 +144,6 @@ typedef struct lrn_params {
 
 static or_status lrn_init(or_kernel *k)
 {
-    OR_TRY(alloc_params(k, sizeof(lrn_params)));
     lrn_params *p = k->params;
     OR_CHECK(k, or_attr_has(k, "size"), "attribute 'size' is required");
     OR_TRY(or_attr_int(k, "size", 1, &p->size));
@@ -244,7 +234,6 @@ typedef struct inorm_params {
 
 static or_status inorm_init(or_kernel *k)
 {
-    OR_TRY(alloc_params(k, sizeof(inorm_params)));
     inorm_params *p = k->params;
     OR_TRY(or_attr_float(k, "epsilon", 1e-5f, &p->epsilon));
     OR_CHECK(k, p->epsilon >= 0, "epsilon must not be negative");
@@ -303,7 +292,6 @@ typedef struct lnorm_params {
 
 static or_status lnorm_init(or_kernel *k)
 {
-    OR_TRY(alloc_params(k, sizeof(lnorm_params)));
     lnorm_params *p = k->params;
     int64_t stash;
     OR_TRY(or_attr_int(k, "axis", -1, &p->axis_attr));
@@ -413,7 +401,9 @@ static or_status lnorm_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-#define BN(since) { "", "BatchNormalization", since, OR_OP_INPLACE, bn_init, bn_infer, bn_run, NULL, NULL, NULL }
+#define BN(since) \
+    OR_OP("BatchNormalization", since, .flags = OR_OP_INPLACE, .params_size = sizeof(bn_params), \
+          .init = bn_init, .infer = bn_infer, .run = bn_run)
 
 OR_OP_TABLE(norm) = {
     BN(1),   /* consumed_inputs, is_test, spatial */
@@ -422,8 +412,11 @@ OR_OP_TABLE(norm) = {
     BN(9),   /* always spatial */
     BN(14),  /* training_mode */
     BN(15),  /* separate types for scale/B and mean/var */
-    { "", "LRN", 1, 0, lrn_init, lrn_infer, lrn_run, NULL, NULL, NULL },
-    { "", "InstanceNormalization", 1, 0, inorm_init, inorm_infer, inorm_run, NULL, NULL, NULL },
-    { "", "LayerNormalization", 17, 0, lnorm_init, lnorm_infer, lnorm_run, NULL, NULL, NULL },
+    OR_OP("LRN", 1, .params_size = sizeof(lrn_params), .init = lrn_init, .infer = lrn_infer,
+          .run = lrn_run),
+    OR_OP("InstanceNormalization", 1, .params_size = sizeof(inorm_params), .init = inorm_init,
+          .infer = inorm_infer, .run = inorm_run),
+    OR_OP("LayerNormalization", 17, .params_size = sizeof(lnorm_params), .init = lnorm_init,
+          .infer = lnorm_infer, .run = lnorm_run),
 };
 OR_OP_TABLE_END(norm);

@@ -6,15 +6,17 @@
  * An entry implements one op from opset `since` until the next entry of the
  * same op (resolution picks the largest since <= the model's opset).
  *
- * A kernel's life, driven by interp/:
- *   init   once per session: read and validate attributes into k->params.
+ * A kernel's life, driven by interp/ through or_kernel_init / or_kernel_fini:
+ *   init   once per session: read and validate attributes into k->params,
+ *          which the interpreter has zero-allocated (def->params_size bytes).
  *   infer  whenever input shapes change: from k->in[i] (dtype, rank, dims;
  *          data only through or_known) set every present k->out[j]'s dtype,
  *          rank and dims, and k->scratch_bytes if the run needs scratch.
  *   run    compute k->out[j]->data from k->in[i]->data. The interpreter has
  *          allocated every output. No allocation here; return an error only
  *          for bad data (e.g. an index out of range).
- *   fini   optional: free what init put in params (default: free(params)).
+ *   fini   optional: free what params own (allocations made by init or
+ *          infer); the interpreter frees params itself.
  * Errors: return or_fail(k, status, fmt, ...) (or the OR_CHECK macros), which
  * writes "file: node 'name' (#i, Op): message" into the session's error.
  *
@@ -69,10 +71,11 @@ typedef struct or_op_def {
     const char *op_type;
     int since;                                /* first opset of these semantics */
     unsigned flags;                           /* OR_OP_* */
+    size_t params_size;                       /* bytes of k->params (0: none) */
     or_status (*init)(or_kernel *k);          /* may be NULL */
     or_status (*infer)(or_kernel *k);         /* required */
     or_status (*run)(or_kernel *k);           /* required */
-    void (*fini)(or_kernel *k);               /* may be NULL: free(k->params) */
+    void (*fini)(or_kernel *k);               /* may be NULL: params own nothing */
     uint64_t (*macs)(const or_kernel *k);     /* may be NULL: multiply-accumulates per run */
     /* may be NULL: the op as an epilogue activation. Called after infer;
      * known has bit i set when in[i] is a constant at planning. Fills e's
@@ -104,7 +107,12 @@ struct or_kernel {
     size_t err_len;
 };
 
-/* A family table: OR_OP_TABLE(conv) = { {...}, {...} }; */
+/* An entry of the default domain, fields by name:
+ *   OR_OP("Relu", 14, .flags = OR_OP_INPLACE, .params_size = sizeof(act_params),
+ *         .init = act_init, .infer = act_infer, .run = act_run) */
+#define OR_OP(type, since_, ...) { .domain = "", .op_type = (type), .since = (since_), __VA_ARGS__ }
+
+/* A family table: OR_OP_TABLE(conv) = { OR_OP(...), OR_OP(...) }; */
 #define OR_OP_TABLE(family) \
     extern const or_op_def or_ops_##family[]; \
     extern const size_t or_ops_##family##_count; \
@@ -122,6 +130,14 @@ bool or_op_known(const char *domain, const char *op_type);
 /* Every entry, for listings and tests. */
 size_t or_op_count(void);
 const or_op_def *or_op_at(size_t i);
+
+/* ---- a kernel's life (ops/kernel.c) ---- */
+
+/* Allocates k->params (def->params_size, zeroed) and runs def->init. On
+ * failure the kernel still needs or_kernel_fini. */
+or_status or_kernel_init(or_kernel *k);
+/* Runs def->fini and frees k->params; safe after a failed or no init. */
+void or_kernel_fini(or_kernel *k);
 
 /* ---- errors ---- */
 

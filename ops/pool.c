@@ -66,9 +66,7 @@ static or_status pool_init(or_kernel *k)
 {
     const pool_op *op = find_op(k->def->op_type);
     OR_CHECK_TYPE(k, op, "not a pooling op");
-    pool_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    pool_params *p = k->params;
     p->kind = op->kind;
     p->global = op->global;
     if (!op->global) {
@@ -525,9 +523,7 @@ typedef struct unpool_params {
 
 static or_status unpool_init(or_kernel *k)
 {
-    unpool_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    unpool_params *p = k->params;
     OR_TRY(or_window_read(k, 0, &p->attrs));
     OR_CHECK(k, p->attrs.n_kernel > 0, "attribute 'kernel_shape' is required");
     OR_CHECK(k, p->attrs.auto_pad == OR_PAD_NOTSET, "attribute 'auto_pad' is not defined");
@@ -604,9 +600,12 @@ static or_status unpool_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-#define POOL(name, since) { "", name, since, 0, pool_init, pool_infer, pool_run, NULL, NULL, NULL }
+#define POOL(name, since) \
+    OR_OP(name, since, .params_size = sizeof(pool_params), .init = pool_init, \
+          .infer = pool_infer, .run = pool_run)
 #define UNPOOL(since) \
-    { "", "MaxUnpool", since, 0, unpool_init, unpool_infer, unpool_run, NULL, NULL, NULL }
+    OR_OP("MaxUnpool", since, .params_size = sizeof(unpool_params), .init = unpool_init, \
+          .infer = unpool_infer, .run = unpool_run)
 
 OR_OP_TABLE(pool) = {
     POOL("MaxPool", 1), POOL("MaxPool", 8), POOL("MaxPool", 10), POOL("MaxPool", 11),

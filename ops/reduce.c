@@ -71,9 +71,7 @@ typedef struct reduce_params {
 
 static or_status reduce_init(or_kernel *k)
 {
-    reduce_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    reduce_params *p = k->params;
     p->kind = R_KIND_COUNT;
     for (int i = 0; i < R_KIND_COUNT; i++)
         if (strcmp(k->def->op_type, rinfo[i].op_type) == 0) p->kind = (rkind)i;
@@ -319,9 +317,7 @@ typedef struct arg_params {
 
 static or_status arg_init(or_kernel *k)
 {
-    arg_params *p = calloc(1, sizeof *p);
-    if (!p) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-    k->params = p;
+    arg_params *p = k->params;
     int64_t keep, last = 0;
     p->is_max = strcmp(k->def->op_type, "ArgMax") == 0;
     OR_TRY(or_attr_int(k, "axis", 0, &p->axis_attr));
@@ -399,8 +395,12 @@ static or_status arg_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-#define REDUCE(op, since) { "", op, since, 0, reduce_init, reduce_infer, reduce_run, NULL, NULL, NULL }
-#define ARG(op, since) { "", op, since, 0, arg_init, arg_infer, arg_run, NULL, NULL, NULL }
+#define REDUCE(op, since) \
+    OR_OP(op, since, .params_size = sizeof(reduce_params), .init = reduce_init, \
+          .infer = reduce_infer, .run = reduce_run)
+#define ARG(op, since) \
+    OR_OP(op, since, .params_size = sizeof(arg_params), .init = arg_init, .infer = arg_infer, \
+          .run = arg_run)
 
 OR_OP_TABLE(reduce) = {
     /* axes attribute, then (13 for ReduceSum, 18 for the others) an axes input */

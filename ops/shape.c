@@ -256,12 +256,6 @@ typedef struct shape_params {
     int64_t start, end;   /* of the reported dims (infer) */
 } shape_params;
 
-static or_status shape_init(or_kernel *k)
-{
-    k->params = calloc(1, sizeof(shape_params));
-    return k->params ? ONNXRUN_OK : or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
-}
-
 static or_status shape_infer(or_kernel *k)
 {
     shape_params *p = k->params;
@@ -302,20 +296,20 @@ static or_status size_run(or_kernel *k)
 }
 
 OR_OP_TABLE(shape) = {
-    { "", "Reshape", 1, OR_OP_VIEW, NULL, reshape_infer, view_run, NULL, NULL, NULL },
-    { "", "Reshape", 5, OR_OP_VIEW, NULL, reshape_infer, view_run, NULL, NULL, NULL },
-    { "", "Reshape", 14, OR_OP_VIEW, NULL, reshape_infer, view_run, NULL, NULL, NULL },
-    { "", "Flatten", 1, OR_OP_VIEW, NULL, flatten_infer, view_run, NULL, NULL, NULL },
-    { "", "Squeeze", 1, OR_OP_VIEW, NULL, squeeze_infer, view_run, NULL, NULL, NULL },
-    { "", "Squeeze", 13, OR_OP_VIEW, NULL, squeeze_infer, view_run, NULL, NULL, NULL },
-    { "", "Unsqueeze", 1, OR_OP_VIEW, NULL, unsqueeze_infer, view_run, NULL, NULL, NULL },
-    { "", "Unsqueeze", 13, OR_OP_VIEW, NULL, unsqueeze_infer, view_run, NULL, NULL, NULL },
-    { "", "Identity", 1, OR_OP_VIEW, NULL, identity_infer, view_run, NULL, NULL, NULL },
-    { "", "Dropout", 1, OR_OP_VIEW, NULL, dropout_infer, dropout_run, NULL, NULL, NULL },
-    { "", "Dropout", 10, OR_OP_VIEW, NULL, dropout_infer, dropout_run, NULL, NULL, NULL },
-    { "", "Dropout", 12, OR_OP_VIEW, NULL, dropout_infer, dropout_run, NULL, NULL, NULL },
-    { "", "Shape", 1, 0, shape_init, shape_infer, shape_run, NULL, NULL, NULL },
-    { "", "Shape", 15, 0, shape_init, shape_infer, shape_run, NULL, NULL, NULL },
-    { "", "Size", 1, 0, NULL, size_infer, size_run, NULL, NULL, NULL },
+    OR_OP("Reshape", 1, .flags = OR_OP_VIEW, .infer = reshape_infer, .run = view_run),
+    OR_OP("Reshape", 5, .flags = OR_OP_VIEW, .infer = reshape_infer, .run = view_run),
+    OR_OP("Reshape", 14, .flags = OR_OP_VIEW, .infer = reshape_infer, .run = view_run),
+    OR_OP("Flatten", 1, .flags = OR_OP_VIEW, .infer = flatten_infer, .run = view_run),
+    OR_OP("Squeeze", 1, .flags = OR_OP_VIEW, .infer = squeeze_infer, .run = view_run),
+    OR_OP("Squeeze", 13, .flags = OR_OP_VIEW, .infer = squeeze_infer, .run = view_run),
+    OR_OP("Unsqueeze", 1, .flags = OR_OP_VIEW, .infer = unsqueeze_infer, .run = view_run),
+    OR_OP("Unsqueeze", 13, .flags = OR_OP_VIEW, .infer = unsqueeze_infer, .run = view_run),
+    OR_OP("Identity", 1, .flags = OR_OP_VIEW, .infer = identity_infer, .run = view_run),
+    OR_OP("Dropout", 1, .flags = OR_OP_VIEW, .infer = dropout_infer, .run = dropout_run),
+    OR_OP("Dropout", 10, .flags = OR_OP_VIEW, .infer = dropout_infer, .run = dropout_run),
+    OR_OP("Dropout", 12, .flags = OR_OP_VIEW, .infer = dropout_infer, .run = dropout_run),
+    OR_OP("Shape", 1, .params_size = sizeof(shape_params), .infer = shape_infer, .run = shape_run),
+    OR_OP("Shape", 15, .params_size = sizeof(shape_params), .infer = shape_infer, .run = shape_run),
+    OR_OP("Size", 1, .infer = size_infer, .run = size_run),
 };
 OR_OP_TABLE_END(shape);

@@ -59,7 +59,7 @@ static inline or_status kh_run(const char *domain, const char *op_type, int64_t 
     or_kernel k = { .def = def, .node = &node, .opset = opset, .n_in = n_in, .n_out = n_out,
                     .in = ins, .out = outs, .threads = 1, .model_path = "harness",
                     .err = err, .err_len = err_len };
-    or_status st = def->init ? def->init(&k) : ONNXRUN_OK;
+    or_status st = or_kernel_init(&k);
     if (st == ONNXRUN_OK) st = def->infer(&k);
     for (size_t i = 0; i < n_out && st == ONNXRUN_OK; i++)
         if (outs[i]) {
@@ -70,8 +70,7 @@ static inline or_status kh_run(const char *domain, const char *op_type, int64_t 
         k.scratch = aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64);
     if (st == ONNXRUN_OK) st = def->run(&k);
     free(k.scratch);
-    if (def->fini) def->fini(&k);
-    else free(k.params);
+    or_kernel_fini(&k);
     return st;
 }
 

@@ -56,7 +56,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
     or_kernel k = { .def = def, .node = &node, .opset = opset, .n_in = n_in, .n_out = 1,
                     .in = ins, .out = outs, .threads = threads, .model_path = "test",
                     .err = err, .err_len = err_len };
-    or_status st = def->init ? def->init(&k) : ONNXRUN_OK;
+    or_status st = or_kernel_init(&k);
     if (st == ONNXRUN_OK) st = def->infer(&k);
     if (st == ONNXRUN_OK) {
         if (in_place) {
@@ -70,8 +70,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
         st = def->run(&k);
         free(k.scratch);
     }
-    if (def->fini) def->fini(&k);
-    else free(k.params);
+    or_kernel_fini(&k);
     return st;
 }
 

@@ -145,7 +145,7 @@ static or_status run_direct(const char *op, int opset, or_attr *attrs, size_t n_
     if (post) k.post = *post;
     if (run && threads > 1) assert_non_null(k.pool);
     assert_non_null(k.def);
-    or_status st = k.def->init ? k.def->init(&k) : ONNXRUN_OK;
+    or_status st = or_kernel_init(&k);
     if (st == ONNXRUN_OK) st = k.def->infer(&k);
     *scratch = k.scratch_bytes;
     *macs = st == ONNXRUN_OK && k.def->macs ? k.def->macs(&k) : 0;
@@ -155,8 +155,7 @@ static or_status run_direct(const char *op, int opset, or_attr *attrs, size_t n_
         st = k.def->run(&k);
         free(k.scratch);
     }
-    if (k.def->fini) k.def->fini(&k);
-    else free(k.params);
+    or_kernel_fini(&k);
     or_pool_free(k.pool);
     if (st != ONNXRUN_OK) print_error("%s\n", err);
     return st;

@@ -219,10 +219,10 @@ static uint64_t macs_of(const char *op, or_attr *attrs, size_t n_attrs, or_tenso
                     .err_len = sizeof err };
     assert_non_null(k.def);
     assert_non_null(k.def->macs);
-    assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+    assert_int_equal(or_kernel_init(&k), ONNXRUN_OK);
     assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
     uint64_t macs = k.def->macs(&k);
-    free(k.params);
+    or_kernel_fini(&k);
     return macs;
 }
 
@@ -294,7 +294,7 @@ static void test_gemm_epilogue(void **state)
                             .post = e, .model_path = "t", .err = err, .err_len = sizeof err };
             assert_non_null(k.def);
             assert_true(k.def->flags & OR_OP_FUSES);
-            assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+            assert_int_equal(or_kernel_init(&k), ONNXRUN_OK);
             assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
             y.data = malloc(or_nbytes(&y));
             assert_int_equal(k.def->run(&k), ONNXRUN_OK);
@@ -310,7 +310,7 @@ static void test_gemm_epilogue(void **state)
                     want[i * N + j] = v;
                 }
             assert_close(y.data, want, M * N);
-            free(k.params);
+            or_kernel_fini(&k);
             free(y.data);
         }
     free(a);
@@ -334,11 +334,11 @@ static void run_threads(const char *op, or_attr *attrs, size_t n_attrs, or_tenso
                     .pool = or_pool_create(threads), .model_path = "t", .err = err,
                     .err_len = sizeof err };
     assert_true(threads == 1 || k.pool);
-    assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+    assert_int_equal(or_kernel_init(&k), ONNXRUN_OK);
     assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
     y->data = malloc(or_nbytes(y));
     assert_int_equal(k.def->run(&k), ONNXRUN_OK);
-    free(k.params);
+    or_kernel_fini(&k);
     or_pool_free(k.pool);
 }
 

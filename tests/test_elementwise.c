@@ -59,7 +59,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
                     .in = ins, .out = outs, .threads = threads, .model_path = "test",
                     .err = err, .err_len = err_len };
     err[0] = 0;
-    or_status st = def->init ? def->init(&k) : ONNXRUN_OK;
+    or_status st = or_kernel_init(&k);
     if (st == ONNXRUN_OK) st = def->infer(&k);
     if (st == ONNXRUN_OK) {
         if (in_place) {
@@ -71,8 +71,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
         }
         st = def->run(&k);
     }
-    if (def->fini) def->fini(&k);
-    else free(k.params);
+    or_kernel_fini(&k);
     return st;
 }
 

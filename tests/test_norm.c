@@ -83,7 +83,7 @@ static void check_bn(int opset, bool spatial, int rank, const int64_t *dims, boo
                         .opset = opset, .n_in = 5, .n_out = 1, .in = ins, .out = outs,
                         .threads = 1, .err = err, .err_len = sizeof err };
         assert_true(k.def->flags & OR_OP_INPLACE);
-        st = k.def->init(&k);
+        st = or_kernel_init(&k);
         if (st == ONNXRUN_OK) st = k.def->infer(&k);
         if (st == ONNXRUN_OK) {
             k.scratch = aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64);
@@ -91,7 +91,7 @@ static void check_bn(int opset, bool spatial, int rank, const int64_t *dims, boo
             st = k.def->run(&k);
             free(k.scratch);
         }
-        free(k.params);
+        or_kernel_fini(&k);
     }
     if (st != ONNXRUN_OK) print_error("%s\n", err);
     assert_int_equal(st, ONNXRUN_OK);
@@ -373,7 +373,7 @@ static or_status run_threads(const char *op, int opset, or_attr *attrs, size_t n
     or_kernel k = { .def = or_op_find("", op, opset), .node = &node, .opset = opset, .n_in = n_in,
                     .n_out = 1, .in = ins, .out = outs, .threads = threads, .err = err,
                     .err_len = sizeof err };
-    or_status st = k.def->init ? k.def->init(&k) : ONNXRUN_OK;
+    or_status st = or_kernel_init(&k);
     if (st == ONNXRUN_OK) st = k.def->infer(&k);
     if (st == ONNXRUN_OK) {
         out->data = malloc(or_nbytes(out));
@@ -381,7 +381,7 @@ static or_status run_threads(const char *op, int opset, or_attr *attrs, size_t n
         st = k.def->run(&k);
         free(k.scratch);
     }
-    free(k.params);
+    or_kernel_fini(&k);
     return st;
 }
 

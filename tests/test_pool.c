@@ -644,14 +644,14 @@ static void run_threads(const pcase *t, void *x, int threads, or_tensor *y, or_t
                     .threads = threads, .pool = or_pool_create(threads), .model_path = "t",
                     .err = err, .err_len = sizeof err };
     assert_true(threads == 1 || k.pool);
-    assert_int_equal(k.def->init(&k), ONNXRUN_OK);
+    assert_int_equal(or_kernel_init(&k), ONNXRUN_OK);
     assert_int_equal(k.def->infer(&k), ONNXRUN_OK);
     y->data = malloc(or_nbytes(y));
     if (ind) ind->data = malloc(or_nbytes(ind));
     k.scratch = k.scratch_bytes ? aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64) : NULL;
     assert_int_equal(k.def->run(&k), ONNXRUN_OK);
     free(k.scratch);
-    free(k.params);
+    or_kernel_fini(&k);
     or_pool_free(k.pool);
 }
 
