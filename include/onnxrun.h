@@ -174,6 +174,9 @@ ONNXRUN_API int64_t onnxrun_model_opset(const onnxrun_model *m);
 ONNXRUN_API onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_session_options *opts,
                                       onnxrun_session **out);
 ONNXRUN_API const char *onnxrun_session_error(const onnxrun_session *s);
+/* The instruction set the session's kernels use (never AUTO; PORTABLE for
+ * NULL or a failed session). */
+ONNXRUN_API onnxrun_isa onnxrun_session_isa(const onnxrun_session *s);
 ONNXRUN_API void onnxrun_session_free(onnxrun_session *s);
 
 /* Fixes an input's shape and plans memory for it now. */

@@ -274,6 +274,11 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
     return st;
 }
 
+onnxrun_isa onnxrun_session_isa(const onnxrun_session *s)
+{
+    return s && s->ok ? s->isa : ONNXRUN_ISA_PORTABLE;
+}
+
 const char *onnxrun_session_error(const onnxrun_session *s)
 {
     return s ? s->err : "session is NULL";

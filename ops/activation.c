@@ -277,7 +277,7 @@ static or_status act_run(or_kernel *k)
         return ONNXRUN_OK;
     }
     act_ctx c = { p, act_rows[x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype) };
-    if (n >= OR_PAR_MIN_ELEMS && k->threads > 1) or_parallel_for(k, n, act_range, &c);
+    if (or_par_worth(k, (double)n, OR_PAR_MIN_ELEMS)) or_parallel_for(k, n, act_range, &c);
     else if (n > 0) act_range(&c, 0, n);
     return ONNXRUN_OK;
 }

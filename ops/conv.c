@@ -130,11 +130,14 @@ static or_status check_blas(or_kernel *k, int64_t a, int64_t b, int64_t c, int64
  * none): enough channels, and enough tiles to reuse each transformed
  * weight: 4x4 tiles from 16 of them (a 14x14 output), else 2x2 tiles from
  * 3x3 of them (a 5x5 output; 7x7 gives 16). */
+static bool wino_fits(const conv_params *p)
+{
+    return p->group == 1 && or_wino_fits(&p->w) && (uint64_t)p->c * (uint64_t)p->m <= ((uint64_t)1 << 22);
+}
+
 static int wino_tile(const conv_params *p)
 {
-    if (p->group != 1 || !or_wino_fits(&p->w) || p->c < 8 || p->m < 8 ||
-        (uint64_t)p->c * (uint64_t)p->m > ((uint64_t)1 << 22))
-        return 0;
+    if (!wino_fits(p) || p->c < 8 || p->m < 8) return 0;
     int64_t oh = p->w.out[0], ow = p->w.out[1];
     if (oh >= 8 && ow >= 8 && ((oh + 3) / 4) * ((ow + 3) / 4) >= 16) return 4;
     return oh >= 5 && ow >= 5 ? 2 : 0;
@@ -208,7 +211,16 @@ static or_status conv_infer(or_kernel *k)
     p->tile = 0;
     p->packed = false;
     k->scratch_bytes = 0;
-    int wt_tile = wino_tile(p);
+    /* a forced algorithm (k->algo, tests) where it applies, else the rules */
+    or_algo force = k->algo;
+    if (((force == OR_ALGO_WINO4 || force == OR_ALGO_WINO2) && !wino_fits(p)) ||
+        (force == OR_ALGO_GEMM_1X1 && !unit) ||
+        ((force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP) && p->cg != 1) ||
+        force >= OR_ALGO_COUNT)
+        force = OR_ALGO_AUTO;
+    int wt_tile = force == OR_ALGO_WINO4 ? 4
+                  : force == OR_ALGO_WINO2 ? 2
+                  : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
     if (wt_tile && or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET)) {
         const float *wt = or_known(k, 1);
         if (wt) {
@@ -217,11 +229,12 @@ static or_status conv_infer(or_kernel *k)
             return st;
         }
     }
-    if (unit) {
+    bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
+    if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
         p->algo = ALGO_1X1;
-    } else if (p->cg == 1 && p->group > 1) {
+    } else if (direct || (force == OR_ALGO_AUTO && p->cg == 1 && p->group > 1)) {
         p->algo = ALGO_DIRECT;
-        p->dw_vec = or_dw_plan(&p->dw, &p->w);
+        p->dw_vec = force != OR_ALGO_DIRECT_LOOP && or_dw_plan(&p->dw, &p->w);
         if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * k->threads) * sizeof(float);
     } else {
         p->algo = ALGO_IM2COL;
@@ -619,18 +632,18 @@ static or_status convt_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+#define CONV_ALGOS                                                                     \
+    (1u << OR_ALGO_GEMM_1X1 | 1u << OR_ALGO_IM2COL | 1u << OR_ALGO_DIRECT |           \
+     1u << OR_ALGO_DIRECT_LOOP | 1u << OR_ALGO_WINO4 | 1u << OR_ALGO_WINO2)
+#define CONV(since)                                                                    \
+    OR_OP("Conv", since, .flags = OR_OP_FUSES, .algos = CONV_ALGOS,                   \
+          .params_size = sizeof(conv_params), .init = conv_init, .infer = conv_infer, \
+          .run = conv_run, .fini = conv_fini, .macs = conv_macs)
+#define CONVT(since)                                                                      \
+    OR_OP("ConvTranspose", since, .params_size = sizeof(conv_params), .init = conv_init, \
+          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs)
+
 OR_OP_TABLE(conv) = {
-    OR_OP("Conv", 1, .flags = OR_OP_FUSES, .params_size = sizeof(conv_params), .init = conv_init,
-          .infer = conv_infer, .run = conv_run, .fini = conv_fini, .macs = conv_macs),
-    OR_OP("Conv", 11, .flags = OR_OP_FUSES, .params_size = sizeof(conv_params), .init = conv_init,
-          .infer = conv_infer, .run = conv_run, .fini = conv_fini, .macs = conv_macs),
-    OR_OP("Conv", 22, .flags = OR_OP_FUSES, .params_size = sizeof(conv_params), .init = conv_init,
-          .infer = conv_infer, .run = conv_run, .fini = conv_fini, .macs = conv_macs),
-    OR_OP("ConvTranspose", 1, .params_size = sizeof(conv_params), .init = conv_init,
-          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs),
-    OR_OP("ConvTranspose", 11, .params_size = sizeof(conv_params), .init = conv_init,
-          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs),
-    OR_OP("ConvTranspose", 22, .params_size = sizeof(conv_params), .init = conv_init,
-          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs),
+    CONV(1), CONV(11), CONV(22), CONVT(1), CONVT(11), CONVT(22),
 };
 OR_OP_TABLE_END(conv);

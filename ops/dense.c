@@ -116,10 +116,10 @@ static void gemm(const or_kernel *kern, onnxrun_dtype dt, bool ta, bool tb, int6
         gemv_job j = { mat, vec, c, k, dots ? k : outs, alpha, beta };
         double work = (double)outs * (double)k;
         if (dots) {
-            if (kern && work >= OR_PAR_MIN_GEMV) or_parallel_for(kern, outs, gemv_dots, &j);
+            if (or_par_worth(kern, work, OR_PAR_MIN_GEMV)) or_parallel_for(kern, outs, gemv_dots, &j);
             else gemv_dots(&j, 0, outs);
         } else {
-            if (kern && work >= OR_PAR_MIN_GEMV) or_parallel_for(kern, outs, gemv_axpys, &j);
+            if (or_par_worth(kern, work, OR_PAR_MIN_GEMV)) or_parallel_for(kern, outs, gemv_axpys, &j);
             else gemv_axpys(&j, 0, outs);
         }
         return;

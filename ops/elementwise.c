@@ -448,7 +448,7 @@ static void walk_range(void *ctx, int64_t begin, int64_t end)
 static void walk_run(const or_kernel *k, walk *w, int64_t total)
 {
     if (total <= 0) return;
-    if (total >= OR_PAR_MIN_ELEMS && k->threads > 1) or_parallel_for(k, total, walk_range, w);
+    if (or_par_worth(k, (double)total, OR_PAR_MIN_ELEMS)) or_parallel_for(k, total, walk_range, w);
     else walk_range(w, 0, total);
 }
 
@@ -618,7 +618,7 @@ static or_status unary_run(or_kernel *k)
     un_ctx c = { un_rows[p->code][x->dtype], x->data, y->data, onnxrun_dtype_size(x->dtype),
                  onnxrun_dtype_size(y->dtype) };
     int64_t n = or_numel(y);
-    if (n >= OR_PAR_MIN_ELEMS && k->threads > 1) or_parallel_for(k, n, un_range, &c);
+    if (or_par_worth(k, (double)n, OR_PAR_MIN_ELEMS)) or_parallel_for(k, n, un_range, &c);
     else if (n > 0) un_range(&c, 0, n);
     return ONNXRUN_OK;
 }

@@ -39,7 +39,7 @@ static inline void st(void *p, onnxrun_dtype dt, int64_t i, double v)
 static void for_planes(or_kernel *k, int64_t n, int64_t per,
                        void (*fn)(void *k, int64_t begin, int64_t end))
 {
-    if (n > 1 && k->threads > 1 && n * per >= OR_PAR_MIN_ELEMS) or_parallel_for(k, n, fn, k);
+    if (n > 1 && or_par_worth(k, (double)(n * per), OR_PAR_MIN_ELEMS)) or_parallel_for(k, n, fn, k);
     else if (n > 0) fn(k, 0, n);
 }
 

@@ -64,6 +64,21 @@ typedef struct or_epilogue {
     float lo, hi, alpha;
 } or_epilogue;
 
+/* Algorithms an op can be forced to use (k->algo; 0 = the op's own
+ * choice). Tests run a kernel with each one its entry lists in `algos`,
+ * against the same naive reference; a forced algorithm that does not
+ * apply to the node's shape leaves the op's own choice. */
+typedef enum or_algo {
+    OR_ALGO_AUTO = 0,
+    OR_ALGO_GEMM_1X1,      /* Conv: the product straight on the input (1x1, stride 1, no pad) */
+    OR_ALGO_IM2COL,        /* Conv: gathered windows times the weights (any shape) */
+    OR_ALGO_DIRECT,        /* Conv: per-plane depthwise kernel (one input channel per group) */
+    OR_ALGO_DIRECT_LOOP,   /* Conv: the same, by the generic multiply-add loop */
+    OR_ALGO_WINO4,         /* Conv: Winograd F(4x4, 3x3) (3x3 stride 1, one group) */
+    OR_ALGO_WINO2,         /* Conv: Winograd F(2x2, 3x3) */
+    OR_ALGO_COUNT
+} or_algo;
+
 typedef struct or_kernel or_kernel;
 
 typedef struct or_op_def {
@@ -72,6 +87,7 @@ typedef struct or_op_def {
     int since;                                /* first opset of these semantics */
     unsigned flags;                           /* OR_OP_* */
     size_t params_size;                       /* bytes of k->params (0: none) */
+    unsigned algos;                           /* bit a: the op can be forced to or_algo a */
     or_status (*init)(or_kernel *k);          /* may be NULL */
     or_status (*infer)(or_kernel *k);         /* required */
     or_status (*run)(or_kernel *k);           /* required */
@@ -99,6 +115,8 @@ struct or_kernel {
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
     onnxrun_isa isa;            /* instruction set for the kernels (isa.h; AUTO: resolve) */
+    or_algo algo;               /* forced algorithm (tests), OR_ALGO_AUTO = the op's choice */
+    bool split_all;             /* tests: split every loop over the threads (or_par_worth) */
     or_pool *pool;              /* the session's worker threads (NULL: run serially; parallel.h) */
     or_epilogue post;           /* fused epilogue (OR_OP_FUSES kernels); zero = none */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */

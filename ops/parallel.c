@@ -197,11 +197,16 @@ void or_parallel_for(const or_kernel *k, int64_t n, void (*fn)(void *ctx, int64_
     }
 }
 
+bool or_par_worth(const or_kernel *k, double work, double min)
+{
+    return k && k->threads > 1 && (k->split_all || work >= min);
+}
+
 void or_parallel_for_work(const or_kernel *k, int64_t n, double work,
                           void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx)
 {
     if (n <= 0) return;
-    if (k->threads <= 1 || n == 1 || work < OR_PAR_MIN_WORK) fn(ctx, 0, n);
+    if (n == 1 || !or_par_worth(k, work, OR_PAR_MIN_WORK)) fn(ctx, 0, n);
     else or_parallel_for(k, n, fn, ctx);
 }
 
@@ -232,7 +237,7 @@ int or_parallel_dyn(const or_kernel *k, int64_t n, double work, or_dyn_fn fn, vo
     if (chunk < 1) chunk = 1;
     int64_t chunks = (n + chunk - 1) / chunk;
     int parts = k->threads < chunks ? k->threads : (int)chunks;
-    if (parts <= 1 || !k->pool || work < OR_PAR_MIN_WORK) {
+    if (parts <= 1 || !k->pool || !or_par_worth(k, work, OR_PAR_MIN_WORK)) {
         fn(ctx, 0, n, 0);
         return 1;
     }

@@ -16,6 +16,7 @@
 #ifndef OR_PARALLEL_H
 #define OR_PARALLEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct or_kernel or_kernel;
@@ -45,6 +46,12 @@ or_pool *or_pool_create(int workers);
 void or_pool_free(or_pool *p);
 
 /* ---- splitting a loop ---- */
+
+/* Whether a loop of `work` (in the unit of `min`, one of the thresholds
+ * above) is worth splitting over k's threads: k has more than one thread
+ * and work >= min, or k->split_all is set (tests: every loop splits, so
+ * small cases exercise the threaded paths). k may be NULL (no). */
+bool or_par_worth(const or_kernel *k, double work, double min);
 
 /* Calls fn(ctx, begin, end) over [0, n) split in up to k->threads contiguous
  * chunks, in parallel on the session's workers (serially when the kernel

@@ -125,7 +125,7 @@ static inline void mb_init_raw(mb *b, const char *name, onnxrun_dtype dt, int ra
     t->data_type = dt;
     t->n_dims = (size_t)rank;
     t->dims = mb_alloc(b, (size_t)rank * sizeof *t->dims);
-    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+    if (rank > 0) memcpy(t->dims, dims, (size_t)rank * sizeof *dims); /* a scalar may pass NULL */
     t->has_raw_data = 1;
     t->raw_data.len = bytes;
     t->raw_data.data = mb_alloc(b, bytes);

@@ -141,6 +141,7 @@ int cli_bench(const cli_args *a)
         }
         if (a->threads) printf("threads   %d\n", a->threads);
         else printf("threads   all cores\n");
+        printf("isa       %s\n", onnxrun_isa_name(onnxrun_session_isa(s)));
         printf("load      %.3f ms\n", t_load);
         printf("session   %.3f ms (creation and planning)\n", t_session);
         fflush(stdout);
