@@ -67,6 +67,7 @@ typedef struct conv_params {
     size_t pack_cap;    /* floats allocated */
     size_t pack_step;   /* floats per packed matrix */
     bool packed;        /* pack holds this plan's weights */
+    bool mv;            /* ... in the mv layout (or_gemm_pack_mv: few columns, AVX-512) */
 } conv_params;
 
 static void conv_fini(or_kernel *k)
@@ -159,13 +160,15 @@ static or_status pack_alloc(or_kernel *k, conv_params *p, size_t n)
 static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
 {
     const int nf = p->wino.f;
-    p->pack_step = or_gemm_packed_floats(p->m, p->c);
+    p->mv = or_gemm_mv_pays(k->isa, p->m, p->wino.rows * p->wino.tw, p->c);
+    p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->m, p->c) : or_gemm_packed_floats(p->m, p->c);
     OR_TRY(pack_alloc(k, p, (size_t)nf * p->pack_step));
     float *u = malloc((size_t)nf * (size_t)(p->m * p->c) * sizeof *u);
     if (!u) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
     or_wino_weights(&p->wino, wt, u);
     for (int f = 0; f < nf; f++)
-        or_gemm_pack(p->m, p->c, u + f * p->m * p->c, p->c, p->pack + f * p->pack_step);
+        (p->mv ? or_gemm_pack_mv : or_gemm_pack)(p->m, p->c, u + f * p->m * p->c, p->c,
+                                                 p->pack + f * p->pack_step);
     free(u);
     p->packed = true;
     p->algo = ALGO_WINOGRAD;
@@ -210,6 +213,7 @@ static or_status conv_infer(or_kernel *k)
     p->kdim = (int64_t)kdim;
     p->tile = 0;
     p->packed = false;
+    p->mv = false;
     k->scratch_bytes = 0;
     /* a forced algorithm (k->algo, tests) where it applies, else the rules */
     or_algo force = k->algo;
@@ -243,11 +247,14 @@ static or_status conv_infer(or_kernel *k)
     }
     const float *wt = p->algo != ALGO_DIRECT && p->mg > 0 && p->kdim > 0 ? or_known(k, 1) : NULL;
     if (wt) { /* one packed matrix per group */
-        p->pack_step = or_gemm_packed_floats(p->mg, p->kdim);
+        int64_t cols = p->algo == ALGO_1X1 ? p->w.out_size : p->tile;
+        p->mv = or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
+        p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->mg, p->kdim)
+                             : or_gemm_packed_floats(p->mg, p->kdim);
         OR_TRY(pack_alloc(k, p, p->pack_step * (size_t)p->group));
         for (int64_t g = 0; g < p->group; g++)
-            or_gemm_pack(p->mg, p->kdim, wt + g * p->mg * p->kdim, p->kdim,
-                         p->pack + g * p->pack_step);
+            (p->mv ? or_gemm_pack_mv : or_gemm_pack)(p->mg, p->kdim, wt + g * p->mg * p->kdim,
+                                                     p->kdim, p->pack + g * p->pack_step);
         p->packed = true;
     }
     k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0; /* reported by --info */
@@ -361,7 +368,7 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
     float *v = or_wino_v(g, j->k->scratch), *mf = or_wino_m(g, j->k->scratch);
     for (int64_t f = f0; f < f1; f++) {
         or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .a = p->pack + f * p->pack_step,
-                       .packed = true,
+                       .packed = true, .mv = p->mv,
                        .b = v + f * g->c * g->block, .ldb = g->block,
                        .c = mf + f * g->m * g->block, .ldc = g->block, .isa = j->k->isa };
         or_gemm_cols(&gm, 0, gm.n);
@@ -426,7 +433,7 @@ static or_status conv_run(or_kernel *k)
             int64_t yo = (n * p->m + g * p->mg) * w->out_size;
             or_gemm gm = { .m = p->mg, .n = w->out_size, .k = p->kdim,
                            .a = p->packed ? p->pack + g * p->pack_step : wt + g * p->mg * p->kdim,
-                           .lda = p->kdim, .packed = p->packed, .b = xg,
+                           .lda = p->kdim, .packed = p->packed, .mv = p->packed && p->mv, .b = xg,
                            .ldb = w->in_size, .c = y + yo, .ldc = w->out_size,
                            .bias = bias ? bias + g * p->mg : NULL, .add = add ? add + yo : NULL,
                            .e = &k->post, .isa = k->isa };

@@ -25,6 +25,8 @@
 #define GEMM_KC 256 /* k per chunk */
 #define GEMM_MC_BYTES ((int64_t)192 << 10) /* A per block of row panels */
 #define GEMM_PACK_B_MIN 3 /* row panels over which a copied B block pays */
+#define GEMM_MV_MAX_N 32  /* columns up to which the mv layout pays (or_gemm_mv_pays) */
+#define GEMM_MV_STREAM_BYTES (1024.0 * 1024.0) /* weights above this stream from memory */
 #define MR OR_GEMM_MR
 #define NR 16 /* the portable kernel's width */
 
@@ -33,16 +35,42 @@ size_t or_gemm_packed_floats(int64_t m, int64_t k)
     return (size_t)((m + MR - 1) / MR * MR) * (size_t)k;
 }
 
-void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap)
+size_t or_gemm_packed_mv_floats(int64_t m, int64_t k)
 {
-    for (int64_t p = 0; p < (m + MR - 1) / MR; p++) {
-        float *dst = ap + p * MR * k;
+    return (size_t)((m + OR_GEMM_MV - 1) / OR_GEMM_MV * OR_GEMM_MV) * (size_t)k;
+}
+
+/* Panels of R rows, each A[panel rows][k] as R consecutive floats per k. */
+static void pack_panels(int64_t m, int64_t k, const float *a, int64_t lda, float *ap, int R)
+{
+    for (int64_t p = 0; p < (m + R - 1) / R; p++) {
+        float *dst = ap + p * R * k;
         for (int64_t kk = 0; kk < k; kk++)
-            for (int r = 0; r < MR; r++) {
-                int64_t row = p * MR + r;
-                dst[kk * MR + r] = row < m ? a[row * lda + kk] : 0.0f;
+            for (int r = 0; r < R; r++) {
+                int64_t row = p * R + r;
+                dst[kk * R + r] = row < m ? a[row * lda + kk] : 0.0f;
             }
     }
+}
+
+void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap)
+{
+    pack_panels(m, k, a, lda, ap, MR);
+}
+
+void or_gemm_pack_mv(int64_t m, int64_t k, const float *a, int64_t lda, float *ap)
+{
+    pack_panels(m, k, a, lda, ap, OR_GEMM_MV);
+}
+
+bool or_gemm_mv_pays(onnxrun_isa isa, int64_t m, int64_t n, int64_t k)
+{
+    if (isa == ONNXRUN_ISA_AUTO) isa = or_isa_resolve(ONNXRUN_ISA_AUTO);
+    if (isa < ONNXRUN_ISA_AVX512 || m % OR_GEMM_MV != 0) return false;
+    /* up to 32 columns the 6 x 32 block leaves lanes empty; up to 64 the
+     * mv kernel still wins when the weights stream from memory (its
+     * prefetch keeps up; in cache the 6 x 32 block is faster) */
+    return n <= GEMM_MV_MAX_N || (n <= 2 * GEMM_MV_MAX_N && (double)m * (double)k * 4.0 > GEMM_MV_STREAM_BYTES);
 }
 
 static void ukr_portable_one(const or_ukr_args *u)
@@ -157,21 +185,52 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
     } while (k0 < g->k);
 }
 
+/* The mv layout: panels [p0, p1) of 16 rows x columns [n0, n1), in blocks
+ * of 16 columns, panel by panel (the panel's A is read from L1/L2 for each
+ * column block; B, small when this layout is chosen, stays in L2). */
+static void mv_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int64_t n1)
+{
+    const or_epilogue *e = g->e && g->e->act != OR_ACT_NONE ? g->e : NULL;
+    for (int64_t p = p0; p < p1; p++) {
+        int64_t row = p * OR_GEMM_MV;
+        int mr = (int)(g->m - row < OR_GEMM_MV ? g->m - row : OR_GEMM_MV);
+        for (int64_t j0 = n0; j0 < n1; j0 += 16) {
+            or_mv_args u = {
+                .k = g->k, .a = g->a + row * g->k, .b = g->b + j0, .ldb = g->ldb,
+                .c = g->c + row * g->ldc + j0, .ldc = g->ldc, .mr = mr,
+                .nj = (int)(n1 - j0 < 16 ? n1 - j0 : 16),
+                .bias = g->bias ? g->bias + row : NULL,
+                .add = g->add ? g->add + row * g->ldc + j0 : NULL, .e = e,
+            };
+            or_gemm_ukr_mv_avx512(&u);
+        }
+    }
+}
+
+int or_gemm_panel_rows(const or_gemm *g)
+{
+    return g->mv ? OR_GEMM_MV : MR;
+}
+
 void or_gemm_cols(const or_gemm *g, int64_t n0, int64_t n1)
 {
-    if (n0 < n1 && g->m > 0) gemm_block(g, 0, (g->m + MR - 1) / MR, n0, n1);
+    if (n0 >= n1 || g->m <= 0) return;
+    if (g->mv) mv_block(g, 0, (g->m + OR_GEMM_MV - 1) / OR_GEMM_MV, n0, n1);
+    else gemm_block(g, 0, (g->m + MR - 1) / MR, n0, n1);
 }
 
 void or_gemm_panels(const or_gemm *g, int64_t p0, int64_t p1)
 {
-    if (p0 < p1 && g->n > 0) gemm_block(g, p0, p1, 0, g->n);
+    if (p0 >= p1 || g->n <= 0) return;
+    if (g->mv) mv_block(g, p0, p1, 0, g->n);
+    else gemm_block(g, p0, p1, 0, g->n);
 }
 
 static void cols_job(void *ctx, int64_t b0, int64_t b1, int part)
 {
     (void)part;
     const or_gemm *g = ctx;
-    int64_t w = or_gemm_width(g->isa), n1 = b1 * w < g->n ? b1 * w : g->n;
+    int64_t w = g->mv ? 16 : or_gemm_width(g->isa), n1 = b1 * w < g->n ? b1 * w : g->n;
     or_gemm_cols(g, b0 * w, n1);
 }
 
@@ -183,8 +242,8 @@ static void panels_job(void *ctx, int64_t p0, int64_t p1, int part)
 
 void or_gemm_run(const or_kernel *k, const or_gemm *g)
 {
-    int64_t w = or_gemm_width(g->isa);
-    int64_t blocks = (g->n + w - 1) / w, panels = (g->m + MR - 1) / MR;
+    int64_t w = g->mv ? 16 : or_gemm_width(g->isa), rows = or_gemm_panel_rows(g);
+    int64_t blocks = (g->n + w - 1) / w, panels = (g->m + rows - 1) / rows;
     /* a multiply-add is cheaper than the "element touched" of OR_PAR_MIN_WORK */
     double work = (double)g->m * (double)g->n * (double)(g->k + 1) / OR_PAR_MAC_PER_WORK;
     if (blocks >= 4 * (int64_t)k->threads || blocks >= panels) /* columns: a few chunks per thread */

@@ -23,12 +23,22 @@
 
 #define OR_GEMM_MR 6  /* rows of C per register block */
 #define OR_GEMM_NR_MAX 32 /* widest register block (columns of C) of any kernel */
+#define OR_GEMM_MV 16     /* rows per panel of the mv layout (C's rows in vector lanes) */
 
 /* Floats of packed A for an M x K matrix. */
 size_t or_gemm_packed_floats(int64_t m, int64_t k);
 
 /* Packs a (M x K, row i at a + i * lda) into ap (or_gemm_packed_floats). */
 void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap);
+
+/* The mv layout (or_gemm.mv): panels of OR_GEMM_MV rows, A[panel rows][k]
+ * as 16 consecutive floats per k. For products with few columns on
+ * AVX-512 (or_gemm_mv_pays says when); the same sums, other kernel. */
+size_t or_gemm_packed_mv_floats(int64_t m, int64_t k);
+void or_gemm_pack_mv(int64_t m, int64_t k, const float *a, int64_t lda, float *ap);
+/* The rule: whether a product of M x K weights on N columns runs faster in
+ * the mv layout on isa (AVX-512 and few columns). */
+bool or_gemm_mv_pays(onnxrun_isa isa, int64_t m, int64_t n, int64_t k);
 
 /* One product. c's rows are ldc apart; add (or NULL) is a residual laid
  * out like c; bias (or NULL) has one value per row. */
@@ -37,6 +47,7 @@ typedef struct or_gemm {
     const float *a;            /* packed (or_gemm_pack), or row i at a + i * lda */
     int64_t lda;
     bool packed;
+    bool mv;                   /* A is packed in the mv layout (implies packed; AVX-512 only) */
     const float *b;            /* row k at b + k * ldb; reads only columns < n */
     int64_t ldb;
     float *c;
@@ -51,7 +62,10 @@ typedef struct or_gemm {
  * may be any range; threads split the columns (or_gemm_run does). */
 void or_gemm_cols(const or_gemm *g, int64_t n0, int64_t n1);
 
-/* C rows of panels [p0, p1) (rows p0 * MR .. p1 * MR), all columns. */
+/* Rows per panel of g's layout: OR_GEMM_MR, or OR_GEMM_MV for mv. */
+int or_gemm_panel_rows(const or_gemm *g);
+
+/* C rows of panels [p0, p1) (rows p0 * R .. p1 * R, R = or_gemm_panel_rows), all columns. */
 void or_gemm_panels(const or_gemm *g, int64_t p0, int64_t p1);
 
 /* The whole product on the kernel's threads (split by columns, or by row

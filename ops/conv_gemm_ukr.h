@@ -4,6 +4,8 @@
  *   conv_gemm.c               6 x 16 portable (the reference order of sums)
  *   gemm_6x16_avx2.c          6 x 16, AVX2 + FMA (twelve ymm accumulators)
  *   gemm_6x32_avx512.c        6 x 32, AVX-512F (twelve zmm accumulators)
+ *   gemm_16xn_avx512.c        16 x nj (nj <= 16), AVX-512F, the "mv" layout:
+ *                             C's rows in the lanes (or_mv_args below)
  * Each is called on a run of row panels sharing one column block (B block
  * kc x nr, nr <= the kernel's width) and computes
  *   C[r][0..nr) = (acc ? C : 0) + sum_k A[r][k] B[k][0..nr)
@@ -56,7 +58,23 @@ static inline void or_ukr_panel(or_ukr_args *u, const or_ukr_args *run, int64_t 
 
 typedef void (*or_ukr_fn)(const or_ukr_args *run);
 
+/* One block of the mv layout: C[0..mr)[0..nj) = A B + bias, then the
+ * residual and the activation (the whole K in one pass). */
+typedef struct or_mv_args {
+    int64_t k;
+    const float *a;            /* packed panel: A[r][kk] at a[kk * OR_GEMM_MV + r] */
+    const float *b;            /* B[kk][j] at b[kk * ldb + j] */
+    int64_t ldb;
+    float *c;                  /* C[r][j] at c[r * ldc + j] */
+    int64_t ldc;
+    int mr, nj;                /* rows (1..16) and columns (1..16) */
+    const float *bias;         /* [mr] or NULL */
+    const float *add;          /* like c, or NULL */
+    const or_epilogue *e;      /* activation or NULL */
+} or_mv_args;
+
 void or_gemm_ukr_6x16_avx2(const or_ukr_args *run);
 void or_gemm_ukr_6x32_avx512(const or_ukr_args *run);
+void or_gemm_ukr_mv_avx512(const or_mv_args *u);
 
 #endif /* OR_CONV_GEMM_UKR_H */

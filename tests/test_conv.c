@@ -510,6 +510,10 @@ static void test_conv_winograd(void **state)
         /* two blocks of tile rows */
         { .nsp = 2, .n = 1, .c = 48, .m = 48, .group = 1, .in = { 40, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        /* 16 output channels on 16 tiles: the products take the mv layout on AVX-512 */
+        { .nsp = 2, .n = 1, .c = 16, .m = 32, .group = 1, .in = { 7, 7 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 24, .m = 32, .group = 1, .in = { 5, 5 }, .k = { 1, 1 }, .bias = true },
         /* few 4x4 tiles: F(2x2, 3x3) */
         { .nsp = 2, .n = 2, .c = 16, .m = 12, .group = 1, .in = { 7, 7 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
@@ -556,41 +560,45 @@ static void test_conv_depthwise(void **state)
 }
 
 /* The product alone (conv_gemm.c) against a naive one: row counts
- * around the 6-row panels, column counts around the 16-column blocks, K
- * across the 256 chunks and 0, row strides wider than the matrices, A in
- * place and packed, bias, residual and each activation, column ranges and
- * panel ranges, and both kernels. */
+ * around the 6- and 16-row panels, column counts around the 16- and
+ * 32-column blocks, K across the 256 chunks and 0, row strides wider than
+ * the matrices, A in place and packed, bias, residual and each activation,
+ * column ranges and panel ranges, on each ISA and in the mv layout. */
 static void test_gemm_kernel(void **state)
 {
     (void)state;
     static const int64_t sizes[][3] = { { 1, 1, 1 },    { 6, 16, 7 },   { 7, 17, 300 },
                                         { 13, 40, 256 }, { 5, 3, 0 },   { 24, 49, 513 },
                                         { 2, 100, 3 },   { 6, 32, 9 },  { 11, 33, 70 },
-                                        { 19, 95, 40 } };
+                                        { 19, 95, 40 },  { 32, 49, 64 },  { 35, 16, 33 } };
     static const or_epilogue acts[] = { { .act = OR_ACT_NONE }, { .act = OR_ACT_RELU },
                                         { .act = OR_ACT_CLIP, .lo = -0.5f, .hi = 0.5f },
                                         { .act = OR_ACT_LEAKY, .alpha = 0.3f } };
-    for (int isa = ONNXRUN_ISA_PORTABLE; isa <= ONNXRUN_ISA_AVX512; isa++)
+    /* each ISA's kernels, then (isa one past AVX-512) the mv layout */
+    for (int isa = ONNXRUN_ISA_PORTABLE; isa <= ONNXRUN_ISA_AVX512 + 1; isa++)
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
         for (int variant = 0; variant < 8; variant++) {
+            bool mv = isa > ONNXRUN_ISA_AVX512;
+            if (mv && or_isa_cpu() < ONNXRUN_ISA_AVX512) continue;
             int64_t m = sizes[si][0], n = sizes[si][1], kk = sizes[si][2];
             int64_t lda = kk + 3, ldb = n + 5, ldc = n + 2;
             float *a = rand_buf(m * lda), *b = rand_buf((kk ? kk : 1) * ldb);
             float *bias = rand_buf(m), *add = rand_buf(m * ldc);
             float *c = calloc((size_t)(m * ldc), sizeof *c);
             const or_epilogue *e = &acts[variant % 4];
-            bool with = variant >= 4, pack = variant / 2 % 2;
-            float *ap = malloc((or_gemm_packed_floats(m, kk) + 1) * sizeof *ap);
-            or_gemm_pack(m, kk, a, lda, ap);
+            bool with = variant >= 4, pack = mv || variant / 2 % 2;
+            float *ap = malloc((or_gemm_packed_mv_floats(m, kk) + or_gemm_packed_floats(m, kk) + 1) *
+                               sizeof *ap);
+            (mv ? or_gemm_pack_mv : or_gemm_pack)(m, kk, a, lda, ap);
             or_gemm g = { .m = m, .n = n, .k = kk, .a = pack ? ap : a, .lda = lda, .packed = pack,
-                          .b = b, .ldb = ldb, .c = c,
+                          .mv = mv, .b = b, .ldb = ldb, .c = c,
                           .ldc = ldc, .bias = with ? bias : NULL, .add = with ? add : NULL,
-                          .e = e, .isa = or_isa_resolve((onnxrun_isa)isa) };
+                          .e = e, .isa = or_isa_resolve(mv ? ONNXRUN_ISA_AVX512 : (onnxrun_isa)isa) };
             if (variant % 3 == 0) {
                 or_gemm_cols(&g, 0, n / 3);
                 or_gemm_cols(&g, n / 3, n);
             } else {
-                int64_t panels = (m + OR_GEMM_MR - 1) / OR_GEMM_MR;
+                int64_t rows = or_gemm_panel_rows(&g), panels = (m + rows - 1) / rows;
                 or_gemm_panels(&g, 0, panels / 2);
                 or_gemm_panels(&g, panels / 2, panels);
             }
