@@ -17,30 +17,13 @@
  */
 #include <immintrin.h>
 
+#include "act_avx512.h"
 #include "conv_gemm_ukr.h"
 #include "rowops.h"
 
 #ifndef MV_PF_K
 #define MV_PF_K 128 /* k steps ahead to prefetch A (one 64-byte line per step; weights stream from memory) */
 #endif
-
-static inline __m512 act16(__m512 v, const or_epilogue *e)
-{
-    switch (e->act) {
-    case OR_ACT_RELU:
-        return _mm512_max_ps(v, _mm512_setzero_ps());
-    case OR_ACT_CLIP:
-        v = _mm512_max_ps(_mm512_set1_ps(e->lo), v);
-        return _mm512_min_ps(_mm512_set1_ps(e->hi), v);
-    case OR_ACT_LEAKY: {
-        __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(e->alpha));
-    }
-    case OR_ACT_NONE:
-        break;
-    }
-    return v;
-}
 
 __attribute__((always_inline)) static inline void mv_tile(const or_mv_args *u, const int NJ)
 {
