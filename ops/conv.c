@@ -40,6 +40,7 @@
 #include "rowops.h"
 
 #define COL_BUDGET ((int64_t)4 << 20) /* bytes of column scratch to aim for */
+#define WINO_BLOCK_BUDGET ((int64_t)1 << 20) /* V and M of one thread's block (its L2) */
 
 typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD } conv_algo;
 
@@ -59,6 +60,8 @@ typedef struct conv_params {
     int64_t tile;       /* columns per tile */
     conv_algo algo;
     or_wino wino;       /* ALGO_WINOGRAD geometry */
+    bool wino_blocks;   /* threads take whole blocks of tile rows through all three
+                         * phases, each in its own scratch (else the phases split) */
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
@@ -172,7 +175,8 @@ static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
     free(u);
     p->packed = true;
     p->algo = ALGO_WINOGRAD;
-    k->scratch_bytes = or_wino_scratch_floats(&p->wino, k->threads) * sizeof(float);
+    k->scratch_bytes = (p->wino_blocks ? (size_t)k->threads * or_wino_scratch_floats(&p->wino, 1)
+                                       : or_wino_scratch_floats(&p->wino, k->threads)) * sizeof(float);
     return ONNXRUN_OK;
 }
 
@@ -225,7 +229,16 @@ static or_status conv_infer(or_kernel *k)
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
                   : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
-    if (wt_tile && or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET)) {
+    /* with several threads and tile rows enough for two L2-sized blocks
+     * per thread, threads take whole blocks (no barrier between the
+     * phases, V and M stay in the core's cache); else one block of up to
+     * COL_BUDGET at a time, each phase split over the threads */
+    or_wino small;
+    p->wino_blocks = wt_tile && k->threads > 1 &&
+                     or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
+                     (small.th + small.rows - 1) / small.rows >= 2 * (int64_t)k->threads;
+    if (p->wino_blocks) p->wino = small;
+    if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
         const float *wt = or_known(k, 1);
         if (wt) {
             or_status st = wino_prepare(k, p, wt);
@@ -358,20 +371,41 @@ static void wino_in(void *ctx, int64_t c0, int64_t c1, int part)
                   or_wino_lines(g, j->k->scratch, part));
 }
 
-/* M_f = U_f V_f for f in [f0, f1). */
+/* M_f = U_f V_f for f in [f0, f1), cols tiles, V and M in scratch. */
+static void wino_gemms(const or_kernel *k, float *scratch, int64_t cols, int64_t f0, int64_t f1)
+{
+    const conv_params *p = k->params;
+    const or_wino *g = &p->wino;
+    float *v = or_wino_v(g, scratch), *mf = or_wino_m(g, scratch);
+    for (int64_t f = f0; f < f1; f++) {
+        or_gemm gm = { .m = g->m, .n = cols, .k = g->c, .a = p->pack + f * p->pack_step,
+                       .packed = true, .mv = p->mv,
+                       .b = v + f * g->c * g->block, .ldb = g->block,
+                       .c = mf + f * g->m * g->block, .ldc = g->block, .isa = k->isa };
+        or_gemm_cols(&gm, 0, gm.n);
+    }
+}
+
 static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
 {
     (void)part;
     const wino_job *j = ctx;
+    wino_gemms(j->k, j->k->scratch, j->cols, f0, f1);
+}
+
+/* Blocks [b0, b1) of tile rows, each through the three phases in the
+ * scratch of worker part (p->wino_blocks). */
+static void wino_blocks(void *ctx, int64_t b0, int64_t b1, int part)
+{
+    const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
-    float *v = or_wino_v(g, j->k->scratch), *mf = or_wino_m(g, j->k->scratch);
-    for (int64_t f = f0; f < f1; f++) {
-        or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .a = p->pack + f * p->pack_step,
-                       .packed = true, .mv = p->mv,
-                       .b = v + f * g->c * g->block, .ldb = g->block,
-                       .c = mf + f * g->m * g->block, .ldc = g->block, .isa = j->k->isa };
-        or_gemm_cols(&gm, 0, gm.n);
+    float *sc = (float *)j->k->scratch + (size_t)part * or_wino_scratch_floats(g, 1);
+    for (int64_t b = b0; b < b1; b++) {
+        int64_t r0 = b * g->rows, nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
+        or_wino_input(g, j->x, r0, nr, 0, g->c, or_wino_v(g, sc), or_wino_lines(g, sc, 0));
+        wino_gemms(j->k, sc, nr * g->tw, 0, g->f);
+        or_wino_output(g, or_wino_m(g, sc), r0, nr, 0, g->m, j->bias, &j->k->post, j->add, j->y);
     }
 }
 
@@ -393,6 +427,12 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
 {
     const conv_params *p = k->params;
     const or_wino *g = &p->wino;
+    if (p->wino_blocks) {
+        wino_job job = { k, x, bias, add, y, 0, 0, 0 };
+        int64_t blocks = (g->th + g->rows - 1) / g->rows;
+        or_parallel_dyn(k, blocks, (double)g->th * g->tw * g->f * g->m * g->c, wino_blocks, &job);
+        return;
+    }
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
         int64_t nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
         double work = (double)nr * g->tw * g->f;
