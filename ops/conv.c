@@ -41,6 +41,7 @@
 
 #define COL_BUDGET ((int64_t)4 << 20) /* bytes of column scratch to aim for */
 #define WINO_BLOCK_BUDGET ((int64_t)1 << 20) /* V and M of one thread's block (its L2) */
+#define WINO_BLOCK_MAX_U ((double)(4 << 20)) /* transformed weights that blocks may re-read */
 
 typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD } conv_algo;
 
@@ -229,12 +230,16 @@ static or_status conv_infer(or_kernel *k)
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
                   : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
-    /* with several threads and tile rows enough for two L2-sized blocks
-     * per thread, threads take whole blocks (no barrier between the
-     * phases, V and M stay in the core's cache); else one block of up to
-     * COL_BUDGET at a time, each phase split over the threads */
+    /* with several threads, tile rows enough for two L2-sized blocks per
+     * thread and transformed weights small enough to be read once per
+     * block, threads take whole blocks (no barrier between the phases, V
+     * and M stay in the core's cache); else one block of up to COL_BUDGET
+     * at a time, each phase split over the threads (vgg16's 512-channel
+     * layers: 36 MiB of U_f would be re-read per tile row) */
     or_wino small;
+    int nf = (wt_tile + 2) * (wt_tile + 2);
     p->wino_blocks = wt_tile && k->threads > 1 &&
+                     (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
                      or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
                      (small.th + small.rows - 1) / small.rows >= 2 * (int64_t)k->threads;
     if (p->wino_blocks) p->wino = small;
