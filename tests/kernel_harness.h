@@ -138,6 +138,21 @@ static inline bool kh_same(or_tensor **a, or_tensor **b, size_t n_out, const cha
     return true;
 }
 
+/* Puts "variant NAME failed where the plain run passed: " before err's
+ * message (cut to fit err_len). */
+static inline void kh_prefix(char *err, size_t err_len, const char *name)
+{
+    char pre[96];
+    int n = snprintf(pre, sizeof pre, "variant %s failed where the plain run passed: ", name);
+    size_t p = n < 0 ? 0 : (size_t)n < sizeof pre ? (size_t)n : sizeof pre - 1;
+    if (err_len <= p + 1) return;
+    size_t len = strlen(err);
+    if (len > err_len - p - 1) len = err_len - p - 1;
+    memmove(err + p, err, len);
+    memcpy(err, pre, p);
+    err[p + len] = 0;
+}
+
 /* Runs op_type at opset on ins (NULL entries = absent inputs); allocates
  * every present output's data (caller frees). Returns the first failing
  * phase's status with its message in err.
@@ -200,9 +215,7 @@ static inline or_status kh_run(const char *domain, const char *op_type, int64_t 
         }
         st = kh_run_variant(def, &node, opset, ins, n_in, vo, n_out, &vs[i], err, err_len);
         if (st != ONNXRUN_OK) {
-            char inner[256];
-            snprintf(inner, sizeof inner, "%s", err);
-            snprintf(err, err_len, "variant %s failed where the plain run passed: %s", vs[i].name, inner);
+            kh_prefix(err, err_len, vs[i].name);
         } else if (!kh_same(outs, vo, n_out, vs[i].name, err, err_len)) {
             st = ONNXRUN_E_INVALID;
         }
