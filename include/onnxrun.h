@@ -227,6 +227,8 @@ typedef struct onnxrun_node_info {
     uint64_t params;         /* weight elements read from initializers */
     uint64_t macs;           /* multiply-accumulates of one run */
     double ms;               /* time of the last run if profiling is on, else 0 */
+    const char *algo;        /* the algorithm the kernel chose (e.g. "winograd 4x4",
+                              * "gemm 1x1"), "" when the op has one way */
 } onnxrun_node_info;
 
 typedef struct onnxrun_memory_info {

@@ -504,6 +504,7 @@ onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_
         info->output.data = NULL;
     }
     if (s->planned && st->k.def->macs) info->macs = st->k.def->macs(&st->k);
+    info->algo = s->planned && !st->folded && st->k.def->algo_name ? st->k.def->algo_name(&st->k) : "";
     return ONNXRUN_OK;
 }
 

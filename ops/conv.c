@@ -448,6 +448,23 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
     }
 }
 
+static const char *conv_algo_name(const or_kernel *k)
+{
+    const conv_params *p = k->params;
+    switch (p->algo) {
+    case ALGO_WINOGRAD:
+        if (p->wino.n == 4) return p->mv ? "winograd 4x4 mv" : "winograd 4x4";
+        return p->mv ? "winograd 2x2 mv" : "winograd 2x2";
+    case ALGO_1X1:
+        return p->mv ? "gemm 1x1 mv" : "gemm 1x1";
+    case ALGO_DIRECT:
+        return p->dw_vec ? "depthwise" : "direct loop";
+    case ALGO_IM2COL:
+        break;
+    }
+    return p->mv ? "im2col mv" : "im2col";
+}
+
 static or_status conv_run(or_kernel *k)
 {
     const conv_params *p = k->params;
@@ -690,7 +707,7 @@ static or_status convt_run(or_kernel *k)
 #define CONV(since)                                                                    \
     OR_OP("Conv", since, .flags = OR_OP_FUSES, .algos = CONV_ALGOS,                   \
           .params_size = sizeof(conv_params), .init = conv_init, .infer = conv_infer, \
-          .run = conv_run, .fini = conv_fini, .macs = conv_macs)
+          .run = conv_run, .fini = conv_fini, .macs = conv_macs, .algo_name = conv_algo_name)
 #define CONVT(since)                                                                      \
     OR_OP("ConvTranspose", since, .params_size = sizeof(conv_params), .init = conv_init, \
           .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs)

@@ -100,6 +100,9 @@ typedef struct or_op_def {
      * known at run time). The planner then fuses it into a producer with
      * OR_OP_FUSES and never names an op itself. */
     bool (*epilogue)(const or_kernel *k, unsigned known, or_epilogue *e);
+    /* may be NULL: after infer, the algorithm the kernel chose, for
+     * --profile and --info (a static string) */
+    const char *(*algo_name)(const or_kernel *k);
 } or_op_def;
 
 struct or_kernel {

@@ -248,6 +248,8 @@ expect "--bench with ONNXRUN_ISA=portable" 0 "^isa +portable$"
 run "$bin" --bench --runs 2 --profile "$node/test_conv_with_strides_padding/model.onnx"
 expect "--bench --profile" 0 "^per op type"
 grep -Eq '^Conv +1 +[0-9.]+ +100\.0%' "$tmp/out" && pass "--profile: per-op row" || fail "--profile: per-op row"
+grep -Eq '^Conv +.* +[0-9.]+ +[0-9]+% +im2col$' "$tmp/out" && pass "--profile: GFLOP/s, peak and algorithm per node" ||
+    fail "--profile: GFLOP/s, peak and algorithm per node"
 run "$bin" --bench --runs 2 "$node/test_expand_dim_changed/model.onnx"
 [ "$rc" -le 1 ] && pass "--bench with an int64 input does not crash" || fail "--bench int64 input: status $rc"
 run "$bin" --bench "$tmp/missing.onnx"

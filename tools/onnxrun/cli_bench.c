@@ -3,24 +3,100 @@
  * (with planning) and --runs runs on synthetic input (cli_inputs_make),
  * after --warmup untimed ones; prints median and minimum latency and the
  * process's peak RSS. --profile turns on the library's per-node timing
- * during the timed runs and prints the mean time per node and per op type.
+ * during the timed runs and prints the mean time per node and per op type,
+ * with each node's algorithm, GFLOP/s (2 x the layer's direct multiply-adds /
+ * time: an effective rate for Winograd) and share
+ * of the machine's peak: one core's FMA throughput for the session's ISA,
+ * measured here by a loop of independent FMAs, times the threads.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include "cli.h"
 
 typedef struct node_time {
     const char *op, *name;  /* owned by the session */
+    const char *algo;       /* owned by the library; "" for none */
+    uint64_t macs;          /* of one run */
     double ms;              /* summed over the timed runs */
 } node_time;
 
 typedef struct op_time {
     const char *op;
     int count;
+    uint64_t macs;
     double ms;
 } op_time;
+
+/* ---- peak: one core's FMA throughput (GFLOP/s), measured ---- */
+
+#define PEAK_ITERS 4000000L
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+__attribute__((target("avx512f"))) static double peak_avx512(void)
+{
+    __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+#define DECL(i) __m512 a##i = _mm512_set1_ps((float)i);
+    FMA_CHAINS(DECL)
+#undef DECL
+    double t0 = cli_now_ms();
+    for (long it = 0; it < PEAK_ITERS; it++) {
+#define STEP(i) a##i = _mm512_fmadd_ps(a##i, x, y);
+        FMA_CHAINS(STEP)
+#undef STEP
+    }
+    double ms = cli_now_ms() - t0;
+    __m512 s = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+    volatile float sink = _mm512_reduce_add_ps(s);
+    (void)sink;
+    return ms > 0 ? 12.0 * 32.0 * PEAK_ITERS / (ms * 1e6) : 0;
+}
+
+__attribute__((target("avx2,fma"))) static double peak_avx2(void)
+{
+    __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+#define DECL(i) __m256 a##i = _mm256_set1_ps((float)i);
+    FMA_CHAINS(DECL)
+#undef DECL
+    double t0 = cli_now_ms();
+    for (long it = 0; it < PEAK_ITERS; it++) {
+#define STEP(i) a##i = _mm256_fmadd_ps(a##i, x, y);
+        FMA_CHAINS(STEP)
+#undef STEP
+    }
+    double ms = cli_now_ms() - t0;
+    float out[8];
+    __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    _mm256_storeu_ps(out, s);
+    volatile float sink = out[0];
+    (void)sink;
+    return ms > 0 ? 12.0 * 16.0 * PEAK_ITERS / (ms * 1e6) : 0;
+}
+#endif
+
+/* One core's peak for the ISA (the portable kernels are measured against
+ * what AVX2 could do); 0 when it cannot be measured here. */
+static double core_peak(onnxrun_isa isa)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (isa == ONNXRUN_ISA_AVX512) return peak_avx512();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_avx2();
+#else
+    (void)isa;
+#endif
+    return 0;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -40,7 +116,21 @@ static int cmp_op_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-static void print_profile(node_time *nt, size_t n, int runs)
+/* "123.4" GFLOP/s and "45%" of peak into g and p, or "-" without multiply-adds. */
+static void rate(char *g, char *p, size_t len, uint64_t macs, double ms, double peak)
+{
+    if (!macs || ms <= 0) {
+        snprintf(g, len, "-");
+        snprintf(p, len, "-");
+        return;
+    }
+    double gf = 2.0 * (double)macs / (ms * 1e6);
+    snprintf(g, len, "%.1f", gf);
+    if (peak > 0) snprintf(p, len, "%.0f%%", 100.0 * gf / peak);
+    else snprintf(p, len, "-");
+}
+
+static void print_profile(node_time *nt, size_t n, int runs, double peak)
 {
     double total = 0;
     for (size_t i = 0; i < n; i++) total += nt[i].ms;
@@ -52,11 +142,16 @@ static void print_profile(node_time *nt, size_t n, int runs)
         if ((int)lo > wop) wop = lo > 32 ? 32 : (int)lo;
         if ((int)ln > wname) wname = ln > 48 ? 48 : (int)ln;
     }
+    char g[32], p[32];
+    if (peak > 0) printf("\npeak      %.1f GFLOP/s (measured FMA throughput x threads)\n", peak);
     printf("\nper node (mean of %d runs)\n", runs);
-    printf("%-*s  %-*s  %10s  %6s\n", wop, "op", wname, "name", "ms", "share");
-    for (size_t i = 0; i < n; i++)
-        printf("%-*s  %-*.48s  %10.3f  %5.1f%%\n", wop, nt[i].op, wname, nt[i].name,
-               nt[i].ms / runs, 100 * nt[i].ms / total);
+    printf("%-*s  %-*s  %10s  %6s  %8s  %5s  %s\n", wop, "op", wname, "name", "ms", "share",
+           "GFLOP/s", "peak", "algorithm");
+    for (size_t i = 0; i < n; i++) {
+        rate(g, p, sizeof g, nt[i].macs, nt[i].ms / runs, peak);
+        printf("%-*s  %-*.48s  %10.3f  %5.1f%%  %8s  %5s  %s\n", wop, nt[i].op, wname, nt[i].name,
+               nt[i].ms / runs, 100 * nt[i].ms / total, g, p, nt[i].algo);
+    }
 
     op_time *ot = calloc(n + 1, sizeof *ot);
     if (!ot) return;
@@ -66,14 +161,17 @@ static void print_profile(node_time *nt, size_t n, int runs)
         while (j < no && strcmp(ot[j].op, nt[i].op) != 0) j++;
         if (j == no) ot[no++].op = nt[i].op;
         ot[j].count++;
+        ot[j].macs += nt[i].macs;
         ot[j].ms += nt[i].ms;
     }
     qsort(ot, no, sizeof *ot, cmp_op_desc);
     printf("\nper op type (mean of %d runs)\n", runs);
-    printf("%-*s  %5s  %10s  %6s\n", wop, "op", "nodes", "ms", "share");
-    for (size_t j = 0; j < no; j++)
-        printf("%-*s  %5d  %10.3f  %5.1f%%\n", wop, ot[j].op, ot[j].count, ot[j].ms / runs,
-               100 * ot[j].ms / total);
+    printf("%-*s  %5s  %10s  %6s  %8s  %5s\n", wop, "op", "nodes", "ms", "share", "GFLOP/s", "peak");
+    for (size_t j = 0; j < no; j++) {
+        rate(g, p, sizeof g, ot[j].macs, ot[j].ms / runs, peak);
+        printf("%-*s  %5d  %10.3f  %5.1f%%  %8s  %5s\n", wop, ot[j].op, ot[j].count, ot[j].ms / runs,
+               100 * ot[j].ms / total, g, p);
+    }
     free(ot);
 }
 
@@ -179,10 +277,15 @@ int cli_bench(const cli_args *a)
                 if (onnxrun_session_node(s, i, &ni) || ni.folded) continue;
                 nt[k].op = ni.op_type;
                 nt[k].name = ni.name && ni.name[0] ? ni.name : "-";
+                nt[k].algo = ni.algo ? ni.algo : "";
+                nt[k].macs = ni.fused ? 0 : ni.macs;
                 nt[k].ms = nt[i].ms;
                 k++;
             }
-            print_profile(nt, k, r);
+            long cores = sysconf(_SC_NPROCESSORS_ONLN);
+            int threads = a->threads > 0 ? a->threads : (int)(cores > 0 ? cores : 1);
+            if (cores > 0 && threads > cores) threads = (int)cores;
+            print_profile(nt, k, r, core_peak(onnxrun_session_isa(s)) * threads);
         }
     }
     free(nt);
