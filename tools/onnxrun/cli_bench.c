@@ -40,49 +40,30 @@ typedef struct op_time {
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-__attribute__((target("avx512f"))) static double peak_avx512(void)
-{
-    __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
-#define DECL(i) __m512 a##i = _mm512_set1_ps((float)i);
-    FMA_CHAINS(DECL)
-#undef DECL
-    double t0 = cli_now_ms();
-    for (long it = 0; it < PEAK_ITERS; it++) {
-#define STEP(i) a##i = _mm512_fmadd_ps(a##i, x, y);
-        FMA_CHAINS(STEP)
-#undef STEP
+/* name(): twelve independent chains of vector FMAs (type V, lanes floats
+ * each) timed over PEAK_ITERS steps; GFLOP/s. */
+#define PEAK_FN(name, tgt, V, set1, lanes)                                              \
+    __attribute__((target(tgt))) static double name(void)                               \
+    {                                                                                   \
+        V x = set1(0.999999f), y = set1(1e-7f);                                         \
+        FMA_CHAINS(PEAK_DECL_##name)                                                    \
+        double t0 = cli_now_ms();                                                       \
+        for (long it = 0; it < PEAK_ITERS; it++) { FMA_CHAINS(PEAK_STEP_##name) }      \
+        double ms = cli_now_ms() - t0;                                                  \
+        float out[lanes], sum = 0;                                                      \
+        FMA_CHAINS(PEAK_SUM_##name)                                                     \
+        volatile float sink = sum;                                                      \
+        (void)sink;                                                                     \
+        return ms > 0 ? 12.0 * 2.0 * (lanes) * PEAK_ITERS / (ms * 1e6) : 0;            \
     }
-    double ms = cli_now_ms() - t0;
-    __m512 s = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-    volatile float sink = _mm512_reduce_add_ps(s);
-    (void)sink;
-    return ms > 0 ? 12.0 * 32.0 * PEAK_ITERS / (ms * 1e6) : 0;
-}
-
-__attribute__((target("avx2,fma"))) static double peak_avx2(void)
-{
-    __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
-#define DECL(i) __m256 a##i = _mm256_set1_ps((float)i);
-    FMA_CHAINS(DECL)
-#undef DECL
-    double t0 = cli_now_ms();
-    for (long it = 0; it < PEAK_ITERS; it++) {
-#define STEP(i) a##i = _mm256_fmadd_ps(a##i, x, y);
-        FMA_CHAINS(STEP)
-#undef STEP
-    }
-    double ms = cli_now_ms() - t0;
-    float out[8];
-    __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-    _mm256_storeu_ps(out, s);
-    volatile float sink = out[0];
-    (void)sink;
-    return ms > 0 ? 12.0 * 16.0 * PEAK_ITERS / (ms * 1e6) : 0;
-}
+#define PEAK_DECL_peak_avx512(i) __m512 a##i = _mm512_set1_ps((float)i);
+#define PEAK_STEP_peak_avx512(i) a##i = _mm512_fmadd_ps(a##i, x, y);
+#define PEAK_SUM_peak_avx512(i) _mm512_storeu_ps(out, a##i); sum += out[0];
+#define PEAK_DECL_peak_avx2(i) __m256 a##i = _mm256_set1_ps((float)i);
+#define PEAK_STEP_peak_avx2(i) a##i = _mm256_fmadd_ps(a##i, x, y);
+#define PEAK_SUM_peak_avx2(i) _mm256_storeu_ps(out, a##i); sum += out[0];
+PEAK_FN(peak_avx512, "avx512f", __m512, _mm512_set1_ps, 16)
+PEAK_FN(peak_avx2, "avx2,fma", __m256, _mm256_set1_ps, 8)
 #endif
 
 /* One core's peak for the ISA (the portable kernels are measured against
