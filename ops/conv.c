@@ -154,7 +154,7 @@ static or_status pack_alloc(or_kernel *k, conv_params *p, size_t n)
     if (n <= p->pack_cap) return ONNXRUN_OK;
     free(p->pack);
     p->pack_cap = 0;
-    p->pack = malloc(n * sizeof *p->pack);
+    p->pack = or_alloc_large(n * sizeof *p->pack);
     if (!p->pack) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the packed weights");
     p->pack_cap = n;
     return ONNXRUN_OK;
@@ -167,13 +167,8 @@ static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
     p->mv = or_gemm_mv_pays(k->isa, p->m, p->wino.rows * p->wino.tw, p->c);
     p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->m, p->c) : or_gemm_packed_floats(p->m, p->c);
     OR_TRY(pack_alloc(k, p, (size_t)nf * p->pack_step));
-    float *u = malloc((size_t)nf * (size_t)(p->m * p->c) * sizeof *u);
-    if (!u) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
-    or_wino_weights(&p->wino, wt, u);
-    for (int f = 0; f < nf; f++)
-        (p->mv ? or_gemm_pack_mv : or_gemm_pack)(p->m, p->c, u + f * p->m * p->c, p->c,
-                                                 p->pack + f * p->pack_step);
-    free(u);
+    if (!or_wino_weights(&p->wino, wt, p->mv ? OR_GEMM_MV : OR_GEMM_MR, p->pack, p->pack_step))
+        return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
     p->packed = true;
     p->algo = ALGO_WINOGRAD;
     k->scratch_bytes = (p->wino_blocks ? (size_t)k->threads * or_wino_scratch_floats(&p->wino, 1)

@@ -40,16 +40,21 @@ size_t or_gemm_packed_mv_floats(int64_t m, int64_t k)
     return (size_t)((m + OR_GEMM_MV - 1) / OR_GEMM_MV * OR_GEMM_MV) * (size_t)k;
 }
 
-/* Panels of R rows, each A[panel rows][k] as R consecutive floats per k. */
+/* Panels of R rows, each A[panel rows][k] as R consecutive floats per k.
+ * In blocks of 64 k: each row is read as a run and the block's R x 64
+ * destination stays in L1. */
 static void pack_panels(int64_t m, int64_t k, const float *a, int64_t lda, float *ap, int R)
 {
     for (int64_t p = 0; p < (m + R - 1) / R; p++) {
         float *dst = ap + p * R * k;
-        for (int64_t kk = 0; kk < k; kk++)
+        for (int64_t k0 = 0; k0 < k; k0 += 64) {
+            int64_t k1 = k0 + 64 < k ? k0 + 64 : k;
             for (int r = 0; r < R; r++) {
                 int64_t row = p * R + r;
-                dst[kk * R + r] = row < m ? a[row * lda + kk] : 0.0f;
+                const float *src = a + row * lda;
+                for (int64_t kk = k0; kk < k1; kk++) dst[kk * R + r] = row < m ? src[kk] : 0.0f;
             }
+        }
     }
 }
 

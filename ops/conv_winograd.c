@@ -20,6 +20,7 @@
  * Each 2-D transform is the 1-D one on the columns, then on the rows.
  * Vector loops run over 8 tiles at a time (lanes = tiles).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "conv_winograd.h"
@@ -111,7 +112,7 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part)
 
 /* ---- weights: U = G g G^T ---- */
 
-void or_wino_weights(const or_wino *g, const float *wt, float *u)
+bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step)
 {
     static const double G4[6][3] = {
         { 1.0 / 4, 0, 0 },
@@ -122,20 +123,43 @@ void or_wino_weights(const or_wino *g, const float *wt, float *u)
         { 0, 0, 1 },
     };
     static const double G2[4][3] = { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } };
+    enum { CB = 16 }; /* channels per block */
     const int a = g->n + 2;
-    const int64_t m = g->m, c = g->c;
-    for (int f = 0; f < g->f; f++) {
-        int i = f / a, j = f % a;
-        const double *gi = g->n == 4 ? G4[i] : G2[i], *gj = g->n == 4 ? G4[j] : G2[j];
-        for (int64_t mi = 0; mi < m; mi++)
-            for (int64_t ci = 0; ci < c; ci++) {
-                const float *k = wt + (mi * c + ci) * 9;
-                double v = 0; /* (G k G^T)[i][j] */
-                for (int r = 0; r < 3; r++)
-                    v += gi[r] * (gj[0] * k[r * 3] + gj[1] * k[r * 3 + 1] + gj[2] * k[r * 3 + 2]);
-                u[(f * m + mi) * c + ci] = (float)v;
-            }
-    }
+    const double(*G)[3] = g->n == 4 ? G4 : G2;
+    const int64_t m = g->m, c = g->c, panels = (m + rows - 1) / rows;
+    /* per panel and block of CB channels, U_f's values for (channel, row)
+     * are contiguous in the packed panel (conv_gemm.h's layout): gather
+     * them in buf[f], then copy each f's run (one stream per f, not 36
+     * scattered stores per weight) */
+    float *buf = malloc((size_t)g->f * CB * (size_t)rows * sizeof *buf);
+    if (!buf) return false;
+    for (int64_t p = 0; p < panels; p++)
+        for (int64_t c0 = 0; c0 < c; c0 += CB) {
+            int64_t cn = c - c0 < CB ? c - c0 : CB;
+            for (int64_t cl = 0; cl < cn; cl++)
+                for (int r = 0; r < rows; r++) {
+                    int64_t mi = p * rows + r;
+                    float *dst = buf + cl * rows + r;
+                    if (mi >= m) { /* zero rows pad the last panel */
+                        for (int f = 0; f < g->f; f++) dst[f * CB * rows] = 0.0f;
+                        continue;
+                    }
+                    const float *k = wt + (mi * c + c0 + cl) * 9;
+                    double t[6][3]; /* G k */
+                    for (int i = 0; i < a; i++)
+                        for (int q = 0; q < 3; q++)
+                            t[i][q] = G[i][0] * k[q] + G[i][1] * k[3 + q] + G[i][2] * k[6 + q];
+                    for (int i = 0; i < a; i++)
+                        for (int j = 0; j < a; j++) /* (G k G^T)[i][j] */
+                            dst[(i * a + j) * CB * rows] =
+                                (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+                }
+            for (int f = 0; f < g->f; f++)
+                memcpy(pack + (size_t)f * step + (p * c + c0) * rows, buf + f * CB * rows,
+                       (size_t)(cn * rows) * sizeof *buf);
+        }
+    free(buf);
+    return true;
 }
 
 /* ---- input: V = B^T d B ---- */

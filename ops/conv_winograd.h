@@ -57,8 +57,11 @@ float *or_wino_v(const or_wino *g, float *scratch);
 float *or_wino_m(const or_wino *g, float *scratch);
 float *or_wino_lines(const or_wino *g, float *scratch, int part);
 
-/* u[f][m][c] (g->f * m * c floats) from the weights wt[m][c][3][3]. */
-void or_wino_weights(const or_wino *g, const float *wt, float *u);
+/* The transformed weights U_f = (G g_mc G^T)[f] from wt[m][c][3][3],
+ * written straight into conv_gemm.h's packed layout with panels of `rows`
+ * rows (OR_GEMM_MR, or OR_GEMM_MV for mv): U_f's panels start at
+ * pack + f * step. False when out of memory (for a small buffer). */
+bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step);
 
 /* Channels [c0, c1) of V for tile rows [r0, r0 + nr) of x (c planes of
  * h x w): v[f][c][t - r0 * tw], rows of g->block floats. lines: one line

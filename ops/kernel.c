@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "op.h"
 
@@ -108,6 +109,19 @@ or_status or_attr_tensor(or_kernel *k, const char *name, const or_tensor **t)
     if (a->type != OR_ATTR_TENSOR || !a->t) return wrong_type(k, a, "tensor");
     *t = a->t;
     return ONNXRUN_OK;
+}
+
+void *or_alloc_large(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge) return malloc(bytes ? bytes : 1);
+    void *p = NULL;
+    size_t size = (bytes + huge - 1) / huge * huge;
+    if (posix_memalign(&p, huge, size)) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE); /* advice only: without it, ordinary pages */
+#endif
+    return p;
 }
 
 or_status or_kernel_init(or_kernel *k)

@@ -160,6 +160,11 @@ or_status or_kernel_init(or_kernel *k);
 /* Runs def->fini and frees k->params; safe after a failed or no init. */
 void or_kernel_fini(or_kernel *k);
 
+/* Memory for a large buffer a kernel keeps (packed weights): from 4 MiB on
+ * 2 MiB aligned and advised as transparent huge pages, so filling it takes
+ * 512 times fewer page faults. Free with free(); NULL when out of memory. */
+void *or_alloc_large(size_t bytes);
+
 /* ---- errors ---- */
 
 /* Writes "path: node 'name' (#index, Op): <fmt>" into k->err; returns st. */
