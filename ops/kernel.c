@@ -116,10 +116,12 @@ void *or_alloc_large(size_t bytes)
     const size_t huge = (size_t)2 << 20;
     if (bytes < 2 * huge) return malloc(bytes ? bytes : 1);
     void *p = NULL;
-    size_t size = (bytes + huge - 1) / huge * huge;
-    if (posix_memalign(&p, huge, size)) return NULL;
+    if (posix_memalign(&p, huge, bytes)) return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(p, size, MADV_HUGEPAGE); /* advice only: without it, ordinary pages */
+    /* whole huge pages only: the tail keeps ordinary pages, so RSS does not
+     * grow by a partly used huge page (advice only: without it, ordinary
+     * pages) */
+    madvise(p, bytes / huge * huge, MADV_HUGEPAGE);
 #endif
     return p;
 }

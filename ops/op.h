@@ -161,8 +161,9 @@ or_status or_kernel_init(or_kernel *k);
 void or_kernel_fini(or_kernel *k);
 
 /* Memory for a large buffer a kernel keeps (packed weights): from 4 MiB on
- * 2 MiB aligned and advised as transparent huge pages, so filling it takes
- * 512 times fewer page faults. Free with free(); NULL when out of memory. */
+ * 2 MiB aligned, its whole 2 MiB pages advised as transparent huge pages,
+ * so filling it takes up to 512 times fewer page faults. Free with free();
+ * NULL when out of memory. */
 void *or_alloc_large(size_t bytes);
 
 /* ---- errors ---- */
