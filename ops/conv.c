@@ -29,6 +29,7 @@
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
  */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,22 @@ static or_status pack_alloc(or_kernel *k, conv_params *p, size_t n)
     return ONNXRUN_OK;
 }
 
+typedef struct wino_pack_job {
+    const conv_params *p;
+    const float *wt;
+    int rows;
+    atomic_bool ok;
+} wino_pack_job;
+
+/* Transformed weights of panels [p0, p1), on one of the threads. */
+static void wino_pack_part(void *ctx, int64_t p0, int64_t p1)
+{
+    wino_pack_job *j = ctx;
+    const conv_params *p = j->p;
+    if (!or_wino_weights(&p->wino, j->wt, j->rows, p->pack, p->pack_step, p0, p1))
+        atomic_store(&j->ok, false);
+}
+
 /* ALGO_WINOGRAD: geometry, scratch and the transformed weights. */
 static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
 {
@@ -167,8 +184,11 @@ static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
     p->mv = or_gemm_mv_pays(k->isa, p->m, p->wino.rows * p->wino.tw, p->c);
     p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->m, p->c) : or_gemm_packed_floats(p->m, p->c);
     OR_TRY(pack_alloc(k, p, (size_t)nf * p->pack_step));
-    if (!or_wino_weights(&p->wino, wt, p->mv ? OR_GEMM_MV : OR_GEMM_MR, p->pack, p->pack_step))
-        return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
+    wino_pack_job job = { .p = p, .wt = wt, .rows = p->mv ? OR_GEMM_MV : OR_GEMM_MR };
+    atomic_init(&job.ok, true);
+    or_parallel_for_work(k, (p->m + job.rows - 1) / job.rows, (double)nf * p->m * p->c, wino_pack_part,
+                         &job);
+    if (!atomic_load(&job.ok)) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
     p->packed = true;
     p->algo = ALGO_WINOGRAD;
     k->scratch_bytes = (p->wino_blocks ? (size_t)k->threads * or_wino_scratch_floats(&p->wino, 1)
@@ -266,8 +286,8 @@ static or_status conv_infer(or_kernel *k)
                              : or_gemm_packed_floats(p->mg, p->kdim);
         OR_TRY(pack_alloc(k, p, p->pack_step * (size_t)p->group));
         for (int64_t g = 0; g < p->group; g++)
-            (p->mv ? or_gemm_pack_mv : or_gemm_pack)(p->mg, p->kdim, wt + g * p->mg * p->kdim,
-                                                     p->kdim, p->pack + g * p->pack_step);
+            or_gemm_pack_threads(k, p->mv, p->mg, p->kdim, wt + g * p->mg * p->kdim, p->kdim,
+                                 p->pack + g * p->pack_step);
         p->packed = true;
     }
     k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0; /* reported by --info */

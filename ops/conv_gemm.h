@@ -40,6 +40,11 @@ void or_gemm_pack_mv(int64_t m, int64_t k, const float *a, int64_t lda, float *a
  * the mv layout on isa (AVX-512 and few columns). */
 bool or_gemm_mv_pays(onnxrun_isa isa, int64_t m, int64_t n, int64_t k);
 
+/* or_gemm_pack (or _mv when mv) with the panels split over k's threads
+ * (at session creation, where packing and its page faults are the cost). */
+void or_gemm_pack_threads(const or_kernel *k, bool mv, int64_t m, int64_t kk, const float *a,
+                          int64_t lda, float *ap);
+
 /* One product. c's rows are ldc apart; add (or NULL) is a residual laid
  * out like c; bias (or NULL) has one value per row. */
 typedef struct or_gemm {

@@ -112,7 +112,8 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part)
 
 /* ---- weights: U = G g G^T ---- */
 
-bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step)
+bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step,
+                     int64_t p0, int64_t p1)
 {
     static const double G4[6][3] = {
         { 1.0 / 4, 0, 0 },
@@ -126,14 +127,14 @@ bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, s
     enum { CB = 16 }; /* channels per block */
     const int a = g->n + 2;
     const double(*G)[3] = g->n == 4 ? G4 : G2;
-    const int64_t m = g->m, c = g->c, panels = (m + rows - 1) / rows;
+    const int64_t m = g->m, c = g->c;
     /* per panel and block of CB channels, U_f's values for (channel, row)
      * are contiguous in the packed panel (conv_gemm.h's layout): gather
      * them in buf[f], then copy each f's run (one stream per f, not 36
      * scattered stores per weight) */
     float *buf = malloc((size_t)g->f * CB * (size_t)rows * sizeof *buf);
     if (!buf) return false;
-    for (int64_t p = 0; p < panels; p++)
+    for (int64_t p = p0; p < p1; p++)
         for (int64_t c0 = 0; c0 < c; c0 += CB) {
             int64_t cn = c - c0 < CB ? c - c0 : CB;
             for (int64_t cl = 0; cl < cn; cl++)

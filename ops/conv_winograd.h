@@ -60,8 +60,10 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part);
 /* The transformed weights U_f = (G g_mc G^T)[f] from wt[m][c][3][3],
  * written straight into conv_gemm.h's packed layout with panels of `rows`
  * rows (OR_GEMM_MR, or OR_GEMM_MV for mv): U_f's panels start at
- * pack + f * step. False when out of memory (for a small buffer). */
-bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step);
+ * pack + f * step. Panels [p0, p1) (of (m + rows - 1) / rows). False when
+ * out of memory (for a small buffer). */
+bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step,
+                     int64_t p0, int64_t p1);
 
 /* Channels [c0, c1) of V for tile rows [r0, r0 + nr) of x (c planes of
  * h x w): v[f][c][t - r0 * tw], rows of g->block floats. lines: one line
