@@ -245,6 +245,16 @@ grep -Eq '^peak RSS ' "$tmp/out" && pass "--bench: peak RSS" || fail "--bench: p
 grep -Eq '^isa +(portable|avx2|avx512)$' "$tmp/out" && pass "--bench: isa line" || fail "--bench: isa line"
 ONNXRUN_ISA=portable run "$bin" --bench --runs 1 --warmup 0 "$node/test_conv_with_strides_padding/model.onnx"
 expect "--bench with ONNXRUN_ISA=portable" 0 "^isa +portable$"
+run "$bin" --bench --runs 1 --warmup 0 --isa avx2 "$node/test_conv_with_strides_padding/model.onnx"
+if grep -q avx2 /proc/cpuinfo; then
+    expect "--bench --isa avx2" 0 "^isa +avx2$"
+else
+    expect "--bench --isa avx2 on a CPU without it: capped" 0 "^isa +portable$"
+fi
+run "$bin" --bench --isa sse9 "$node/test_conv_with_strides_padding/model.onnx"
+expect "--isa with an unknown name: exit 2" 2 "" "--isa wants portable, avx2 or avx512"
+run "$bin" --check --isa portable "$node/test_conv_with_strides_padding"
+expect "--check --isa portable" 0 "^PASS "
 run "$bin" --bench --runs 2 --profile "$node/test_conv_with_strides_padding/model.onnx"
 expect "--bench --profile" 0 "^per op type"
 grep -Eq '^Conv +1 +[0-9.]+ +100\.0%' "$tmp/out" && pass "--profile: per-op row" || fail "--profile: per-op row"

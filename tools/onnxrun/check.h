@@ -15,6 +15,7 @@ typedef struct orc_options {
     double max_rel;      /* if > 0: pass if max|out - ref| <= max_rel * max|ref| instead */
     int topk;            /* if > 0: also require identical top-k indices per row of 2-D outputs */
     int threads;         /* session threads (0 = all cores) */
+    onnxrun_isa isa;     /* session ISA (AUTO: the CPU's best) */
 } orc_options;
 
 typedef enum orc_verdict { ORC_PASS, ORC_FAIL, ORC_SKIP } orc_verdict;

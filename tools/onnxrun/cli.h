@@ -33,6 +33,7 @@ typedef struct cli_args {
     int n_pos;
     /* shared */
     int threads;         /* --threads (0 = all cores) */
+    onnxrun_isa isa;     /* --isa (AUTO: the CPU's best, capped by ONNXRUN_ISA) */
     int top;             /* --top K (classify: 5, check: 0 = off) */
     int has_top;
     int batch;           /* --batch N (0 = not given) */
@@ -80,7 +81,7 @@ onnxrun_model *cli_load_model(const char *path);
 
 /* Creates a session with `threads`; on failure prints the message, frees
  * it and returns NULL. */
-onnxrun_session *cli_create_session(const onnxrun_model *m, int threads);
+onnxrun_session *cli_create_session(const onnxrun_model *m, int threads, onnxrun_isa isa);
 
 /* The concrete shape to plan input `info` with: dims that are unknown or
  * symbolic become 1, except dim 0 (the batch) which becomes `batch` if

@@ -26,7 +26,7 @@
 typedef enum flag_id {
     O_HELP, O_VERSION, O_CHECK, O_INFO, O_BENCH, O_THREADS, O_TOP, O_BATCH, O_SIZE, O_MEAN,
     O_STD, O_SCALE, O_BGR, O_INVERT, O_RESIZE, O_LABELS, O_JSON, O_SAVE_INPUT, O_RTOL, O_ATOL,
-    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_COUNT
+    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_ISA, O_COUNT
 } flag_id;
 
 typedef struct flag_def {
@@ -42,6 +42,7 @@ static const flag_def flags[] = {
     [O_INFO] = { "--info", 0, F_INFO },
     [O_BENCH] = { "--bench", 0, F_BENCH },
     [O_THREADS] = { "--threads", 1, F_ALL },
+    [O_ISA] = { "--isa", 1, F_ALL },
     [O_TOP] = { "--top", 1, F_CLASSIFY | F_CHECK },
     [O_BATCH] = { "--batch", 1, F_CLASSIFY | F_INFO | F_BENCH },
     [O_SIZE] = { "--size", 1, F_CLASSIFY | F_INFO | F_BENCH },
@@ -143,6 +144,14 @@ static int set_value(cli_args *a, flag_id id, const char *v)
         if (parse_int(v, 0, 1024, &a->threads))
             return usage_err(a->form, "%s wants a thread count 0..1024 (0 = all cores), not '%s'", name, v);
         break;
+    case O_ISA: {
+        int i = ONNXRUN_ISA_PORTABLE;
+        while (i <= ONNXRUN_ISA_AVX512 && strcmp(v, onnxrun_isa_name((onnxrun_isa)i)) != 0) i++;
+        if (i > ONNXRUN_ISA_AVX512)
+            return usage_err(a->form, "%s wants portable, avx2 or avx512, not '%s'", name, v);
+        a->isa = (onnxrun_isa)i;
+        break;
+    }
     case O_TOP:
         if (parse_int(v, 1, 1000000, &a->top))
             return usage_err(a->form, "%s wants a positive count, not '%s'", name, v);

@@ -200,7 +200,7 @@ int cli_bench(const cli_args *a)
     size_t n_nodes = 0;
 
     t0 = cli_now_ms();
-    onnxrun_session *s = cli_create_session(m, a->threads);
+    onnxrun_session *s = cli_create_session(m, a->threads, a->isa);
     if (!s) rc = CLI_FAIL;
     if (!rc) rc = cli_plan_inputs(m, s, a->batch, spatial);
     double t_session = cli_now_ms() - t0;

@@ -144,7 +144,7 @@ int cli_info(const cli_args *a)
     if (!m) return CLI_FAIL;
     int spatial = a->has_size ? a->size : cli_size_hint(m);
     int rc = CLI_OK;
-    onnxrun_session *s = cli_create_session(m, a->threads);
+    onnxrun_session *s = cli_create_session(m, a->threads, a->isa);
     if (!s) rc = CLI_FAIL;
 
     printf("model   %s (opset %lld)\n", path, (long long)onnxrun_model_opset(m));

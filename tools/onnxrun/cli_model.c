@@ -25,9 +25,9 @@ onnxrun_model *cli_load_model(const char *path)
     return m;
 }
 
-onnxrun_session *cli_create_session(const onnxrun_model *m, int threads)
+onnxrun_session *cli_create_session(const onnxrun_model *m, int threads, onnxrun_isa isa)
 {
-    onnxrun_session_options so = { .threads = threads };
+    onnxrun_session_options so = { .threads = threads, .isa = isa };
     onnxrun_session *s = NULL;
     onnxrun_status st = onnxrun_session_create(m, &so, &s);
     if (st) {

@@ -33,7 +33,9 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --batch N          images per run when the batch axis is dynamic (default 32)\n"
         "  --save-input FILE  write the first run's preprocessed input tensor (N,C,H,W) to FILE\n"
         "                     as a serialized ONNX TensorProto (.pb), named as the model's input\n"
-        "  --threads N        threads (default 0 = all cores)\n",
+        "  --threads N        threads (default 0 = all cores)\n"
+        "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
+        "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
     [CLI_CHECK] =
         "Usage: onnxrun --check [OPTIONS] DIR...\n"
         "Runs folders in the ONNX test layout (DIR/model.onnx, DIR/test_data_set_N/input_K.pb\n"
@@ -46,7 +48,9 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --atol A           (default 1e-7)\n"
         "  --max-rel R        pass if max|out - ref| <= R * max|ref| instead\n"
         "  --top K            also require identical top-K indices per row of 2-D outputs\n"
-        "  --threads N        threads (default 0 = all cores)\n",
+        "  --threads N        threads (default 0 = all cores)\n"
+        "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
+        "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
     [CLI_INFO] =
         "Usage: onnxrun --info [OPTIONS] MODEL\n"
         "Prints the model's inputs and outputs and its layer table: for each scheduled node\n"
@@ -59,7 +63,9 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --size N           height and width to plan with when the model leaves them open\n"
         "  --plan-svg FILE    draw the memory plan: steps left to right, arena offsets bottom\n"
         "                     to top, one rectangle per planned tensor, the lower bound as a line\n"
-        "  --threads N        threads (default 0 = all cores)\n",
+        "  --threads N        threads (default 0 = all cores)\n"
+        "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
+        "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
     [CLI_BENCH] =
         "Usage: onnxrun --bench [OPTIONS] MODEL\n"
         "Times the model on a deterministic pseudo-random input of its shape (integer\n"
@@ -70,7 +76,9 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --profile          per-node and per-op time table\n"
         "  --batch N          batch size when the batch axis is dynamic (default 1)\n"
         "  --size N           height and width when the model leaves them open\n"
-        "  --threads N        threads (default 0 = all cores)\n",
+        "  --threads N        threads (default 0 = all cores)\n"
+        "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
+        "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
     [CLI_FORM_COUNT] =
         "Usage: onnxrun [OPTIONS] MODEL IMAGE|DIR...   classify images\n"
         "       onnxrun --check [OPTIONS] DIR...         run ONNX test folders\n"
