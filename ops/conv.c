@@ -510,7 +510,7 @@ static or_status conv_run(or_kernel *k)
             int64_t yo = (n * p->m + g * p->mg) * w->out_size;
             or_gemm gm = { .m = p->mg, .n = w->out_size, .k = p->kdim,
                            .a = p->packed ? p->pack + g * p->pack_step : wt + g * p->mg * p->kdim,
-                           .lda = p->kdim, .packed = p->packed, .mv = p->packed && p->mv, .b = xg,
+                           .lda = p->kdim, .packed = p->packed, .mv = p->mv, .b = xg,
                            .ldb = w->in_size, .c = y + yo, .ldc = w->out_size,
                            .bias = bias ? bias + g * p->mg : NULL, .add = add ? add + yo : NULL,
                            .e = &k->post, .isa = k->isa };

@@ -91,8 +91,7 @@ void or_gemm_pack_threads(const or_kernel *kern, bool mv, int64_t m, int64_t k, 
 
 bool or_gemm_mv_pays(onnxrun_isa isa, int64_t m, int64_t n, int64_t k)
 {
-    if (isa == ONNXRUN_ISA_AUTO) isa = or_isa_resolve(ONNXRUN_ISA_AUTO);
-    if (isa < ONNXRUN_ISA_AVX512 || m % OR_GEMM_MV != 0) return false;
+    if (or_isa_of(isa) < ONNXRUN_ISA_AVX512 || m % OR_GEMM_MV != 0) return false;
     /* up to 32 columns the 6 x 32 block leaves lanes empty; up to 64 the
      * mv kernel still wins when the weights stream from memory (its
      * prefetch keeps up; in cache the 6 x 32 block is faster) */
@@ -138,12 +137,7 @@ typedef struct ukr_pick {
 
 static ukr_pick pick_ukr(onnxrun_isa isa)
 {
-    if (isa == ONNXRUN_ISA_AUTO) {
-        static _Atomic int resolved; /* AUTO resolved once */
-        int r = resolved;
-        if (!r) resolved = r = (int)or_isa_resolve(ONNXRUN_ISA_AUTO);
-        isa = (onnxrun_isa)r;
-    }
+    isa = or_isa_of(isa);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (isa >= ONNXRUN_ISA_AVX512) return (ukr_pick){ or_gemm_ukr_6x32_avx512, 32 };
     if (isa >= ONNXRUN_ISA_AVX2) return (ukr_pick){ or_gemm_ukr_6x16_avx2, 16 };

@@ -36,3 +36,12 @@ onnxrun_isa or_isa_resolve(onnxrun_isa want)
     }
     return want > cpu ? cpu : want;
 }
+
+onnxrun_isa or_isa_of(onnxrun_isa isa)
+{
+    static _Atomic int resolved; /* AUTO, resolved once */
+    if (isa != ONNXRUN_ISA_AUTO) return isa;
+    int r = resolved;
+    if (!r) resolved = r = (int)or_isa_resolve(ONNXRUN_ISA_AUTO);
+    return (onnxrun_isa)r;
+}

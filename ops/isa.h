@@ -20,4 +20,8 @@ onnxrun_isa or_isa_cpu(void);
  * An unrecognised ONNXRUN_ISA value is ignored. */
 onnxrun_isa or_isa_resolve(onnxrun_isa want);
 
+/* k->isa as a kernel uses it: a concrete ISA as it is, AUTO resolved as
+ * or_isa_resolve does, once per process (kernels ask per call). */
+onnxrun_isa or_isa_of(onnxrun_isa isa);
+
 #endif /* OR_ISA_H */
