@@ -694,16 +694,14 @@ static void col2im_channels(void *ctx, int64_t m0, int64_t m1)
 static or_status convt_run(or_kernel *k)
 {
     const conv_params *p = k->params;
-    const float *x = k->in[0]->data, *wt = k->in[1]->data;
-    const float *bias = or_in(k, 2) ? or_in(k, 2)->data : NULL;
-    float *y = k->out[0]->data;
     const or_window *w = &p->w;
+    const or_tensor *b = or_in(k, 2); /* optional bias */
     for (int64_t n = 0; n < p->batch; n++)
         for (int64_t g = 0; g < p->group; g++) {
-            const float *xg = x + (n * p->c + g * p->cg) * w->in_size;
-            const float *wg = wt + g * p->cg * p->kdim;
-            float *yg = y + (n * p->m + g * p->mg) * w->out_size;
-            fill_rows(yg, p->mg, w->out_size, bias ? bias + g * p->mg : NULL);
+            const float *xg = (const float *)k->in[0]->data + (n * p->c + g * p->cg) * w->in_size;
+            const float *wg = (const float *)k->in[1]->data + g * p->cg * p->kdim;
+            float *yg = (float *)k->out[0]->data + (n * p->m + g * p->mg) * w->out_size;
+            fill_rows(yg, p->mg, w->out_size, b ? (const float *)b->data + g * p->mg : NULL);
             if (p->kdim == 0 || p->cg == 0 || w->out_size == 0) continue;
             for (int64_t j0 = 0; j0 < w->in_size; j0 += p->tile) {
                 int64_t cols = w->in_size - j0 < p->tile ? w->in_size - j0 : p->tile;

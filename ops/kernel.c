@@ -128,6 +128,7 @@ void *or_alloc_large(size_t bytes)
 
 or_status or_kernel_init(or_kernel *k)
 {
+    k->def = or_op_variant(k->def, k->isa);
     if (k->def->params_size) {
         k->params = calloc(1, k->def->params_size);
         if (!k->params) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the kernel's parameters");

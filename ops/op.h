@@ -37,6 +37,7 @@
 
 #include "../loader/graph.h"
 #include "parallel.h"
+#include "variant.h"
 
 enum {
     OR_OP_INPLACE = 1u << 0,
@@ -151,10 +152,14 @@ bool or_op_known(const char *domain, const char *op_type);
 /* Every entry, for listings and tests. */
 size_t or_op_count(void);
 const or_op_def *or_op_at(size_t i);
+/* The same entry as compiled for isa (ops/variant.h): the baseline compile
+ * for the portable path, the AVX2 compile for AVX2 and AVX-512. */
+const or_op_def *or_op_variant(const or_op_def *def, onnxrun_isa isa);
 
 /* ---- a kernel's life (ops/kernel.c) ---- */
 
-/* Allocates k->params (def->params_size, zeroed) and runs def->init. On
+/* Sets k->def to its variant for k->isa (or_op_variant), allocates
+ * k->params (def->params_size, zeroed) and runs def->init. On
  * failure the kernel still needs or_kernel_fini. */
 or_status or_kernel_init(or_kernel *k);
 /* Runs def->fini and frees k->params; safe after a failed or no init. */

@@ -81,7 +81,7 @@ static inline or_status kh_run_variant(const or_op_def *def, or_node *node, int6
                     .model_path = "harness",
                     .err = err, .err_len = err_len };
     or_status st = or_kernel_init(&k);
-    if (st == ONNXRUN_OK) st = def->infer(&k);
+    if (st == ONNXRUN_OK) st = k.def->infer(&k); /* k.def: def as compiled for v->isa */
     for (size_t i = 0; i < n_out && st == ONNXRUN_OK; i++)
         if (outs[i]) {
             size_t bytes = or_nbytes(outs[i]);
@@ -95,7 +95,7 @@ static inline or_status kh_run_variant(const or_op_def *def, or_node *node, int6
     }
     if (st == ONNXRUN_OK && k.scratch_bytes)
         k.scratch = aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64);
-    if (st == ONNXRUN_OK) st = def->run(&k);
+    if (st == ONNXRUN_OK) st = k.def->run(&k);
     free(k.scratch);
     or_kernel_fini(&k);
     return st;

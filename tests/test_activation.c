@@ -60,7 +60,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
                     .in = ins, .out = outs, .threads = threads, .model_path = "test",
                     .err = err, .err_len = err_len };
     or_status st = or_kernel_init(&k);
-    if (st == ONNXRUN_OK) st = def->infer(&k);
+    if (st == ONNXRUN_OK) st = k.def->infer(&k);
     if (st == ONNXRUN_OK) {
         if (in_place) {
             assert_true(or_same_shape(out, ins[0]));
@@ -70,7 +70,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
             out->data = calloc(1, or_nbytes(out) ? or_nbytes(out) : 1);
         }
         if (k.scratch_bytes) k.scratch = aligned_alloc(64, (k.scratch_bytes + 63) / 64 * 64);
-        st = def->run(&k);
+        st = k.def->run(&k);
         free(k.scratch);
     }
     or_kernel_fini(&k);

@@ -60,7 +60,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
                     .err = err, .err_len = err_len };
     err[0] = 0;
     or_status st = or_kernel_init(&k);
-    if (st == ONNXRUN_OK) st = def->infer(&k);
+    if (st == ONNXRUN_OK) st = k.def->infer(&k);
     if (st == ONNXRUN_OK) {
         if (in_place) {
             assert_true(or_same_shape(out, ins[0]));
@@ -69,7 +69,7 @@ static or_status run_k(const char *op, int64_t opset, or_attr *attrs, size_t n_a
         } else {
             out->data = calloc(1, or_nbytes(out) ? or_nbytes(out) : 1);
         }
-        st = def->run(&k);
+        st = k.def->run(&k);
     }
     or_kernel_fini(&k);
     return st;

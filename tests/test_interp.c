@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ops/isa.h"
 #include "interp/interp.h"
 #include "onnxrun.h"
 #include "tests/model_builder.h"
@@ -144,6 +145,14 @@ static void test_registry_resolution(void **state)
         if (!d->domain[0]) assert_true(d->since >= OR_OPSET_MIN && d->since <= OR_OPSET_MAX);
         assert_non_null(d->infer);
         assert_non_null(d->run);
+        /* its AVX2 compile (ops/variant.h): the same op, other code; and back */
+        const or_op_def *v = or_op_variant(d, ONNXRUN_ISA_AVX2);
+        assert_string_equal(v->op_type, d->op_type);
+        assert_int_equal(v->since, d->since);
+        assert_int_equal(v->params_size, d->params_size);
+        if (or_isa_cpu() >= ONNXRUN_ISA_AVX2) assert_true(v != d && v->run != d->run);
+        assert_ptr_equal(or_op_variant(v, ONNXRUN_ISA_PORTABLE), d);
+        assert_ptr_equal(or_op_variant(d, ONNXRUN_ISA_PORTABLE), d);
     }
 }
 
