@@ -254,9 +254,8 @@ static void cols_job(void *ctx, int64_t b0, int64_t b1, int part)
     or_gemm_cols(g, b0 * w, n1);
 }
 
-static void panels_job(void *ctx, int64_t p0, int64_t p1, int part)
+static void panels_job(void *ctx, int64_t p0, int64_t p1)
 {
-    (void)part;
     or_gemm_panels(ctx, p0, p1);
 }
 
@@ -268,6 +267,7 @@ void or_gemm_run(const or_kernel *k, const or_gemm *g)
     double work = (double)g->m * (double)g->n * (double)(g->k + 1) / OR_PAR_MAC_PER_WORK;
     if (blocks >= 4 * (int64_t)k->threads || blocks >= panels) /* columns: a few chunks per thread */
         or_parallel_dyn(k, blocks, work, cols_job, (void *)g);
-    else
-        or_parallel_dyn(k, panels, work, panels_job, (void *)g);
+    else /* rows: one run of panels per thread, which packs each B block once
+          * (smaller chunks would each copy all of B again) */
+        or_parallel_for_work(k, panels, work, panels_job, (void *)g);
 }
