@@ -19,8 +19,8 @@
  *          Y_g[:, tile] = W_g * col; tiles stay within IM2COL_BUDGET bytes
  *          and each thread gathers and multiplies whole tiles in its own
  *          scratch (a tile written on one core and read on another cost
- *          resnet50's conv1 all its 2-thread gain); in the mv layout
- *          (few columns) one shared tile, its gathering and product split.
+ *          resnet50's conv1 all its 2-thread gain; in the mv layout, at
+ *          layer3.0.conv2, 1.83 ms against 0.97 on per-thread tiles).
  * Weights known at infer are packed then (or_gemm_pack, kept in params: a
  * second copy of the layer's weights, read as one stream per row panel);
  * others are read in place. The products add the bias and apply the fused
@@ -307,7 +307,7 @@ static or_status conv_infer(or_kernel *k)
     } else {
         p->algo = ALGO_IM2COL;
         plan_tiles(p, k->threads);
-        /* a tile per thread (the mv layout's one shared tile uses the first) */
+        /* a tile per thread */
         k->scratch_bytes = (size_t)(p->kdim * p->tile * (k->threads > 1 ? k->threads : 1)) * sizeof(float);
     }
     const float *wt = p->algo != ALGO_DIRECT && p->mg > 0 && p->kdim > 0 ? or_known(k, 1) : NULL;
@@ -576,14 +576,15 @@ static or_status conv_run(or_kernel *k)
                 or_gemm_run(k, &gm);
                 continue;
             }
-            if (!p->mv) {
+            if (p->tiles >= k->threads) {
                 tiles_job job = { p, &gm, k->scratch };
                 or_parallel_dyn(k, p->tiles, (double)gm.m * gm.n * (gm.k + 1) / OR_PAR_MAC_PER_WORK,
                                 im2col_tiles, &job);
                 continue;
             }
-            /* the mv layout: few columns, one shared tile; the threads split
-             * its gathering, then the product's panels */
+            /* fewer tiles than threads (outputs of under 16 * threads
+             * positions): the threads split each tile's gathering, then its
+             * product */
             for (int64_t t = 0; t < p->tiles; t++) {
                 int64_t j0 = tile_at(p, t), cols = tile_at(p, t + 1) - j0;
                 im2col_job job = { w, xg, j0, cols, k->scratch };
