@@ -287,7 +287,7 @@ static or_status conv_infer(or_kernel *k)
     p->wino_blocks = wt_tile && k->threads > 1 &&
                      (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
                      or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
-                     (small.th + small.rows - 1) / small.rows >= 2 * (int64_t)k->threads;
+                     (small.th + small.rows - 1) / small.rows >= (int64_t)k->threads;
     if (p->wino_blocks) p->wino = small;
     if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
         const float *wt = or_known(k, 1);
@@ -371,13 +371,13 @@ typedef struct tiles_job {
     const conv_params *p;
     const or_gemm *gm;   /* the whole product; B is the group's input planes */
     float *scratch;      /* p->kdim * p->tile floats per worker */
+    int64_t parts;       /* im2col_parts: the threads */
 } tiles_job;
 
 /* im2col tiles [t0, t1): each gathered into the worker's own scratch and
  * multiplied there, so a tile is written and read by one core. */
-static void im2col_tiles(void *ctx, int64_t t0, int64_t t1, int part)
+static void im2col_tiles(const tiles_job *j, int64_t t0, int64_t t1, int part)
 {
-    const tiles_job *j = ctx;
     const conv_params *p = j->p;
     float *col = j->scratch + (int64_t)part * p->kdim * p->tile;
     for (int64_t t = t0; t < t1; t++) {
@@ -391,6 +391,15 @@ static void im2col_tiles(void *ctx, int64_t t0, int64_t t1, int part)
         if (g.add) g.add += c0;
         or_gemm_cols(&g, 0, cols);
     }
+}
+
+/* Worker q's run of tiles: the q-th of parts contiguous runs, so a thread
+ * gathers the positions it wrote in the layer before. */
+static void im2col_parts(void *ctx, int64_t q0, int64_t q1)
+{
+    const tiles_job *j = ctx;
+    for (int64_t q = q0; q < q1; q++)
+        im2col_tiles(j, q * j->p->tiles / j->parts, (q + 1) * j->p->tiles / j->parts, (int)q);
 }
 
 typedef struct direct_job {
@@ -473,9 +482,8 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
 
 /* Blocks [b0, b1) of tile rows, each through the three phases in the
  * scratch of worker part (p->wino_blocks). */
-static void wino_blocks(void *ctx, int64_t b0, int64_t b1, int part)
+static void wino_blocks(const wino_job *j, int64_t b0, int64_t b1, int part)
 {
-    const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
     float *sc = (float *)j->k->scratch + (size_t)part * or_wino_scratch_floats(g, 1);
@@ -485,6 +493,17 @@ static void wino_blocks(void *ctx, int64_t b0, int64_t b1, int part)
         wino_gemms(j->k, sc, nr * g->tw, 0, g->f);
         or_wino_output(g, or_wino_m(g, sc), r0, nr, 0, g->m, j->bias, &j->k->post, j->add, j->y);
     }
+}
+
+/* Worker q's run of blocks: the q-th of k->threads contiguous runs (tile
+ * rows, so a thread transforms the rows it wrote in the layer before). */
+static void wino_parts(void *ctx, int64_t q0, int64_t q1)
+{
+    const wino_job *j = ctx;
+    const or_wino *g = &((const conv_params *)j->k->params)->wino;
+    int64_t blocks = (g->th + g->rows - 1) / g->rows, parts = j->k->threads;
+    for (int64_t q = q0; q < q1; q++)
+        wino_blocks(j, q * blocks / parts, (q + 1) * blocks / parts, (int)q);
 }
 
 static void wino_out(void *ctx, int64_t m0, int64_t m1, int part)
@@ -507,8 +526,8 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
     const or_wino *g = &p->wino;
     if (p->wino_blocks) {
         wino_job job = { k, x, bias, add, y, 0, 0, 0 };
-        int64_t blocks = (g->th + g->rows - 1) / g->rows;
-        or_parallel_dyn(k, blocks, (double)g->th * g->tw * g->f * g->m * g->c, wino_blocks, &job);
+        double work = (double)g->th * g->tw * g->f * g->m * g->c;
+        or_parallel_for_work(k, k->threads, work, wino_parts, &job);
         return;
     }
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
@@ -577,9 +596,9 @@ static or_status conv_run(or_kernel *k)
                 continue;
             }
             if (p->tiles >= k->threads) {
-                tiles_job job = { p, &gm, k->scratch };
-                or_parallel_dyn(k, p->tiles, (double)gm.m * gm.n * (gm.k + 1) / OR_PAR_MAC_PER_WORK,
-                                im2col_tiles, &job);
+                double work = (double)gm.m * gm.n * (gm.k + 1) / OR_PAR_MAC_PER_WORK;
+                tiles_job job = { p, &gm, k->scratch, k->threads > 1 ? k->threads : 1 };
+                or_parallel_for_work(k, job.parts, work, im2col_parts, &job);
                 continue;
             }
             /* fewer tiles than threads (outputs of under 16 * threads

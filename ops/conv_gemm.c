@@ -259,12 +259,38 @@ static void panels_job(void *ctx, int64_t p0, int64_t p1)
     or_gemm_panels(ctx, p0, p1);
 }
 
+typedef struct spatial_job {
+    const or_gemm *g;
+    int64_t parts;
+} spatial_job;
+
+/* Part t of g's columns in 16-column units, parts contiguous and in order. */
+static void spatial_part(void *ctx, int64_t t0, int64_t t1)
+{
+    const spatial_job *j = ctx;
+    int64_t units = (j->g->n + 15) / 16;
+    for (int64_t t = t0; t < t1; t++) {
+        int64_t n0 = t * units / j->parts * 16, n1 = (t + 1) * units / j->parts * 16;
+        or_gemm_cols(j->g, n0, n1 < j->g->n ? n1 : j->g->n);
+    }
+}
+
 void or_gemm_run(const or_kernel *k, const or_gemm *g)
 {
     int64_t w = g->mv ? 16 : or_gemm_width(g->isa), rows = or_gemm_panel_rows(g);
     int64_t blocks = (g->n + w - 1) / w, panels = (g->m + rows - 1) / rows;
     /* a multiply-add is cheaper than the "element touched" of OR_PAR_MIN_WORK */
     double work = (double)g->m * (double)g->n * (double)(g->k + 1) / OR_PAR_MAC_PER_WORK;
+    int64_t threads = k && k->threads > 1 ? k->threads : 1;
+    /* columns are output positions: thread t always takes the t-th run of
+     * them, the positions it wrote in the layer before (a chain of 1x1
+     * convolutions reads its input from its own core's cache; resnet50 at
+     * 2 threads: 1x1 layers 13.4 -> 11.8 ms against the dynamic split) */
+    if (!g->mv && (g->n + 15) / 16 >= 2 * threads) {
+        spatial_job j = { g, threads };
+        or_parallel_for_work(k, threads, work, spatial_part, &j);
+        return;
+    }
     if (blocks >= 4 * (int64_t)k->threads || blocks >= panels) /* columns: a few chunks per thread */
         or_parallel_dyn(k, blocks, work, cols_job, (void *)g);
     else /* rows: one run of panels per thread, which packs each B block once
