@@ -276,10 +276,11 @@ static or_status conv_infer(or_kernel *k)
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
                   : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
-    /* with several threads, tile rows enough for two L2-sized blocks per
-     * thread and transformed weights small enough to be read once per
-     * block, threads take whole blocks (no barrier between the phases, V
-     * and M stay in the core's cache); else one block of up to COL_BUDGET
+    /* with several threads, tile rows enough to share out evenly (a row or
+     * more each, at most one row apart in share) and transformed weights
+     * small enough to be read once per L2-sized block, each thread takes its
+     * run of tile rows through all three phases (no barrier between the
+     * phases, V and M stay in the core's cache); else one block of up to COL_BUDGET
      * at a time, each phase split over the threads (vgg16's 512-channel
      * layers: 36 MiB of U_f would be re-read per tile row) */
     or_wino small;
@@ -287,7 +288,7 @@ static or_status conv_infer(or_kernel *k)
     p->wino_blocks = wt_tile && k->threads > 1 &&
                      (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
                      or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
-                     (small.th + small.rows - 1) / small.rows >= (int64_t)k->threads;
+                     (small.th >= 2 * (int64_t)k->threads || small.th % k->threads == 0);
     if (p->wino_blocks) p->wino = small;
     if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
         const float *wt = or_known(k, 1);
@@ -480,30 +481,31 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
     wino_gemms(j->k, j->k->scratch, j->cols, f0, f1);
 }
 
-/* Blocks [b0, b1) of tile rows, each through the three phases in the
- * scratch of worker part (p->wino_blocks). */
-static void wino_blocks(const wino_job *j, int64_t b0, int64_t b1, int part)
+/* Tile rows [r0, r1), in blocks of up to g->rows, each through the three
+ * phases in the scratch of worker part (p->wino_blocks). */
+static void wino_rows(const wino_job *j, int64_t r0, int64_t r1, int part)
 {
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
     float *sc = (float *)j->k->scratch + (size_t)part * or_wino_scratch_floats(g, 1);
-    for (int64_t b = b0; b < b1; b++) {
-        int64_t r0 = b * g->rows, nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
+    for (; r0 < r1; r0 += g->rows) {
+        int64_t nr = r1 - r0 < g->rows ? r1 - r0 : g->rows;
         or_wino_input(g, j->x, r0, nr, 0, g->c, or_wino_v(g, sc), or_wino_lines(g, sc, 0));
         wino_gemms(j->k, sc, nr * g->tw, 0, g->f);
         or_wino_output(g, or_wino_m(g, sc), r0, nr, 0, g->m, j->bias, &j->k->post, j->add, j->y);
     }
 }
 
-/* Worker q's run of blocks: the q-th of k->threads contiguous runs (tile
- * rows, so a thread transforms the rows it wrote in the layer before). */
+/* Worker q's tile rows: the q-th of k->threads contiguous runs, so a
+ * thread transforms the rows it wrote in the layer before, and the runs
+ * differ by at most one row (whole blocks went 2:1 on 3 blocks). */
 static void wino_parts(void *ctx, int64_t q0, int64_t q1)
 {
     const wino_job *j = ctx;
     const or_wino *g = &((const conv_params *)j->k->params)->wino;
-    int64_t blocks = (g->th + g->rows - 1) / g->rows, parts = j->k->threads;
+    int64_t parts = j->k->threads > 1 ? j->k->threads : 1;
     for (int64_t q = q0; q < q1; q++)
-        wino_blocks(j, q * blocks / parts, (q + 1) * blocks / parts, (int)q);
+        wino_rows(j, q * g->th / parts, (q + 1) * g->th / parts, (int)q);
 }
 
 static void wino_out(void *ctx, int64_t m0, int64_t m1, int part)
