@@ -23,7 +23,7 @@
 #include "isa.h"
 
 #define GEMM_KC 256 /* k per chunk */
-#define GEMM_MC_BYTES ((int64_t)192 << 10) /* A per block of row panels */
+#define GEMM_MC_BYTES ((int64_t)384 << 10) /* A per block of row panels */
 #define GEMM_PACK_B_MIN 3 /* row panels over which a copied B block pays */
 #define GEMM_MV_MAX_N 32  /* columns up to which the mv layout pays (or_gemm_mv_pays) */
 #define GEMM_MV_STREAM_BYTES (1024.0 * 1024.0) /* weights above this stream from memory */
@@ -178,8 +178,8 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
                     float *dst = bpack + kk * W;
                     /* the next block's row segment, one block's work ahead */
                     __builtin_prefetch(bb + kk * ldb + 2 * W);
-                    if (nr == W) {
-                        memcpy(dst, bb + kk * ldb, W * sizeof *dst);
+                    if (nr == W) { /* inline: a memcpy call per row cost more than the copy */
+                        for (int j = 0; j < W; j += 8) OR_V8F_STORE(dst + j, OR_V8F_LOAD(bb + kk * ldb + j));
                     } else {
                         memcpy(dst, bb + kk * ldb, (size_t)nr * sizeof *dst);
                         memset(dst + nr, 0, (size_t)(W - nr) * sizeof *dst);
