@@ -95,9 +95,59 @@ static void walk(const or_window *w, const int64_t *walkd, const int64_t *target
     }
 }
 
+/* y[0..n) = 0 as a loop: im2col's padding runs are a few floats, less than
+ * a memset call costs */
+static inline void zero_run(float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] = 0.0f;
+}
+
+/* 2-D im2col: walk's gather with the walk unrolled. Per row r (channel c,
+ * kernel offset ky, kx) the valid output columns [lo, hi) are computed
+ * once; each output row of the tile is then a zero run, a copy (stride 1),
+ * an even-lane gather (stride 2) or a strided loop, and a zero run. */
+static void im2col_2d(const or_window *w, const float *x, int64_t j0, int64_t cols, int64_t r0,
+                      int64_t r1, float *col)
+{
+    int64_t H = w->in[0], W = w->in[1], OW = w->out[1], kh = w->kernel[0], kw = w->kernel[1];
+    int64_t sh = w->stride[0], sw = w->stride[1];
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t c = r / (kh * kw), ky = r / kw % kh, kx = r % kw, lo, hi;
+        int64_t xoff = kx * w->dilation[1] - w->pad_begin[1];
+        int64_t yoff = ky * w->dilation[0] - w->pad_begin[0];
+        or_window_valid(OW, W, sw, xoff, &lo, &hi);
+        const float *xc = x + c * H * W;
+        float *dst = col + r * cols;
+        int64_t oh = j0 / OW, ow = j0 % OW;
+        for (int64_t j = 0; j < cols; oh++, ow = 0) {
+            int64_t len = OW - ow < cols - j ? OW - ow : cols - j, ih = oh * sh + yoff;
+            float *d = dst + j; /* d[o - ow]: output column o of this row */
+            int64_t va = ow > lo ? ow : lo, vb = ow + len < hi ? ow + len : hi;
+            j += len;
+            if (ih < 0 || ih >= H || vb <= va) {
+                zero_run(d, len);
+                continue;
+            }
+            /* column o reads the row's element o * sw + xoff (>= 0 from lo on) */
+            const float *src = xc + ih * W + va * sw + xoff;
+            float *dv = d + (va - ow);
+            zero_run(d, va - ow);
+            if (sw == 1) memcpy(dv, src, (size_t)(vb - va) * sizeof *d);
+            else if (sw == 2) or_row_copy_s2(vb - va, src, dv);
+            else
+                for (int64_t o = 0; o < vb - va; o++) dv[o] = src[o * sw];
+            zero_run(d + (vb - ow), ow + len - vb);
+        }
+    }
+}
+
 void or_im2col(const or_window *w, const float *x, int64_t j0, int64_t cols, int64_t r0,
                int64_t r1, float *col)
 {
+    if (w->n == 2 && w->out[1] > 0) {
+        im2col_2d(w, x, j0, cols, r0, r1, col);
+        return;
+    }
     int64_t kc[OR_WIN_MAX];
     for (int64_t r = r0; r < r1; r++) {
         int64_t c = r / w->kernel_size;
