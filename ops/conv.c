@@ -71,6 +71,9 @@ typedef struct conv_params {
     int64_t tiles;      /* im2col: tiles of TILE_UNIT columns (tile_at) */
     conv_algo algo;
     or_wino wino;       /* ALGO_WINOGRAD geometry */
+    bool batch_split;   /* threads take whole batch items, each planned for 1 thread */
+    int threads;        /* threads the algorithms are planned for (1 when batch_split) */
+    size_t item_scratch; /* batch_split: scratch bytes per thread */
     bool wino_blocks;   /* threads take whole blocks of tile rows through all three
                          * phases, each in its own scratch (else the phases split) */
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
@@ -222,12 +225,13 @@ static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
     if (!atomic_load(&job.ok)) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
     p->packed = true;
     p->algo = ALGO_WINOGRAD;
-    k->scratch_bytes = (p->wino_blocks ? (size_t)k->threads * or_wino_scratch_floats(&p->wino, 1)
-                                       : or_wino_scratch_floats(&p->wino, k->threads)) * sizeof(float);
+    k->scratch_bytes = (p->wino_blocks ? (size_t)p->threads * or_wino_scratch_floats(&p->wino, 1)
+                                       : or_wino_scratch_floats(&p->wino, p->threads)) * sizeof(float);
     return ONNXRUN_OK;
 }
 
-static or_status conv_infer(or_kernel *k)
+/* Shapes, the algorithm and its scratch, for p->threads threads. */
+static or_status conv_plan(or_kernel *k)
 {
     conv_params *p = k->params;
     const or_tensor *x = or_in(k, 0), *w = or_in(k, 1);
@@ -285,10 +289,10 @@ static or_status conv_infer(or_kernel *k)
      * layers: 36 MiB of U_f would be re-read per tile row) */
     or_wino small;
     int nf = (wt_tile + 2) * (wt_tile + 2);
-    p->wino_blocks = wt_tile && k->threads > 1 &&
+    p->wino_blocks = wt_tile && p->threads > 1 &&
                      (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
                      or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
-                     (small.th >= 2 * (int64_t)k->threads || small.th % k->threads == 0);
+                     (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0);
     if (p->wino_blocks) p->wino = small;
     if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
         const float *wt = or_known(k, 1);
@@ -304,12 +308,12 @@ static or_status conv_infer(or_kernel *k)
     } else if (direct || (force == OR_ALGO_AUTO && p->cg == 1 && p->group > 1)) {
         p->algo = ALGO_DIRECT;
         p->dw_vec = force != OR_ALGO_DIRECT_LOOP && or_dw_plan(&p->dw, &p->w);
-        if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * k->threads) * sizeof(float);
+        if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * p->threads) * sizeof(float);
     } else {
         p->algo = ALGO_IM2COL;
-        plan_tiles(p, k->threads);
+        plan_tiles(p, p->threads);
         /* a tile per thread */
-        k->scratch_bytes = (size_t)(p->kdim * p->tile * (k->threads > 1 ? k->threads : 1)) * sizeof(float);
+        k->scratch_bytes = (size_t)(p->kdim * p->tile * (p->threads > 1 ? p->threads : 1)) * sizeof(float);
     }
     const float *wt = p->algo != ALGO_DIRECT && p->mg > 0 && p->kdim > 0 ? or_known(k, 1) : NULL;
     if (wt) { /* one packed matrix per group */
@@ -325,6 +329,29 @@ static or_status conv_infer(or_kernel *k)
     }
     k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0; /* reported by --info */
     return ONNXRUN_OK;
+}
+
+/* With at least as many batch items as threads, each thread takes whole
+ * items and runs them as one thread would (its own scratch, no split inside
+ * a layer, nothing shared between the cores); depthwise layers split their
+ * planes either way. */
+static or_status conv_infer(or_kernel *k)
+{
+    conv_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    p->batch_split = k->threads > 1 && x && x->rank >= 3 && x->dims[0] >= k->threads;
+    p->threads = p->batch_split ? 1 : k->threads;
+    or_status st = conv_plan(k);
+    if (st == ONNXRUN_OK && p->batch_split && p->algo == ALGO_DIRECT) {
+        p->batch_split = false;
+        p->threads = k->threads;
+        st = conv_plan(k);
+    }
+    if (st == ONNXRUN_OK && p->batch_split) {
+        p->item_scratch = (k->scratch_bytes + 63) / 64 * 64;
+        k->scratch_bytes = p->item_scratch * (size_t)k->threads;
+    }
+    return st;
 }
 
 /* Y rows [0, rows) of length len: the bias values, or zeros (ConvTranspose). */
@@ -559,7 +586,8 @@ static const char *conv_algo_name(const or_kernel *k)
     return p->mv ? "im2col mv" : "im2col";
 }
 
-static or_status conv_run(or_kernel *k)
+/* Batch items [n0, n1) with k's threads. */
+static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
 {
     const conv_params *p = k->params;
     const float *x = k->in[0]->data, *wt = k->in[1]->data;
@@ -568,22 +596,22 @@ static or_status conv_run(or_kernel *k)
     const or_window *w = &p->w;
     if (p->algo == ALGO_WINOGRAD) {
         const float *add = k->post.add ? k->post.add->data : NULL;
-        for (int64_t n = 0; n < p->batch; n++) {
+        for (int64_t n = n0; n < n1; n++) {
             int64_t xo = n * p->c * w->in_size, yo = n * p->m * w->out_size;
             wino_run(k, x + xo, bias, add ? add + yo : NULL, y + yo);
         }
-        return ONNXRUN_OK;
+        return;
     }
-    if (p->algo == ALGO_DIRECT) {
+    if (p->algo == ALGO_DIRECT) { /* never batch_split: all items' planes */
         int64_t planes = p->batch * p->m;
         double work = (double)planes * w->out_size * w->kernel_size;
         direct_job job = { k, x, wt, bias, y };
         or_parallel_dyn(k, planes, work,
                         p->dw_vec && k->scratch ? dw_planes : direct_planes, &job);
-        return ONNXRUN_OK;
+        return;
     }
     const float *add = k->post.add ? k->post.add->data : NULL;
-    for (int64_t n = 0; n < p->batch; n++)
+    for (int64_t n = n0; n < n1; n++)
         for (int64_t g = 0; g < p->group; g++) {
             const float *xg = x + (n * p->c + g * p->cg) * w->in_size;
             int64_t yo = (n * p->m + g * p->mg) * w->out_size;
@@ -619,6 +647,29 @@ static or_status conv_run(or_kernel *k)
                 or_gemm_run(k, &tile);
             }
         }
+}
+
+/* Worker q's items as a kernel of one thread with the q-th slice of the
+ * scratch (p->batch_split). */
+static void conv_item_parts(void *ctx, int64_t q0, int64_t q1)
+{
+    const or_kernel *k = ctx;
+    const conv_params *p = k->params;
+    for (int64_t q = q0; q < q1; q++) {
+        or_kernel one = *k;
+        one.threads = 1;
+        one.pool = NULL;
+        one.split_all = false;
+        one.scratch = k->scratch ? (char *)k->scratch + (size_t)q * p->item_scratch : NULL;
+        conv_items(&one, q * p->batch / k->threads, (q + 1) * p->batch / k->threads);
+    }
+}
+
+static or_status conv_run(or_kernel *k)
+{
+    const conv_params *p = k->params;
+    if (p->batch_split) or_parallel_for(k, k->threads, conv_item_parts, k);
+    else conv_items(k, 0, p->batch);
     return ONNXRUN_OK;
 }
 
