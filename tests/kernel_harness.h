@@ -70,8 +70,8 @@ static inline or_pool *kh_pool(int threads)
  * frees). */
 static inline or_status kh_run_variant(const or_op_def *def, or_node *node, int64_t opset,
                                        or_tensor **ins, size_t n_in, or_tensor **outs,
-                                       size_t n_out, const kh_variant *v, char *err,
-                                       size_t err_len)
+                                       size_t n_out, const kh_variant *v,
+                                       const or_epilogue *post, char *err, size_t err_len)
 {
     or_tensor *in_v[16], in0;
     for (size_t i = 0; i < n_in && i < 16; i++) in_v[i] = ins[i];
@@ -80,6 +80,7 @@ static inline or_status kh_run_variant(const or_op_def *def, or_node *node, int6
                     .isa = v->isa, .algo = v->algo, .split_all = v->threads > 1,
                     .model_path = "harness",
                     .err = err, .err_len = err_len };
+    if (post) k.post = *post; /* a fused epilogue, as the planner would set it */
     or_status st = or_kernel_init(&k);
     if (st == ONNXRUN_OK) st = k.def->infer(&k); /* k.def: def as compiled for v->isa */
     for (size_t i = 0; i < n_out && st == ONNXRUN_OK; i++)
@@ -100,6 +101,11 @@ static inline or_status kh_run_variant(const or_op_def *def, or_node *node, int6
     or_kernel_fini(&k);
     return st;
 }
+
+/* The magnitude rounding differences scale with, when it exceeds the
+ * outputs' own: a test whose epilogue clips large sums sets it to the
+ * largest |sum| (0: the outputs' largest finite |value|). */
+static double kh_scale;
 
 /* Whether b's outputs equal a's: floats within 1e-4 of the largest finite
  * |a| (plus 1e-6), NaN where a has NaN; other types bit for bit. Writes
@@ -122,7 +128,8 @@ static inline bool kh_same(or_tensor **a, or_tensor **b, size_t n_out, const cha
                 if (isfinite(KH_AT(a[o], i)) && fabs(KH_AT(a[o], i)) > big) big = fabs(KH_AT(a[o], i));
             for (int64_t i = 0; i < n; i++) {
                 double x = KH_AT(a[o], i), y = KH_AT(b[o], i);
-                bool ok = isnan(x) ? isnan(y) : (x == y || fabs(x - y) <= 1e-4 * big + 1e-6);
+                double scale = kh_scale > big ? kh_scale : big;
+                bool ok = isnan(x) ? isnan(y) : (x == y || fabs(x - y) <= 1e-4 * scale + 1e-6);
                 if (!ok) {
                     snprintf(err, err_len, "variant %s: output %zu element %lld is %.9g, the plain run gave %.9g",
                              variant, o, (long long)i, y, x);
@@ -164,12 +171,15 @@ static inline void kh_prefix(char *err, size_t err_len, const char *name)
  * lists (def->algos), and in place where the op allows it (OR_OP_INPLACE,
  * out[0] of in[0]'s type and shape); each must give the plain run's
  * outputs (kh_same), else kh_run fails with ONNXRUN_E_INVALID naming the
- * variant. kh_variants_run counts the variant runs (tests print it). */
+ * variant. kh_variants_run counts the variant runs (tests print it).
+ * post, when not NULL, is a fused epilogue (bias, residual, activation) every
+ * run applies, as the planner sets k->post. */
 static size_t kh_variants_run;
 
-static inline or_status kh_run(const char *domain, const char *op_type, int64_t opset,
-                               or_attr *attrs, size_t n_attrs, or_tensor **ins, size_t n_in,
-                               or_tensor **outs, size_t n_out, char *err, size_t err_len)
+static inline or_status kh_run_post(const char *domain, const char *op_type, int64_t opset,
+                                    or_attr *attrs, size_t n_attrs, or_tensor **ins, size_t n_in,
+                                    or_tensor **outs, size_t n_out, const or_epilogue *post,
+                                    char *err, size_t err_len)
 {
     char *in_names[16], *out_names[16];
     for (size_t i = 0; i < n_in && i < 16; i++) in_names[i] = ins[i] ? (char *)"in" : (char *)"";
@@ -188,7 +198,7 @@ static inline or_status kh_run(const char *domain, const char *op_type, int64_t 
         return ONNXRUN_E_ARG;
     }
     const kh_variant plain = { "plain", 1, ONNXRUN_ISA_AUTO, OR_ALGO_AUTO, false };
-    or_status st = kh_run_variant(def, &node, opset, ins, n_in, outs, n_out, &plain, err, err_len);
+    or_status st = kh_run_variant(def, &node, opset, ins, n_in, outs, n_out, &plain, post, err, err_len);
     if (st != ONNXRUN_OK) return st;
 
     kh_variant vs[16];
@@ -213,7 +223,7 @@ static inline or_status kh_run(const char *domain, const char *op_type, int64_t 
             vo[o] = outs[o] ? &vt[o] : NULL;
             if (outs[o]) vt[o] = (or_tensor){ 0 };
         }
-        st = kh_run_variant(def, &node, opset, ins, n_in, vo, n_out, &vs[i], err, err_len);
+        st = kh_run_variant(def, &node, opset, ins, n_in, vo, n_out, &vs[i], post, err, err_len);
         if (st != ONNXRUN_OK) {
             kh_prefix(err, err_len, vs[i].name);
         } else if (!kh_same(outs, vo, n_out, vs[i].name, err, err_len)) {
@@ -223,6 +233,15 @@ static inline or_status kh_run(const char *domain, const char *op_type, int64_t 
         kh_variants_run++;
     }
     return st;
+}
+
+/* kh_run_post without an epilogue. */
+static inline or_status kh_run(const char *domain, const char *op_type, int64_t opset,
+                               or_attr *attrs, size_t n_attrs, or_tensor **ins, size_t n_in,
+                               or_tensor **outs, size_t n_out, char *err, size_t err_len)
+{
+    return kh_run_post(domain, op_type, opset, attrs, n_attrs, ins, n_in, outs, n_out, NULL, err,
+                       err_len);
 }
 
 #endif /* KERNEL_HARNESS_H */
