@@ -74,8 +74,8 @@ typedef struct conv_params {
     bool batch_split;   /* threads take whole batch items, each planned for 1 thread */
     int threads;        /* threads the algorithms are planned for (1 when batch_split) */
     size_t item_scratch; /* batch_split: scratch bytes per thread */
-    bool wino_blocks;   /* threads take whole blocks of tile rows through all three
-                         * phases, each in its own scratch (else the phases split) */
+    bool wino_blocks;   /* each thread takes a run of tile rows through all three
+                         * phases, in its own scratch (else the phases split) */
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:

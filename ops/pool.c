@@ -103,9 +103,10 @@ static or_status pool_init(or_kernel *k)
 #define POOL2D_MAX_SCRATCH ((int64_t)1 << 22) /* bytes per thread, else pool_plane */
 
 typedef struct pool2d_geom {
-    int64_t ld;        /* floats per row of the padded plane and of the folds */
-    int64_t rows;      /* rows of the padded plane: (OH - 1) * sh + kh */
-    int64_t floats;    /* per thread: pad + rows + cols buffers and the tap counts */
+    int64_t ld;        /* floats per padded row (and per row of the folds) */
+    int64_t rows;      /* AveragePool: rows of the padded plane, (OH - 1) * sh + kh */
+    int64_t floats;    /* per thread: MaxPool one padded row; AveragePool the pad,
+                        * rows and cols buffers and the tap counts */
 } pool2d_geom;
 
 /* Whether the fast path applies, and its geometry. */
@@ -123,6 +124,11 @@ static bool pool2d_geom_of(const pool_params *p, pool2d_geom *g)
     if (need > cols) cols = need;
     if (reach > cols) cols = reach;
     g->ld = (cols + 7) / 8 * 8;
+    if (p->kind == POOL_MAX) { /* pool2d_max_plane: one row */
+        g->rows = 0;
+        g->floats = g->ld;
+        return g->floats * (int64_t)sizeof(float) <= POOL2D_MAX_SCRATCH;
+    }
     if (OH > (1 << 20)) return false;
     g->rows = (OH - 1) * w->stride[0] + w->kernel[0];
     if (g->rows < w->pad_begin[0] + w->in[0]) g->rows = w->pad_begin[0] + w->in[0];
@@ -352,33 +358,29 @@ static void pool_plane(const pool_params *p, int64_t pl, const char *x, char *y,
 }
 
 /*
- * 2-D float MaxPool / AveragePool without dilation or Indices, separably and
- * in whole vectors. Per plane, in the caller's scratch (pool2d_geom):
- *   pad  the input with the padding value (-inf or 0) into rows of `ld`
- *        floats, wide enough for every window and the vector overreach;
- *   rows fold the window's kh rows into each output row (one pass over the
+ * 2-D float AveragePool without dilation, separably and in whole vectors
+ * (MaxPool: pool2d_max_plane below). Per plane, in the caller's scratch
+ * (pool2d_geom):
+ *   pad  the input with zeros into rows of `ld` floats, wide enough for
+ *        every window and the vector overreach;
+ *   rows sum the window's kh rows into each output row (one pass over the
  *        flattened plane when sh = 1);
- *   cols fold the window's kw columns out of those rows, then copy OW
- *        values per row into Y (averages divide by their tap count there).
- * Every fold is y = x > y ? x : y (max: NaN is skipped, as pool_plane does)
- * or y + x, starting from the padding value.
+ *   cols sum the window's kw columns out of those rows, then divide OW
+ *        values per row by their tap counts into Y.
  */
-/* y[i] = fold over t < taps of x[i + t * step], starting from the padding
- * value, for i in [0, n) (n a multiple of 8); stride 2 reads x[2i + t * step]. */
-static void pool2d_fold(bool max, int64_t n, const float *x, int64_t taps, int64_t step,
-                        int stride, float *restrict y)
+/* y[i] = sum over t < taps of x[i + t * step], for i in [0, n) (n a
+ * multiple of 8); stride 2 reads x[2i + t * step]. */
+static void pool2d_sum(int64_t n, const float *x, int64_t taps, int64_t step, int stride,
+                       float *restrict y)
 {
-    or_v8f start = { 0 };
-    if (max) start -= INFINITY;
     for (int64_t i = 0; i < n; i += 8) {
-        or_v8f acc = start;
+        or_v8f acc = { 0 };
         const float *xi = x + (stride == 2 ? 2 * i : i);
         for (int64_t t = 0; t < taps; t++) {
             or_v8f v;
             if (stride == 2) OR_V8F_EVEN(v, xi + t * step);
             else memcpy(&v, xi + t * step, sizeof v);
-            if (max) acc = OR_V8F_MAX(v, acc);
-            else acc += v;
+            acc += v;
         }
         memcpy(y + i, &acc, sizeof acc);
     }
@@ -443,40 +445,33 @@ static void pool2d_max_plane(const pool_params *p, const pool2d_geom *g, const f
     }
 }
 
-static void pool2d_plane(const pool_params *p, const pool2d_geom *g, const float *x, float *y,
-                         float *buf)
+static void pool2d_avg_plane(const pool_params *p, const pool2d_geom *g, const float *x,
+                             float *y, float *buf)
 {
     const or_window *w = &p->w;
-    bool max = p->kind == POOL_MAX;
-    const float fill = max ? -INFINITY : 0.0f;
     int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1], ld = g->ld;
     int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
     int64_t pt = w->pad_begin[0], pl = w->pad_begin[1], owr = (OW + 7) / 8 * 8;
     float *pad = buf, *rows = pad + (g->rows + 1) * ld, *cols = rows + OH * ld;
     float *cnt = cols + OH * ld;
     /* pad */
-    or_row_fill((g->rows + 1) * ld, fill, pad);
+    or_row_fill((g->rows + 1) * ld, 0.0f, pad);
     for (int64_t r = 0; r < H; r++) memcpy(pad + (r + pt) * ld + pl, x + r * W, (size_t)W * sizeof *x);
     /* rows: rows[oh] = fold of pad rows oh * sh .. + kh */
     if (sh == 1) {
-        pool2d_fold(max, OH * ld, pad, kh, ld, 1, rows);
+        pool2d_sum(OH * ld, pad, kh, ld, 1, rows);
     } else {
         for (int64_t oh = 0; oh < OH; oh++)
-            pool2d_fold(max, ld, pad + oh * sh * ld, kh, ld, 1, rows + oh * ld);
+            pool2d_sum(ld, pad + oh * sh * ld, kh, ld, 1, rows + oh * ld);
     }
     /* cols: cols[oh][ow] = fold of rows[oh][ow * sw .. + kw] */
     if (sw == 1) {
-        pool2d_fold(max, (OH - 1) * ld + owr, rows, kw, 1, 1, cols);
+        pool2d_sum((OH - 1) * ld + owr, rows, kw, 1, 1, cols);
     } else {
         for (int64_t oh = 0; oh < OH; oh++)
-            pool2d_fold(max, owr, rows + oh * ld, kw, 1, 2, cols + oh * ld);
+            pool2d_sum(owr, rows + oh * ld, kw, 1, 2, cols + oh * ld);
     }
-    if (max) {
-        for (int64_t oh = 0; oh < OH; oh++)
-            memcpy(y + oh * OW, cols + oh * ld, (size_t)OW * sizeof *y);
-        return;
-    }
-    /* averages: taps per column and per row, padding counted or not */
+    /* taps per column and per row, padding counted or not */
     int64_t span_c = p->count_include_pad ? W + pl + w->pad_end[1] : W;
     int64_t span_r = p->count_include_pad ? H + pt + w->pad_end[0] : H;
     int64_t shift_c = p->count_include_pad ? 0 : pl, shift_r = p->count_include_pad ? 0 : pt;
@@ -506,7 +501,7 @@ static void pool2d_planes(void *ctx, int64_t p0, int64_t p1, int part)
         const float *x = j->x + pl * w->in_size;
         float *y = j->y + pl * w->out_size;
         if (j->p->kind == POOL_MAX) pool2d_max_plane(j->p, &j->g, x, y, buf);
-        else pool2d_plane(j->p, &j->g, x, y, buf);
+        else pool2d_avg_plane(j->p, &j->g, x, y, buf);
     }
 }
 
