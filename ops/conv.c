@@ -155,8 +155,7 @@ static void plan_tiles(conv_params *p, int threads)
 /* First output column of im2col tile t (t = p->tiles: the end). */
 static int64_t tile_at(const conv_params *p, int64_t t)
 {
-    int64_t units = (p->w.out_size + TILE_UNIT - 1) / TILE_UNIT, c = t * units / p->tiles * TILE_UNIT;
-    return c < p->w.out_size ? c : p->w.out_size;
+    return or_part_begin(p->w.out_size, TILE_UNIT, p->tiles, t);
 }
 
 static or_status check_blas(or_kernel *k, int64_t a, int64_t b, int64_t c, int64_t d)
@@ -427,7 +426,8 @@ static void im2col_parts(void *ctx, int64_t q0, int64_t q1)
 {
     const tiles_job *j = ctx;
     for (int64_t q = q0; q < q1; q++)
-        im2col_tiles(j, q * j->p->tiles / j->parts, (q + 1) * j->p->tiles / j->parts, (int)q);
+        im2col_tiles(j, or_part_begin(j->p->tiles, 1, j->parts, q),
+                     or_part_begin(j->p->tiles, 1, j->parts, q + 1), (int)q);
 }
 
 typedef struct direct_job {
@@ -532,7 +532,7 @@ static void wino_parts(void *ctx, int64_t q0, int64_t q1)
     const or_wino *g = &((const conv_params *)j->k->params)->wino;
     int64_t parts = j->k->threads > 1 ? j->k->threads : 1;
     for (int64_t q = q0; q < q1; q++)
-        wino_rows(j, q * g->th / parts, (q + 1) * g->th / parts, (int)q);
+        wino_rows(j, or_part_begin(g->th, 1, parts, q), or_part_begin(g->th, 1, parts, q + 1), (int)q);
 }
 
 static void wino_out(void *ctx, int64_t m0, int64_t m1, int part)
@@ -661,7 +661,8 @@ static void conv_item_parts(void *ctx, int64_t q0, int64_t q1)
         one.pool = NULL;
         one.split_all = false;
         one.scratch = k->scratch ? (char *)k->scratch + (size_t)q * p->item_scratch : NULL;
-        conv_items(&one, q * p->batch / k->threads, (q + 1) * p->batch / k->threads);
+        conv_items(&one, or_part_begin(p->batch, 1, k->threads, q),
+                   or_part_begin(p->batch, 1, k->threads, q + 1));
     }
 }
 

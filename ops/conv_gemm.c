@@ -268,11 +268,9 @@ typedef struct spatial_job {
 static void spatial_part(void *ctx, int64_t t0, int64_t t1)
 {
     const spatial_job *j = ctx;
-    int64_t units = (j->g->n + 15) / 16;
-    for (int64_t t = t0; t < t1; t++) {
-        int64_t n0 = t * units / j->parts * 16, n1 = (t + 1) * units / j->parts * 16;
-        or_gemm_cols(j->g, n0, n1 < j->g->n ? n1 : j->g->n);
-    }
+    for (int64_t t = t0; t < t1; t++)
+        or_gemm_cols(j->g, or_part_begin(j->g->n, 16, j->parts, t),
+                     or_part_begin(j->g->n, 16, j->parts, t + 1));
 }
 
 void or_gemm_run(const or_kernel *k, const or_gemm *g)

@@ -64,6 +64,17 @@ void or_parallel_for(const or_kernel *k, int64_t n, void (*fn)(void *ctx, int64_
 void or_parallel_for_work(const or_kernel *k, int64_t n, double work,
                           void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx);
 
+/* Static splits, where a thread should get the same part of each layer (the
+ * output positions it wrote in the one before): the first of n items that
+ * part t (0 <= t <= parts; parts: the end) takes when the items, in whole
+ * units of `unit` (the last one short), go in `parts` contiguous runs that
+ * differ by at most one unit. */
+static inline int64_t or_part_begin(int64_t n, int64_t unit, int64_t parts, int64_t t)
+{
+    int64_t units = (n + unit - 1) / unit, b = t * units / parts * unit;
+    return b < n ? b : n;
+}
+
 /* A dynamic split: one worker per thread takes chunks of [0, n) (about four
  * per thread) from a shared counter until none are left, calling
  * fn(ctx, begin, end, part) with part = the worker (0 .. threads - 1, for
