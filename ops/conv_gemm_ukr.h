@@ -55,6 +55,27 @@ static inline void or_ukr_panel(or_ukr_args *u, const or_ukr_args *run, int64_t 
         u->ao[r] = run->packed ? r : (r < u->mr ? r : u->mr - 1) * run->lda;
 }
 
+/* The C rows (and residual rows) of panel p + 1, fetched while p computes
+ * (width: the kernel's columns): a column block walks down all of C's rows,
+ * a few lines from each, a pattern no hardware prefetcher follows. Only with
+ * the last K chunk, where C is read back and the residual added. */
+static inline void or_ukr_prefetch_next(const or_ukr_args *run, int64_t p, int width)
+{
+    int64_t row = (p + 1) * OR_GEMM_MR;
+    if (p + 1 >= run->panels || !run->fin) return;
+    int64_t end = run->m_left < row + OR_GEMM_MR ? run->m_left : row + OR_GEMM_MR;
+    for (int64_t r = row; r < end; r++) {
+        const float *c = run->c + r * run->ldc;
+        __builtin_prefetch(c);
+        __builtin_prefetch(c + width - 1);
+        if (run->add) {
+            const float *a = run->add + r * run->ldc;
+            __builtin_prefetch(a);
+            __builtin_prefetch(a + width - 1);
+        }
+    }
+}
+
 
 typedef void (*or_ukr_fn)(const or_ukr_args *run);
 

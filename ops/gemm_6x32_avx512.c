@@ -52,6 +52,10 @@ __attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
     for (int r = 0; r < u->mr; r++) {
         _mm_prefetch((const char *)(u->c + r * ldc), _MM_HINT_T0);
         _mm_prefetch((const char *)(u->c + r * ldc + NR - 1), _MM_HINT_T0);
+        if (u->fin && u->add) {
+            _mm_prefetch((const char *)(u->add + r * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(u->add + r * ldc + NR - 1), _MM_HINT_T0);
+        }
     }
 #define FMA(r)                                                \
     {                                                         \
@@ -112,6 +116,7 @@ void or_gemm_ukr_6x32_avx512(const or_ukr_args *run)
     or_ukr_args u = *run;
     for (int64_t p = 0; p < run->panels; p++) {
         or_ukr_panel(&u, run, p);
+        or_ukr_prefetch_next(run, p, NR);
         ukr_one(&u);
     }
 }
