@@ -26,7 +26,9 @@
  * others are read in place. The products add the bias and apply the fused
  * epilogue (k->post: residual add and activation, see op.h) as they store
  * each block; the depthwise loop does it per plane. Work is split over the
- * session's threads dynamically (or_parallel_dyn, parallel.h).
+ * session's threads in runs with stealing where a thread should take the
+ * positions it wrote before (im2col tiles, Winograd tile rows, 1x1 columns:
+ * or_parallel_steal), dynamically elsewhere (or_parallel_dyn, parallel.h).
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
@@ -398,7 +400,6 @@ typedef struct tiles_job {
     const conv_params *p;
     const or_gemm *gm;   /* the whole product; B is the group's input planes */
     float *scratch;      /* p->kdim * p->tile floats per worker */
-    int64_t parts;       /* im2col_parts: the threads */
 } tiles_job;
 
 /* im2col tiles [t0, t1): each gathered into the worker's own scratch and
@@ -420,14 +421,11 @@ static void im2col_tiles(const tiles_job *j, int64_t t0, int64_t t1, int part)
     }
 }
 
-/* Worker q's run of tiles: the q-th of parts contiguous runs, so a thread
- * gathers the positions it wrote in the layer before. */
-static void im2col_parts(void *ctx, int64_t q0, int64_t q1)
+/* Tiles [t0, t1) in the scratch of worker part (a stealing loop's chunk:
+ * a thread gathers first the positions it wrote in the layer before). */
+static void im2col_chunk(void *ctx, int64_t t0, int64_t t1, int part)
 {
-    const tiles_job *j = ctx;
-    for (int64_t q = q0; q < q1; q++)
-        im2col_tiles(j, or_part_begin(j->p->tiles, 1, j->parts, q),
-                     or_part_begin(j->p->tiles, 1, j->parts, q + 1), (int)q);
+    im2col_tiles(ctx, t0, t1, part);
 }
 
 typedef struct direct_job {
@@ -523,16 +521,12 @@ static void wino_rows(const wino_job *j, int64_t r0, int64_t r1, int part)
     }
 }
 
-/* Worker q's tile rows: the q-th of k->threads contiguous runs, so a
- * thread transforms the rows it wrote in the layer before, and the runs
- * differ by at most one row (whole blocks went 2:1 on 3 blocks). */
-static void wino_parts(void *ctx, int64_t q0, int64_t q1)
+/* Tile rows [r0, r1) through all three phases in the scratch of worker
+ * part (a stealing loop's chunk: a thread transforms first the rows it
+ * wrote in the layer before). */
+static void wino_chunk(void *ctx, int64_t r0, int64_t r1, int part)
 {
-    const wino_job *j = ctx;
-    const or_wino *g = &((const conv_params *)j->k->params)->wino;
-    int64_t parts = j->k->threads > 1 ? j->k->threads : 1;
-    for (int64_t q = q0; q < q1; q++)
-        wino_rows(j, or_part_begin(g->th, 1, parts, q), or_part_begin(g->th, 1, parts, q + 1), (int)q);
+    wino_rows(ctx, r0, r1, part);
 }
 
 static void wino_out(void *ctx, int64_t m0, int64_t m1, int part)
@@ -556,7 +550,10 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
     if (p->wino_blocks) {
         wino_job job = { k, x, bias, add, y, 0, 0, 0 };
         double work = (double)g->th * g->tw * g->f * g->m * g->c;
-        or_parallel_for_work(k, k->threads, work, wino_parts, &job);
+        /* two chunks of tile rows or more per thread, a block at most */
+        int64_t chunk = g->th / (2 * (int64_t)k->threads);
+        if (chunk > g->rows) chunk = g->rows;
+        or_parallel_steal(k, g->th, chunk, work, wino_chunk, &job);
         return;
     }
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
@@ -627,8 +624,8 @@ static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
             }
             if (p->tiles >= k->threads) {
                 double work = (double)gm.m * gm.n * (gm.k + 1) / OR_PAR_MAC_PER_WORK;
-                tiles_job job = { p, &gm, k->scratch, k->threads > 1 ? k->threads : 1 };
-                or_parallel_for_work(k, job.parts, work, im2col_parts, &job);
+                tiles_job job = { p, &gm, k->scratch };
+                or_parallel_steal(k, p->tiles, 1, work, im2col_chunk, &job);
                 continue;
             }
             /* fewer tiles than threads (outputs of under 16 * threads

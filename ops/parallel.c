@@ -246,3 +246,66 @@ int or_parallel_dyn(const or_kernel *k, int64_t n, double work, or_dyn_fn fn, vo
     or_parallel_for(k, parts, dyn_worker, &j);
     return parts;
 }
+
+/* ---- runs with stealing ---- */
+
+typedef struct steal_slot {
+    _Alignas(64) atomic_ullong range; /* chunks [lo, hi) left of a run: lo | hi << 32 */
+} steal_slot;
+
+typedef struct steal_job {
+    steal_slot slot[OR_STEAL_PARTS];
+    int parts;
+    int64_t n, chunk;
+    or_dyn_fn fn;
+    void *ctx;
+} steal_job;
+
+/* Takes chunk lo from the front (own run) or hi - 1 from the back (another's
+ * run) of slot s; -1 when the run is empty. */
+static int64_t steal_take(steal_slot *s, bool front)
+{
+    unsigned long long v = atomic_load(&s->range);
+    for (;;) {
+        unsigned long long lo = v & 0xffffffffu, hi = v >> 32;
+        if (lo >= hi) return -1;
+        unsigned long long nv = front ? (lo + 1) | (hi << 32) : lo | ((hi - 1) << 32);
+        if (atomic_compare_exchange_weak(&s->range, &v, nv)) return (int64_t)(front ? lo : hi - 1);
+    }
+}
+
+static void steal_worker(void *ctx, int64_t p0, int64_t p1)
+{
+    steal_job *j = ctx;
+    for (int64_t part = p0; part < p1; part++) {
+        for (int q = 0; q < j->parts; q++) { /* own run first, then the others' from the back */
+            steal_slot *s = &j->slot[(part + q) % j->parts];
+            for (int64_t c; (c = steal_take(s, q == 0)) >= 0;) {
+                int64_t b = c * j->chunk, e = b + j->chunk < j->n ? b + j->chunk : j->n;
+                j->fn(j->ctx, b, e, (int)part);
+            }
+        }
+    }
+}
+
+void or_parallel_steal(const or_kernel *k, int64_t n, int64_t chunk, double work, or_dyn_fn fn,
+                       void *ctx)
+{
+    if (n <= 0) return;
+    if (chunk < 1) chunk = 1;
+    int64_t chunks = (n + chunk - 1) / chunk;
+    int parts = k && k->threads > 1 ? k->threads : 1;
+    if (parts > OR_STEAL_PARTS) parts = OR_STEAL_PARTS;
+    if (parts > chunks) parts = (int)chunks;
+    if (chunks > 0xffffffffLL || parts <= 1 || !k->pool || !or_par_worth(k, work, OR_PAR_MIN_WORK)) {
+        fn(ctx, 0, n, 0);
+        return;
+    }
+    steal_job j = { .parts = parts, .n = n, .chunk = chunk, .fn = fn, .ctx = ctx };
+    for (int t = 0; t < parts; t++) {
+        unsigned long long lo = (unsigned long long)or_part_begin(chunks, 1, parts, t);
+        unsigned long long hi = (unsigned long long)or_part_begin(chunks, 1, parts, t + 1);
+        atomic_init(&j.slot[t].range, lo | (hi << 32));
+    }
+    or_parallel_for(k, parts, steal_worker, &j);
+}

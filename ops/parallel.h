@@ -86,4 +86,22 @@ static inline int64_t or_part_begin(int64_t n, int64_t unit, int64_t parts, int6
 typedef void (*or_dyn_fn)(void *ctx, int64_t begin, int64_t end, int part);
 int or_parallel_dyn(const or_kernel *k, int64_t n, double work, or_dyn_fn fn, void *ctx);
 
+/* Contiguous runs with stealing, for loops whose thread t should take the
+ * t-th run of items (the output positions it wrote in the layer before)
+ * and where the cores may run at different speeds (a virtual CPU shares
+ * its core with another guest's: on the 2-vCPU test machine one core ran
+ * resnet50 at 42 ms, the other at 55): [0, n) in chunks of `chunk` items,
+ * the chunks in one contiguous run per thread; each worker calls
+ * fn(ctx, begin, end, part) on its own run's chunks from the front, then
+ * takes chunks from the back of the others' runs until none are left.
+ * part is the worker (for per-thread buffers). Serial, fn(ctx, 0, n, 0),
+ * below OR_PAR_MIN_WORK or with one thread. Allocates nothing. */
+#define OR_STEAL_PARTS 64 /* threads beyond this many take no runs */
+/* Chunks per thread a stealing loop aims for: enough that a thread twice
+ * as fast as another ends up with about its share (a run of 4 chunks loses
+ * its last quarter to the slower core). */
+#define OR_STEAL_CHUNKS 8
+void or_parallel_steal(const or_kernel *k, int64_t n, int64_t chunk, double work, or_dyn_fn fn,
+                       void *ctx);
+
 #endif /* OR_PARALLEL_H */
