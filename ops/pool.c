@@ -506,10 +506,44 @@ static void pool2d_planes(void *ctx, int64_t p0, int64_t p1, int part)
 }
 
 /* Global pools (float or double): the whole plane, accumulated in double. */
+/* Float GlobalAveragePool / GlobalMaxPool of one plane in eight
+ * independent lanes (the compiler vectorizes them): one chain of double
+ * adds cost 4 cycles an element, resnet50's pool 0.11 ms for 100K floats. */
+static float global_plane_f32(int kind, const float *x, int64_t n)
+{
+    enum { L = 8 };
+    double s[L] = { 0 };
+    float m[L];
+    for (int j = 0; j < L; j++) m[j] = -INFINITY;
+    int64_t i = 0;
+    if (kind == POOL_AVG) {
+        for (; i + L <= n; i += L)
+            for (int j = 0; j < L; j++) s[j] += x[i + j];
+    } else {
+        for (; i + L <= n; i += L)
+            for (int j = 0; j < L; j++) m[j] = x[i + j] > m[j] ? x[i + j] : m[j];
+    }
+    double acc = 0.0;
+    float mx = -INFINITY;
+    for (int j = 0; j < L; j++) {
+        acc += s[j];
+        mx = m[j] > mx ? m[j] : mx;
+    }
+    for (; i < n; i++) {
+        acc += x[i];
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    return kind == POOL_AVG ? (float)(acc / (double)n) : mx;
+}
+
 static void global_plane(const pool_params *p, const void *x, void *y)
 {
     int64_t n = p->w.in_size;
     bool f32 = p->dtype == ONNXRUN_FLOAT;
+    if (f32 && (p->kind == POOL_AVG || p->kind == POOL_MAX)) {
+        *(float *)y = global_plane_f32(p->kind, x, n);
+        return;
+    }
     double acc = p->kind == POOL_MAX ? -INFINITY : 0.0;
     for (int64_t i = 0; i < n; i++) {
         double v = f32 ? ((const float *)x)[i] : ((const double *)x)[i];
