@@ -505,7 +505,6 @@ static void pool2d_planes(void *ctx, int64_t p0, int64_t p1, int part)
     }
 }
 
-/* Global pools (float or double): the whole plane, accumulated in double. */
 /* Float GlobalAveragePool / GlobalMaxPool of one plane in eight
  * independent lanes (the compiler vectorizes them): one chain of double
  * adds cost 4 cycles an element, resnet50's pool 0.11 ms for 100K floats. */
@@ -536,6 +535,7 @@ static float global_plane_f32(int kind, const float *x, int64_t n)
     return kind == POOL_AVG ? (float)(acc / (double)n) : mx;
 }
 
+/* Global pools (float or double): the whole plane, accumulated in double. */
 static void global_plane(const pool_params *p, const void *x, void *y)
 {
     int64_t n = p->w.in_size;
