@@ -402,10 +402,13 @@ typedef struct tiles_job {
     float *scratch;      /* p->kdim * p->tile floats per worker */
 } tiles_job;
 
-/* im2col tiles [t0, t1): each gathered into the worker's own scratch and
- * multiplied there, so a tile is written and read by one core. */
-static void im2col_tiles(const tiles_job *j, int64_t t0, int64_t t1, int part)
+/* im2col tiles [t0, t1) of the tiles_job ctx (a stealing loop's chunk: a
+ * thread gathers first the positions it wrote in the layer before): each
+ * gathered into worker part's own scratch and multiplied there, so a tile
+ * is written and read by one core. */
+static void im2col_tiles(void *ctx, int64_t t0, int64_t t1, int part)
 {
+    const tiles_job *j = ctx;
     const conv_params *p = j->p;
     float *col = j->scratch + (int64_t)part * p->kdim * p->tile;
     for (int64_t t = t0; t < t1; t++) {
@@ -419,13 +422,6 @@ static void im2col_tiles(const tiles_job *j, int64_t t0, int64_t t1, int part)
         if (g.add) g.add += c0;
         or_gemm_cols(&g, 0, cols);
     }
-}
-
-/* Tiles [t0, t1) in the scratch of worker part (a stealing loop's chunk:
- * a thread gathers first the positions it wrote in the layer before). */
-static void im2col_chunk(void *ctx, int64_t t0, int64_t t1, int part)
-{
-    im2col_tiles(ctx, t0, t1, part);
 }
 
 typedef struct direct_job {
@@ -506,10 +502,13 @@ static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
     wino_gemms(j->k, j->k->scratch, j->cols, f0, f1);
 }
 
-/* Tile rows [r0, r1), in blocks of up to g->rows, each through the three
- * phases in the scratch of worker part (p->wino_blocks). */
-static void wino_rows(const wino_job *j, int64_t r0, int64_t r1, int part)
+/* Tile rows [r0, r1) of the wino_job ctx (p->wino_blocks; a stealing
+ * loop's chunk: a thread transforms first the rows it wrote in the layer
+ * before), in blocks of up to g->rows, each through the three phases in
+ * the scratch of worker part. */
+static void wino_rows(void *ctx, int64_t r0, int64_t r1, int part)
 {
+    const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
     float *sc = (float *)j->k->scratch + (size_t)part * or_wino_scratch_floats(g, 1);
@@ -519,14 +518,6 @@ static void wino_rows(const wino_job *j, int64_t r0, int64_t r1, int part)
         wino_gemms(j->k, sc, nr * g->tw, 0, g->f);
         or_wino_output(g, or_wino_m(g, sc), r0, nr, 0, g->m, j->bias, &j->k->post, j->add, j->y);
     }
-}
-
-/* Tile rows [r0, r1) through all three phases in the scratch of worker
- * part (a stealing loop's chunk: a thread transforms first the rows it
- * wrote in the layer before). */
-static void wino_chunk(void *ctx, int64_t r0, int64_t r1, int part)
-{
-    wino_rows(ctx, r0, r1, part);
 }
 
 static void wino_out(void *ctx, int64_t m0, int64_t m1, int part)
@@ -553,7 +544,7 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
         /* two chunks of tile rows or more per thread, a block at most */
         int64_t chunk = g->th / (2 * (int64_t)k->threads);
         if (chunk > g->rows) chunk = g->rows;
-        or_parallel_steal(k, g->th, chunk, work, wino_chunk, &job);
+        or_parallel_steal(k, g->th, chunk, work, wino_rows, &job);
         return;
     }
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
@@ -625,7 +616,7 @@ static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
             if (p->tiles >= k->threads) {
                 double work = (double)gm.m * gm.n * (gm.k + 1) / OR_PAR_MAC_PER_WORK;
                 tiles_job job = { p, &gm, k->scratch };
-                or_parallel_steal(k, p->tiles, 1, work, im2col_chunk, &job);
+                or_parallel_steal(k, p->tiles, 1, work, im2col_tiles, &job);
                 continue;
             }
             /* fewer tiles than threads (outputs of under 16 * threads
