@@ -27,14 +27,8 @@
  * epilogue (k->post: residual add and activation, see op.h) as they store
  * each block; the depthwise loop does it per plane. Work is split over the
  * session's threads in runs with stealing where a thread should take the
- * positions it wrote before (im2col tiles, 1x1 columns: or_parallel_steal),
- * dynamically elsewhere (or_parallel_dyn, parallel.h). Winograd splits each
- * phase of a block of tile rows: input transform by channel, products by
- * f (each thread reads its share of U once), output transform by output
- * channel. Each thread taking its own tile rows through all three phases
- * (tried: no barrier between the phases) made every thread stream all of
- * U: slower on every resnet50 and googlenet layer at 2 threads, googlenet's
- * small 4x4-tile layers slower than at 1 thread.
+ * positions it wrote before (im2col tiles, Winograd tile rows, 1x1 columns:
+ * or_parallel_steal), dynamically elsewhere (or_parallel_dyn, parallel.h).
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
@@ -57,6 +51,8 @@
  * 4 MiB tiles 56.9 ms, 512 KiB 54.8, 256 KiB 59.2, 1 MiB 58.4) */
 #define IM2COL_BUDGET ((int64_t)512 << 10)
 #define TILE_UNIT 16 /* im2col tiles are whole multiples of this many columns */
+#define WINO_BLOCK_BUDGET ((int64_t)256 << 10) /* V and M of one thread's block */
+#define WINO_BLOCK_MAX_U ((double)(1 << 20)) /* transformed weights that blocks may re-read */
 
 typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD } conv_algo;
 
@@ -80,6 +76,8 @@ typedef struct conv_params {
     bool batch_split;   /* threads take whole batch items, each planned for 1 thread */
     int threads;        /* threads the algorithms are planned for (1 when batch_split) */
     size_t item_scratch; /* batch_split: scratch bytes per thread */
+    bool wino_blocks;   /* each thread takes a run of tile rows through all three
+                         * phases, in its own scratch (else the phases split) */
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
@@ -228,7 +226,8 @@ static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
     if (!atomic_load(&job.ok)) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
     p->packed = true;
     p->algo = ALGO_WINOGRAD;
-    k->scratch_bytes = or_wino_scratch_floats(&p->wino, p->threads) * sizeof(float);
+    k->scratch_bytes = (p->wino_blocks ? (size_t)p->threads * or_wino_scratch_floats(&p->wino, 1)
+                                       : or_wino_scratch_floats(&p->wino, p->threads)) * sizeof(float);
     return ONNXRUN_OK;
 }
 
@@ -282,7 +281,27 @@ static or_status conv_plan(or_kernel *k)
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
                   : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
-    if (wt_tile && or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET)) {
+    /* with several threads, tile rows enough to share out evenly (a row or
+     * more each, at most one row apart in share) and transformed weights
+     * that stay in the core's L2 beside a small block (U up to 1 MiB, V and
+     * M up to 256 KiB), each thread takes its run of tile rows through all
+     * three phases in its own scratch (no barrier between the phases, V and
+     * M never leave the core); else one block of up to COL_BUDGET at a time,
+     * each phase split over the threads (input by channel, products by f,
+     * output by output channel), each thread reading its share of U once.
+     * At 2 threads (interleaved, per-node times against the run's 1x1
+     * layers): resnet50's layer1 (U 0.56 MiB, 196 tiles) 25% faster in
+     * blocks than split; blocks with 4 MiB of U and 1 MiB of V and M, the
+     * rule before, were slower than the split on googlenet (U 1.7-3.5 MiB,
+     * its 14x14 layers slower than at 1 thread) and resnet50's layer3 */
+    or_wino small;
+    int nf = (wt_tile + 2) * (wt_tile + 2);
+    p->wino_blocks = wt_tile && p->threads > 1 &&
+                     (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
+                     or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
+                     (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0);
+    if (p->wino_blocks) p->wino = small;
+    if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
         const float *wt = or_known(k, 1);
         if (wt) {
             or_status st = wino_prepare(k, p, wt);
@@ -467,20 +486,43 @@ static void wino_in(void *ctx, int64_t c0, int64_t c1, int part)
                   or_wino_lines(g, j->k->scratch, part));
 }
 
-/* M_f = U_f V_f for f in [f0, f1), the block's tiles, V and M in scratch. */
+/* M_f = U_f V_f for f in [f0, f1), cols tiles, V and M in scratch. */
+static void wino_gemms(const or_kernel *k, float *scratch, int64_t cols, int64_t f0, int64_t f1)
+{
+    const conv_params *p = k->params;
+    const or_wino *g = &p->wino;
+    float *v = or_wino_v(g, scratch), *mf = or_wino_m(g, scratch);
+    for (int64_t f = f0; f < f1; f++) {
+        or_gemm gm = { .m = g->m, .n = cols, .k = g->c, .a = p->pack + f * p->pack_step,
+                       .packed = true, .mv = p->mv,
+                       .b = v + f * g->c * g->block, .ldb = g->block,
+                       .c = mf + f * g->m * g->block, .ldc = g->block, .isa = k->isa };
+        or_gemm_cols(&gm, 0, gm.n);
+    }
+}
+
 static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
 {
     (void)part;
     const wino_job *j = ctx;
+    wino_gemms(j->k, j->k->scratch, j->cols, f0, f1);
+}
+
+/* Tile rows [r0, r1) of the wino_job ctx (p->wino_blocks; a stealing
+ * loop's chunk: a thread transforms first the rows it wrote in the layer
+ * before), in blocks of up to g->rows, each through the three phases in
+ * the scratch of worker part. */
+static void wino_rows(void *ctx, int64_t r0, int64_t r1, int part)
+{
+    const wino_job *j = ctx;
     const conv_params *p = j->k->params;
     const or_wino *g = &p->wino;
-    float *v = or_wino_v(g, j->k->scratch), *mf = or_wino_m(g, j->k->scratch);
-    for (int64_t f = f0; f < f1; f++) {
-        or_gemm gm = { .m = g->m, .n = j->cols, .k = g->c, .a = p->pack + f * p->pack_step,
-                       .packed = true, .mv = p->mv,
-                       .b = v + f * g->c * g->block, .ldb = g->block,
-                       .c = mf + f * g->m * g->block, .ldc = g->block, .isa = j->k->isa };
-        or_gemm_cols(&gm, 0, gm.n);
+    float *sc = (float *)j->k->scratch + (size_t)part * or_wino_scratch_floats(g, 1);
+    for (; r0 < r1; r0 += g->rows) {
+        int64_t nr = r1 - r0 < g->rows ? r1 - r0 : g->rows;
+        or_wino_input(g, j->x, r0, nr, 0, g->c, or_wino_v(g, sc), or_wino_lines(g, sc, 0));
+        wino_gemms(j->k, sc, nr * g->tw, 0, g->f);
+        or_wino_output(g, or_wino_m(g, sc), r0, nr, 0, g->m, j->bias, &j->k->post, j->add, j->y);
     }
 }
 
@@ -502,6 +544,15 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
 {
     const conv_params *p = k->params;
     const or_wino *g = &p->wino;
+    if (p->wino_blocks) {
+        wino_job job = { k, x, bias, add, y, 0, 0, 0 };
+        double work = (double)g->th * g->tw * g->f * g->m * g->c;
+        /* two chunks of tile rows or more per thread, a block at most */
+        int64_t chunk = g->th / (2 * (int64_t)k->threads);
+        if (chunk > g->rows) chunk = g->rows;
+        or_parallel_steal(k, g->th, chunk, work, wino_rows, &job);
+        return;
+    }
     for (int64_t r0 = 0; r0 < g->th; r0 += g->rows) {
         int64_t nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
         double work = (double)nr * g->tw * g->f;

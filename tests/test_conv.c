@@ -516,6 +516,11 @@ static void test_conv_winograd(void **state)
         /* two blocks of tile rows */
         { .nsp = 2, .n = 1, .c = 48, .m = 48, .group = 1, .in = { 40, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        /* 16 tiles of F(4x4) whose transformed weights exceed 1 MiB: with 2
+         * threads each phase is split over the threads (smaller ones take
+         * per-thread tile rows) */
+        { .nsp = 2, .n = 1, .c = 96, .m = 80, .group = 1, .in = { 16, 13 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
         /* 16 output channels on 16 tiles: the products take the mv layout on AVX-512 */
         { .nsp = 2, .n = 1, .c = 16, .m = 32, .group = 1, .in = { 7, 7 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
