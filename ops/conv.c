@@ -281,22 +281,23 @@ static or_status conv_plan(or_kernel *k)
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
                   : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
-    /* with several threads, tile rows enough to share out evenly (a row or
-     * more each, at most one row apart in share) and transformed weights
-     * that stay in the core's L2 beside a small block (U up to 1 MiB, V and
-     * M up to 256 KiB), each thread takes its run of tile rows through all
-     * three phases in its own scratch (no barrier between the phases, V and
-     * M never leave the core); else one block of up to COL_BUDGET at a time,
-     * each phase split over the threads (input by channel, products by f,
-     * output by output channel), each thread reading its share of U once.
-     * At 2 threads (interleaved, per-node times against the run's 1x1
-     * layers): resnet50's layer1 (U 0.56 MiB, 196 tiles) 25% faster in
-     * blocks than split; blocks with 4 MiB of U and 1 MiB of V and M, the
-     * rule before, were slower than the split on googlenet (U 1.7-3.5 MiB,
-     * its 14x14 layers slower than at 1 thread) and resnet50's layer3 */
+    /* transformed weights that stay in the core's L2 beside a small block
+     * (U up to 1 MiB, V and M up to 256 KiB) and, with several threads,
+     * tile rows enough to share out evenly (a row or more each, at most one
+     * row apart in share): each thread takes its run of tile rows through
+     * all three phases in its own scratch (no barrier between the phases,
+     * V and M never leave L2); else one block of up to COL_BUDGET at a
+     * time, each phase split over the threads (input by channel, products
+     * by f, output by output channel), each thread reading its share of U
+     * once. resnet50's layer1 3x3 (U 0.56 MiB, 196 tiles) alone: 1.13 ->
+     * 0.90 ms at 1 thread in 256 KiB blocks instead of one 3.6 MiB block;
+     * at 2 threads 25% faster in blocks than split (per-node times against
+     * the run's 1x1 layers). Blocks with 4 MiB of U and 1 MiB of V and M,
+     * the rule before, were slower than the split on googlenet (U 1.7-3.5
+     * MiB, its 14x14 layers slower than at 1 thread) and resnet50's layer3 */
     or_wino small;
     int nf = (wt_tile + 2) * (wt_tile + 2);
-    p->wino_blocks = wt_tile && p->threads > 1 &&
+    p->wino_blocks = wt_tile &&
                      (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
                      or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
                      (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0);

@@ -18,7 +18,10 @@
  *         [ 0 -1  1  0 ]       [ 1/2 -1/2  1/2 ]
  *         [ 0  1  0 -1 ]       [  0    0    1  ]
  * Each 2-D transform is the 1-D one on the columns, then on the rows.
- * Vector loops run over 8 tiles at a time (lanes = tiles).
+ * Vector loops run over 8 tiles at a time (lanes = tiles). Vectors move
+ * with OR_V8F_LOAD / OR_V8F_STORE: a memcpy of a vector became two 16-byte
+ * moves through the stack, and the upper half's reload of a 32-byte spill
+ * stalled (the hottest instruction of the input transform).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,10 +86,10 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part)
 #define WINO_DEAL4(x, o0, o1, o2, o3)                                                    \
     do {                                                                                 \
         or_v8f a_, b_, c_, d_;                                                           \
-        memcpy(&a_, (x), sizeof a_);                                                     \
-        memcpy(&b_, (x) + 8, sizeof b_);                                                 \
-        memcpy(&c_, (x) + 16, sizeof c_);                                                \
-        memcpy(&d_, (x) + 24, sizeof d_);                                                \
+        a_ = OR_V8F_LOAD((x));                                                          \
+        b_ = OR_V8F_LOAD((x) + 8);                                                      \
+        c_ = OR_V8F_LOAD((x) + 16);                                                     \
+        d_ = OR_V8F_LOAD((x) + 24);                                                     \
         or_v8f p_ = __builtin_shufflevector(a_, b_, 0, 4, 8, 12, 1, 5, 9, 13);           \
         or_v8f q_ = __builtin_shufflevector(a_, b_, 2, 6, 10, 14, 3, 7, 11, 15);         \
         or_v8f r_ = __builtin_shufflevector(c_, d_, 0, 4, 8, 12, 1, 5, 9, 13);           \
@@ -194,8 +197,8 @@ bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, s
 #define WINO_DEAL2(x, o0, o1)                                                            \
     do {                                                                                 \
         or_v8f a_, b_;                                                                   \
-        memcpy(&a_, (x), sizeof a_);                                                     \
-        memcpy(&b_, (x) + 8, sizeof b_);                                                 \
+        a_ = OR_V8F_LOAD((x));                                                          \
+        b_ = OR_V8F_LOAD((x) + 8);                                                      \
         (o0) = __builtin_shufflevector(a_, b_, 0, 2, 4, 6, 8, 10, 12, 14);               \
         (o1) = __builtin_shufflevector(a_, b_, 1, 3, 5, 7, 9, 11, 13, 15);               \
     } while (0)
@@ -221,14 +224,19 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
             /* columns of every tile at once: rt = B^T rin, along the rows */
             for (int64_t u = 0; u < span; u += 8) {
                 or_v8f sv[6], tv[6];
-                for (int i = 0; i < a; i++) memcpy(&sv[i], rin + i * span + u, sizeof sv[i]);
+                for (int i = 0; i < a; i++) sv[i] = OR_V8F_LOAD(rin + i * span + u);
                 if (n == 4) WINO_BT(sv, 1, tv, 1);
                 else WINO_BT2(sv, 1, tv, 1);
-                for (int i = 0; i < a; i++) memcpy(rt + i * span + u, &tv[i], sizeof tv[i]);
+                for (int i = 0; i < a; i++) OR_V8F_STORE(rt + i * span + u, tv[i]);
             }
-            /* rows of 8 tiles at a time: the stride-n windows, then B */
+            /* rows of 8 tiles at a time: the stride-n windows, then B. A
+             * last group of fewer than 8 tiles is stored whole: its extra
+             * lanes land on the next tile row's first tiles, which this
+             * loop writes next (the rows of a channel go in order, on one
+             * thread), or, after the block's last row, in the 8 floats of
+             * slack at the end of each row of V (g->block): no copy of
+             * variable length per f (gcc made each a loop of 8-byte moves). */
             for (int64_t tc = 0; tc < g->tw; tc += 8) {
-                int64_t valid = g->tw - tc < 8 ? g->tw - tc : 8;
                 float *vt = v + c * g->block + (tr - r0) * g->tw + tc;
                 for (int i = 0; i < a; i++) {
                     const float *line = rt + i * span + n * tc;
@@ -245,11 +253,7 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
                         WINO_DEAL2(line + 2, sv[2], sv[3]);
                         WINO_BT2(sv, 1, tv, 1);
                     }
-                    for (int j = 0; j < a; j++) {
-                        float *dst = vt + (i * a + j) * stride_f;
-                        if (valid == 8) memcpy(dst, &tv[j], sizeof tv[j]);
-                        else memcpy(dst, &tv[j], (size_t)valid * sizeof(float));
-                    }
+                    for (int j = 0; j < a; j++) OR_V8F_STORE(vt + (i * a + j) * stride_f, tv[j]);
                 }
             }
         }
@@ -291,7 +295,7 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
             for (int64_t tc = 0; tc < g->tw; tc += 8) {
                 or_v8f mv[36], tv[24], ov[16];
                 const float *mm = mf + m * g->block + (tr - r0) * g->tw + tc;
-                for (int f = 0; f < g->f; f++) memcpy(&mv[f], mm + f * stride_f, sizeof mv[f]);
+                for (int f = 0; f < g->f; f++) mv[f] = OR_V8F_LOAD(mm + f * stride_f);
                 if (n == 4) {
                     for (int j = 0; j < 6; j++) WINO_AT(mv + j, 6, tv + j, 6);         /* 4 x 6 */
                     for (int i = 0; i < 4; i++) WINO_AT(tv + 6 * i, 1, ov + 4 * i, 1); /* 4 x 4 */
@@ -321,14 +325,12 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
                     for (int q = 0; q < n; q++) {
                         seg[q] += b;
                         if (am) {
-                            or_v8f av;
-                            memcpy(&av, tmp + 8 * q, sizeof av);
-                            seg[q] += av;
+                            seg[q] += OR_V8F_LOAD(tmp + 8 * q);
                         }
                         OR_V8F_ACT(seg[q], e);
                     }
                     if (cols == 8 * n) {
-                        memcpy(ym + at, seg, (size_t)n * sizeof seg[0]);
+                        for (int q = 0; q < n; q++) OR_V8F_STORE(ym + at + 8 * q, seg[q]);
                     } else {
                         memcpy(tmp, seg, (size_t)n * sizeof seg[0]);
                         memcpy(ym + at, tmp, (size_t)cols * sizeof *tmp);

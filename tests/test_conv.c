@@ -513,13 +513,13 @@ static void test_conv_winograd(void **state)
           .auto_pad = "SAME_UPPER" },
         { .nsp = 2, .n = 1, .c = 8, .m = 9, .group = 1, .in = { 10, 8 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 0, 1, 0, 1 } },
-        /* two blocks of tile rows */
+        /* many blocks of tile rows, each through the three phases (U under
+         * 1 MiB) */
         { .nsp = 2, .n = 1, .c = 48, .m = 48, .group = 1, .in = { 40, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
-        /* 16 tiles of F(4x4) whose transformed weights exceed 1 MiB: with 2
-         * threads each phase is split over the threads (smaller ones take
-         * per-thread tile rows) */
-        { .nsp = 2, .n = 1, .c = 96, .m = 80, .group = 1, .in = { 16, 13 }, .k = { 3, 3 },
+        /* transformed weights over 1 MiB: each phase split over the threads,
+         * two blocks of tile rows (V and M over 4 MiB) */
+        { .nsp = 2, .n = 1, .c = 96, .m = 80, .group = 1, .in = { 16, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
         /* 16 output channels on 16 tiles: the products take the mv layout on AVX-512 */
         { .nsp = 2, .n = 1, .c = 16, .m = 32, .group = 1, .in = { 7, 7 }, .k = { 3, 3 },
