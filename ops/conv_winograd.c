@@ -203,6 +203,24 @@ bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, s
         (o1) = __builtin_shufflevector(a_, b_, 1, 3, 5, 7, 9, 11, 13, 15);               \
     } while (0)
 
+/* line[0..span) = zeros, then src[0..len) at line + pl (no source: all
+ * zeros); span a multiple of 8, pl + len <= span. */
+static void wino_line(float *restrict line, int64_t span, int64_t pl, const float *restrict src,
+                      int64_t len)
+{
+    const or_v8f zero = { 0 };
+    for (int64_t u = 0; u < span; u += 8) OR_V8F_STORE(line + u, zero);
+    if (!src) return;
+    float *d = line + pl;
+    int64_t q = 0;
+    for (; q + 8 <= len; q += 8) OR_V8F_STORE(d + q, OR_V8F_LOAD(src + q));
+    if (q < len) {
+        or_v8f t;
+        OR_V8F_LOAD_N(t, src + q, len - q);
+        OR_V8F_STORE_N(d + q, t, len - q);
+    }
+}
+
 void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
                    int64_t c1, float *v, float *lines)
 {
@@ -213,13 +231,13 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
     for (int64_t c = c0; c < c1; c++) {
         const float *xc = x + c * g->h * g->w;
         for (int64_t tr = r0; tr < r0 + nr; tr++) {
-            /* rows: rin[i][u] = x[n tr - pt + i][u - pl], zero outside */
+            /* rows: rin[i][u] = x[n tr - pt + i][u - pl], zero outside, in
+             * vector moves (not a memset and a memcpy call per row: resnet50's
+             * layer1 3x3 0.85 -> 0.81 ms with the output's masked edges) */
             for (int i = 0; i < a; i++) {
                 int64_t r = tr * n - g->pt + i;
-                float *line = rin + i * span;
-                or_row_fill(span, 0.0f, line);
-                if (r >= 0 && r < g->h && n_copy > 0)
-                    memcpy(line + g->pl, xc + r * g->w, (size_t)n_copy * sizeof *line);
+                wino_line(rin + i * span, span, g->pl,
+                          r >= 0 && r < g->h ? xc + r * g->w : NULL, n_copy);
             }
             /* columns of every tile at once: rt = B^T rin, along the rows */
             for (int64_t u = 0; u < span; u += 8) {
@@ -317,23 +335,20 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
                                                          6, 14, 7, 15);
                     }
                     int64_t at = (tr * n + i) * g->ow + q0;
-                    float tmp[32];
-                    if (am) {
-                        memcpy(tmp, am + at, (size_t)cols * sizeof *tmp);
-                        for (int64_t q = cols; q < 8 * n; q++) tmp[q] = 0.0f;
-                    }
-                    for (int q = 0; q < n; q++) {
+                    /* columns [q0, q0 + cols): whole vectors, then a masked
+                     * one (never past the row: the next row is written) */
+                    for (int q = 0; q < n && 8 * q < cols; q++) {
+                        int64_t left = cols - 8 * q;
                         seg[q] += b;
                         if (am) {
-                            seg[q] += OR_V8F_LOAD(tmp + 8 * q);
+                            or_v8f av;
+                            if (left >= 8) av = OR_V8F_LOAD(am + at + 8 * q);
+                            else OR_V8F_LOAD_N(av, am + at + 8 * q, left);
+                            seg[q] += av;
                         }
                         OR_V8F_ACT(seg[q], e);
-                    }
-                    if (cols == 8 * n) {
-                        for (int q = 0; q < n; q++) OR_V8F_STORE(ym + at + 8 * q, seg[q]);
-                    } else {
-                        memcpy(tmp, seg, (size_t)n * sizeof seg[0]);
-                        memcpy(ym + at, tmp, (size_t)cols * sizeof *tmp);
+                        if (left >= 8) OR_V8F_STORE(ym + at + 8 * q, seg[q]);
+                        else OR_V8F_STORE_N(ym + at + 8 * q, seg[q], left);
                     }
                 }
             }
