@@ -409,7 +409,8 @@ static void test_pool_random(void **state)
 
 /* 2-D float MaxPool and AveragePool on rows long enough for the separable
  * whole-vector path (several vectors per output row, tails, strides 1-3,
- * ceil_mode, asymmetric pads, count_include_pad). */
+ * ceil_mode, asymmetric pads, count_include_pad; planes of 40-80 x 200-300
+ * whose MaxPool rows take several batches of 16 KiB). */
 static void test_pool2d_wide(void **state)
 {
     (void)state;
@@ -427,6 +428,10 @@ static void test_pool2d_wide(void **state)
             t.pads[i] = urand((uint32_t)t.k[i]);
             t.pads[2 + i] = urand((uint32_t)t.k[i]);
             t.in[i] = t.k[i] + urand(i ? 60 : 12);
+        }
+        if (it % 8 == 0) { /* tall and wide: MaxPool's rows of t in several batches */
+            t.in[0] = t.k[0] + 40 + urand(40);
+            t.in[1] = t.k[1] + 200 + urand(100);
         }
         check_pool(&t);
     }
