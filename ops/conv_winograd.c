@@ -280,6 +280,10 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
 
 /* ---- output: Y = A^T M A ---- */
 
+#ifndef WINO_PF_OUT
+#define WINO_PF_OUT 64 /* floats ahead to prefetch in each M_f */
+#endif
+
 /* r[0..4) = A^T s[0..6) for vectors s[k * st], r[k * rt]. */
 #define WINO_AT(s, st, r, rt)                                                             \
     do {                                                                                  \
@@ -313,7 +317,14 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
             for (int64_t tc = 0; tc < g->tw; tc += 8) {
                 or_v8f mv[36], tv[24], ov[16];
                 const float *mm = mf + m * g->block + (tr - r0) * g->tw + tc;
-                for (int f = 0; f < g->f; f++) mv[f] = OR_V8F_LOAD(mm + f * stride_f);
+                /* M is 36 (or 16) streams, one per f, each read in order
+                 * (tiles, then the next channel): more than the hardware
+                 * prefetchers follow, so each is fetched WINO_PF_OUT
+                 * floats ahead */
+                for (int f = 0; f < g->f; f++) {
+                    __builtin_prefetch(mm + f * stride_f + WINO_PF_OUT);
+                    mv[f] = OR_V8F_LOAD(mm + f * stride_f);
+                }
                 if (n == 4) {
                     for (int j = 0; j < 6; j++) WINO_AT(mv + j, 6, tv + j, 6);         /* 4 x 6 */
                     for (int i = 0; i < 4; i++) WINO_AT(tv + 6 * i, 1, ov + 4 * i, 1); /* 4 x 4 */
