@@ -166,6 +166,10 @@ bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, s
     return true;
 }
 
+#ifndef WINO_PF_OUT
+#define WINO_PF_OUT 64 /* floats ahead to prefetch in each V_f (stored) and M_f (read) */
+#endif
+
 /* ---- input: V = B^T d B ---- */
 
 /* r[0..6) = B^T s[0..6) for vectors s[k * st], r[k * rt]. */
@@ -271,7 +275,10 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
                         WINO_DEAL2(line + 2, sv[2], sv[3]);
                         WINO_BT2(sv, 1, tv, 1);
                     }
-                    for (int j = 0; j < a; j++) OR_V8F_STORE(vt + (i * a + j) * stride_f, tv[j]);
+                    for (int j = 0; j < a; j++) {
+                        __builtin_prefetch(vt + (i * a + j) * stride_f + WINO_PF_OUT, 1);
+                        OR_V8F_STORE(vt + (i * a + j) * stride_f, tv[j]);
+                    }
                 }
             }
         }
@@ -280,9 +287,6 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
 
 /* ---- output: Y = A^T M A ---- */
 
-#ifndef WINO_PF_OUT
-#define WINO_PF_OUT 64 /* floats ahead to prefetch in each M_f */
-#endif
 
 /* r[0..4) = A^T s[0..6) for vectors s[k * st], r[k * rt]. */
 #define WINO_AT(s, st, r, rt)                                                             \
