@@ -14,6 +14,11 @@
  *          enough to pay (wino_tile): F(4x4, 3x3), or F(2x2, 3x3) when 4x4
  *          tiles would be few (conv_winograd.c), the weights transformed
  *          and packed at infer into params;
+ *   indirect 2-D, one group, no dilation, output rows of IND_MIN_OW or
+ *          more, AVX-512, weights known: the 6 x 32 kernel reads each tap's
+ *          row of windows in place from lines of the input (split by phase
+ *          along the row for strides), through a pointer per tap (see
+ *          indirect_rows); the first layers of resnet50, googlenet, alexnet;
  *   im2col otherwise: the input windows of a tile of output positions are
  *          gathered into scratch (K x tile, K = C/group * kernel size) and
  *          Y_g[:, tile] = W_g * col; tiles stay within IM2COL_BUDGET bytes
@@ -43,6 +48,7 @@
 #include "conv_gemm.h"
 #include "conv_im2col.h"
 #include "conv_winograd.h"
+#include "isa.h"
 #include "rowops.h"
 
 #define COL_BUDGET ((int64_t)4 << 20) /* bytes of Winograd phase scratch to aim for */
@@ -54,7 +60,10 @@
 #define WINO_BLOCK_BUDGET ((int64_t)256 << 10) /* V and M of one thread's block */
 #define WINO_BLOCK_MAX_U ((double)(1 << 20)) /* transformed weights that blocks may re-read */
 
-typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD } conv_algo;
+#define IND_BAND_BUDGET ((int64_t)256 << 10) /* bytes of input lines per thread (L2) */
+#define IND_MIN_OW 48 /* output rows at least this wide take ALGO_INDIRECT (AVX-512) */
+
+typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT } conv_algo;
 
 typedef struct conv_params {
     /* attributes (init) */
@@ -78,6 +87,10 @@ typedef struct conv_params {
     size_t item_scratch; /* batch_split: scratch bytes per thread */
     bool wino_blocks;   /* each thread takes a run of tile rows through all three
                          * phases, in its own scratch (else the phases split) */
+    /* ALGO_INDIRECT: floats per input line, output rows per band, input
+     * rows per band, scratch bytes per thread */
+    int64_t ind_lw, ind_rows, ind_rows_in;
+    size_t ind_bytes;
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
@@ -231,6 +244,33 @@ static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
     return ONNXRUN_OK;
 }
 
+/* ALGO_INDIRECT's geometry (see indirect_rows) when it applies: AVX-512,
+ * 2-D, one group, no dilation, weights known; the band of input lines of
+ * one output row at least fits IND_BAND_BUDGET. */
+static bool indirect_plan(or_kernel *k, conv_params *p, bool unit)
+{
+    const or_window *w = &p->w;
+    if (or_isa_of(k->isa) < ONNXRUN_ISA_AVX512 || w->n != 2 || p->group != 1 || unit ||
+        w->dilation[0] != 1 || w->dilation[1] != 1 || p->kdim <= 0 || p->m <= 0 ||
+        w->out_size <= 0 || w->out[1] > ((int64_t)1 << 20) || w->kernel[1] > ((int64_t)1 << 20) ||
+        !or_known(k, 1))
+        return false;
+    int64_t sh = w->stride[0], sw = w->stride[1], kh = w->kernel[0];
+    /* a line: the output row rounded up to the kernel's 32 columns, plus
+     * the kernel's reach along the row in this phase */
+    p->ind_lw = (w->out[1] + 31) / 32 * 32 + (w->kernel[1] - 1) / sw + 1;
+    double per_row_in = (double)p->c * (double)sw * (double)p->ind_lw * sizeof(float);
+    double rows_in = (double)IND_BAND_BUDGET / per_row_in;
+    if (rows_in < (double)kh) return false;
+    int64_t rows = (int64_t)((rows_in - (double)kh) / (double)sh) + 1;
+    p->ind_rows = rows < w->out[0] ? rows : w->out[0];
+    p->ind_rows_in = (p->ind_rows - 1) * sh + kh;
+    size_t ptrs = ((size_t)p->kdim * sizeof(float *) + 63) / 64 * 64;
+    size_t floats = (size_t)(p->c * p->ind_rows_in * sw + 1) * (size_t)p->ind_lw;
+    p->ind_bytes = (ptrs + floats * sizeof(float) + 63) / 64 * 64;
+    return true;
+}
+
 /* Shapes, the algorithm and its scratch, for p->threads threads. */
 static or_status conv_plan(or_kernel *k)
 {
@@ -274,7 +314,7 @@ static or_status conv_plan(or_kernel *k)
     /* a forced algorithm (k->algo, tests) where it applies, else the rules */
     or_algo force = k->algo;
     if (((force == OR_ALGO_WINO4 || force == OR_ALGO_WINO2) && !wino_fits(p)) ||
-        (force == OR_ALGO_GEMM_1X1 && !unit) ||
+        (force == OR_ALGO_GEMM_1X1 && !unit) || (force == OR_ALGO_INDIRECT && !indirect_plan(k, p, unit)) ||
         ((force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP) && p->cg != 1) ||
         force >= OR_ALGO_COUNT)
         force = OR_ALGO_AUTO;
@@ -311,7 +351,11 @@ static or_status conv_plan(or_kernel *k)
         }
     }
     bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
-    if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
+    if (force == OR_ALGO_INDIRECT ||
+        (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.out[1] >= IND_MIN_OW && indirect_plan(k, p, unit))) {
+        p->algo = ALGO_INDIRECT;
+        k->scratch_bytes = p->ind_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
+    } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
         p->algo = ALGO_1X1;
     } else if (direct || (force == OR_ALGO_AUTO && p->cg == 1 && p->group > 1)) {
         p->algo = ALGO_DIRECT;
@@ -326,7 +370,7 @@ static or_status conv_plan(or_kernel *k)
     const float *wt = p->algo != ALGO_DIRECT && p->mg > 0 && p->kdim > 0 ? or_known(k, 1) : NULL;
     if (wt) { /* one packed matrix per group */
         int64_t cols = p->algo == ALGO_1X1 ? p->w.out_size : p->tile;
-        p->mv = or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
+        p->mv = p->algo != ALGO_INDIRECT && or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
         p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->mg, p->kdim)
                              : or_gemm_packed_floats(p->mg, p->kdim);
         OR_TRY(pack_alloc(k, p, p->pack_step * (size_t)p->group));
@@ -564,6 +608,99 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
     }
 }
 
+/*
+ * ALGO_INDIRECT: the product of the weights with the input windows, without
+ * gathering them. Per band of output rows, each input row the band reads is
+ * copied once into lines split by phase along the row (stride sw: line q
+ * holds x[ih][i * sw + q - pl], zero outside the row), so that for every
+ * tap (c, ky, kx) the windows of one output row are one contiguous run:
+ * row (c, ky, kx) of B for output row oh is line (c, oh * sh + ky - pt,
+ * kx % sw) from element kx / sw (a zero line when that input row is in the
+ * padding). The AVX-512 6 x 32 kernel reads B through these row pointers
+ * (or_gemm_rows), and its 32 columns are 32 outputs of one row, stored in
+ * place. So no column tile is written and read again, and no B block is
+ * packed: resnet50's conv1 (7x7 stride 2, 3 -> 64 at 112x112) spent a
+ * fifth of its time on the two. Rows narrower than the kernel's 32 columns
+ * leave lanes empty, hence IND_MIN_OW.
+ */
+typedef struct ind_job {
+    const or_kernel *k;
+    const or_gemm *gm;
+    const float *x;
+} ind_job;
+
+/* line[i] = xr[i * sw + q - pl] where that is in [0, W), else 0, i < lw. */
+static void ind_line(float *restrict line, int64_t lw, const float *restrict xr, int64_t W,
+                     int64_t sw, int64_t q, int64_t pl)
+{
+    int64_t lo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
+    int64_t hi = W - 1 + pl - q >= 0 ? (W - 1 + pl - q) / sw + 1 : 0;
+    if (hi > lw) hi = lw;
+    if (lo > hi) lo = hi;
+    int64_t i = 0;
+    for (; i < lo; i++) line[i] = 0.0f;
+    const float *src = xr + lo * sw + q - pl;
+    if (sw == 1) memcpy(line + lo, src, (size_t)(hi - lo) * sizeof *line);
+    else if (sw == 2) or_row_copy_s2(hi - lo, src, line + lo);
+    else
+        for (int64_t t = 0; t < hi - lo; t++) line[lo + t] = src[t * sw];
+    for (i = hi; i < lw; i++) line[i] = 0.0f;
+}
+
+/* Output rows [r0, r1) of one image (a stealing loop's chunk), in bands
+ * of up to p->ind_rows rows, with the scratch of worker part. */
+static void indirect_rows(void *ctx, int64_t r0, int64_t r1, int part)
+{
+    const ind_job *j = ctx;
+    const conv_params *p = j->k->params;
+    const or_window *w = &p->w;
+    int64_t H = w->in[0], W = w->in[1], OW = w->out[1], lw = p->ind_lw, nin = p->ind_rows_in;
+    int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
+    char *sc = (char *)j->k->scratch + (size_t)part * p->ind_bytes;
+    const float **brows = (const float **)(void *)sc;
+    float *zero = (float *)(void *)(sc + ((size_t)p->kdim * sizeof(float *) + 63) / 64 * 64);
+    float *band = zero + lw;
+    or_row_fill(lw, 0.0f, zero);
+    for (int64_t oh0 = r0; oh0 < r1; oh0 += p->ind_rows) {
+        int64_t nr = r1 - oh0 < p->ind_rows ? r1 - oh0 : p->ind_rows;
+        int64_t ih0 = oh0 * sh - w->pad_begin[0], rows_in = (nr - 1) * sh + kh;
+        for (int64_t c = 0; c < p->c; c++)
+            for (int64_t t = 0; t < rows_in; t++) {
+                int64_t ih = ih0 + t;
+                if (ih < 0 || ih >= H) continue; /* rows in the padding read `zero` */
+                for (int64_t q = 0; q < sw; q++)
+                    ind_line(band + ((c * nin + t) * sw + q) * lw, lw, j->x + (c * H + ih) * W, W,
+                             sw, q, w->pad_begin[1]);
+            }
+        for (int64_t oh = oh0; oh < oh0 + nr; oh++) {
+            int64_t kk = 0;
+            for (int64_t c = 0; c < p->c; c++)
+                for (int64_t ky = 0; ky < kh; ky++) {
+                    int64_t ih = oh * sh + ky - w->pad_begin[0];
+                    const float *rows = ih < 0 || ih >= H ? NULL : band + (c * nin + ih - ih0) * sw * lw;
+                    for (int64_t kx = 0; kx < kw; kx++, kk++)
+                        brows[kk] = (rows ? rows + (kx % sw) * lw : zero) + kx / sw;
+                }
+            or_gemm g = *j->gm;
+            g.c += oh * OW;
+            if (g.add) g.add += oh * OW;
+            g.n = OW;
+            or_gemm_rows(&g, brows);
+        }
+    }
+}
+
+static void indirect_run(const or_kernel *k, const or_gemm *gm, const float *x)
+{
+    const conv_params *p = k->params;
+    ind_job job = { k, gm, x };
+    double work = (double)gm->m * (double)gm->n * (double)(gm->k + 1) / OR_PAR_MAC_PER_WORK;
+    int64_t oh = p->w.out[0], aim = OR_STEAL_CHUNKS * (int64_t)(k->threads > 1 ? k->threads : 1);
+    int64_t chunk = (oh + aim - 1) / aim;
+    if (chunk > p->ind_rows) chunk = p->ind_rows;
+    or_parallel_steal(k, oh, chunk, work, indirect_rows, &job);
+}
+
 static const char *conv_algo_name(const or_kernel *k)
 {
     const conv_params *p = k->params;
@@ -575,6 +712,8 @@ static const char *conv_algo_name(const or_kernel *k)
         return p->mv ? "gemm 1x1 mv" : "gemm 1x1";
     case ALGO_DIRECT:
         return p->dw_vec ? "depthwise" : "direct loop";
+    case ALGO_INDIRECT:
+        return "indirect";
     case ALGO_IM2COL:
         break;
     }
@@ -616,6 +755,10 @@ static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
                            .ldb = w->in_size, .c = y + yo, .ldc = w->out_size,
                            .bias = bias ? bias + g * p->mg : NULL, .add = add ? add + yo : NULL,
                            .e = &k->post, .isa = k->isa };
+            if (p->algo == ALGO_INDIRECT) {
+                indirect_run(k, &gm, xg);
+                continue;
+            }
             if (p->algo == ALGO_1X1 || p->kdim == 0 || gm.m == 0 || gm.n == 0) {
                 or_gemm_run(k, &gm);
                 continue;
@@ -851,7 +994,7 @@ static or_status convt_run(or_kernel *k)
 
 #define CONV_ALGOS                                                                     \
     (1u << OR_ALGO_GEMM_1X1 | 1u << OR_ALGO_IM2COL | 1u << OR_ALGO_DIRECT |           \
-     1u << OR_ALGO_DIRECT_LOOP | 1u << OR_ALGO_WINO4 | 1u << OR_ALGO_WINO2)
+     1u << OR_ALGO_DIRECT_LOOP | 1u << OR_ALGO_WINO4 | 1u << OR_ALGO_WINO2 | 1u << OR_ALGO_INDIRECT)
 #define CONV(since)                                                                    \
     OR_OP("Conv", since, .flags = OR_OP_FUSES, .algos = CONV_ALGOS,                   \
           .params_size = sizeof(conv_params), .init = conv_init, .infer = conv_infer, \

@@ -67,6 +67,13 @@ typedef struct or_gemm {
  * may be any range; threads split the columns (or_gemm_run does). */
 void or_gemm_cols(const or_gemm *g, int64_t n0, int64_t n1);
 
+/* C = A B + bias, then the epilogue, with B's row k at brows[k] (g->b and
+ * ldb unused): the rows of an indirect convolution (conv.c), each readable
+ * to a multiple of 32 floats past column n - 1 (the kernel reads whole
+ * blocks; columns past n - 1 are never stored). A packed, not mv; g->isa
+ * AVX-512 (the only kernel with indirect rows). One thread. */
+void or_gemm_rows(const or_gemm *g, const float *const *brows);
+
 /* Rows per panel of g's layout: OR_GEMM_MR, or OR_GEMM_MV for mv. */
 int or_gemm_panel_rows(const or_gemm *g);
 

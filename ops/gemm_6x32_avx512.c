@@ -63,7 +63,24 @@ __attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
         c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);           \
         c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);           \
     }
-    if (nr <= 16) { /* a narrow right edge: the left half of the block */
+    if (u->brows) { /* indirect rows (or_gemm_rows), readable to NR floats */
+        const float *const *br = u->brows;
+        const int64_t bo = u->boff;
+        if (nr <= 16) {
+            for (int64_t kk = 0; kk < kc; kk++, a += ak) {
+                __m512 b0 = _mm512_loadu_ps(br[kk] + bo);
+#define FMA16(r) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(a[o##r]), b0, c##r##0);
+                ROWS(FMA16)
+#undef FMA16
+            }
+        } else {
+            for (int64_t kk = 0; kk < kc; kk++, a += ak) {
+                __m512 b0 = _mm512_loadu_ps(br[kk] + bo), b1 = _mm512_loadu_ps(br[kk] + bo + 16);
+                _mm_prefetch((const char *)(a + PF_A), _MM_HINT_T0);
+                ROWS(FMA)
+            }
+        }
+    } else if (nr <= 16) { /* a narrow right edge: the left half of the block */
         for (int64_t kk = 0; kk < kc; kk++, a += ak, b += ldb) {
             __m512 b0 = bfull ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
 #define FMA16(r) c##r##0 = _mm512_fmadd_ps(_mm512_set1_ps(a[o##r]), b0, c##r##0);

@@ -403,8 +403,8 @@ static double ref_act(double v, const or_epilogue *e)
 
 /* Conv with a fused epilogue (k->post: residual add and each activation)
  * on every algorithm (1x1 sgemm, im2col tiles ending mid-row, depthwise,
- * grouped), on one and two threads, against the naive conv followed by the
- * unfused add and activation. */
+ * grouped, Winograd, indirect), on one and two threads, against the naive
+ * conv followed by the unfused add and activation. */
 static void test_conv_epilogue(void **state)
 {
     (void)state;
@@ -429,6 +429,13 @@ static void test_conv_epilogue(void **state)
         /* Winograd */
         { .nsp = 2, .n = 2, .c = 9, .m = 13, .group = 1, .in = { 11, 37 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        /* output rows of 48 or more: indirect on AVX-512 (alexnet's and
+         * resnet50's first layers, narrower; 56 and 50 outputs a row: one
+         * block of 32 and a masked one) */
+        { .nsp = 2, .n = 1, .c = 3, .m = 10, .group = 1, .in = { 19, 230 }, .k = { 11, 11 },
+          .has_s = true, .s = { 4, 4 }, .has_pads = true, .pads = { 2, 2, 2, 2 }, .bias = true },
+        { .nsp = 2, .n = 2, .c = 5, .m = 16, .group = 1, .in = { 9, 100 }, .k = { 7, 7 },
+          .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 3, 1, 3, 2 }, .bias = true },
     };
     static const or_epilogue acts[] = {
         { .act = OR_ACT_NONE },
