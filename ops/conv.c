@@ -62,6 +62,7 @@
 
 #define IND_BAND_BUDGET ((int64_t)256 << 10) /* bytes of input lines per thread (L2) */
 #define IND_MIN_OW 48 /* output rows at least this wide take ALGO_INDIRECT (AVX-512) */
+#define IND_MAX_A ((double)(256 << 10)) /* ... when their weights are at most this many bytes */
 
 typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT } conv_algo;
 
@@ -352,7 +353,8 @@ static or_status conv_plan(or_kernel *k)
     }
     bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
     if (force == OR_ALGO_INDIRECT ||
-        (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.out[1] >= IND_MIN_OW && indirect_plan(k, p, unit))) {
+        (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.out[1] >= IND_MIN_OW &&
+         (double)p->m * (double)p->kdim * sizeof(float) <= IND_MAX_A && indirect_plan(k, p, unit))) {
         p->algo = ALGO_INDIRECT;
         k->scratch_bytes = p->ind_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
     } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
@@ -620,8 +622,12 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
  * (or_gemm_rows), and its 32 columns are 32 outputs of one row, stored in
  * place. So no column tile is written and read again, and no B block is
  * packed: resnet50's conv1 (7x7 stride 2, 3 -> 64 at 112x112) spent a
- * fifth of its time on the two. Rows narrower than the kernel's 32 columns
- * leave lanes empty, hence IND_MIN_OW.
+ * fifth of its time on the two. But the weights are read once per output
+ * row (im2col reads them once per tile of many rows), and rows narrower
+ * than the kernel's 32 columns leave lanes empty: hence IND_MIN_OW and
+ * IND_MAX_A. Tried on resnet50's stride-2 layers (1 thread): 3x3 128 ->
+ * 128 at 28 outputs a row 1.57 -> 1.71-1.75 ms, 1x1 256 -> 512 at 28
+ * 1.22-1.26 -> 1.95-1.99, 3x3 256 -> 256 at 14 1.54 -> 2.59-2.71.
  */
 typedef struct ind_job {
     const or_kernel *k;
