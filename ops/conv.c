@@ -643,14 +643,15 @@ static void ind_line(float *restrict line, int64_t lw, const float *restrict xr,
     int64_t hi = W - 1 + pl - q >= 0 ? (W - 1 + pl - q) / sw + 1 : 0;
     if (hi > lw) hi = lw;
     if (lo > hi) lo = hi;
-    int64_t i = 0;
-    for (; i < lo; i++) line[i] = 0.0f;
-    const float *src = xr + lo * sw + q - pl;
-    if (sw == 1) memcpy(line + lo, src, (size_t)(hi - lo) * sizeof *line);
-    else if (sw == 2) or_row_copy_s2(hi - lo, src, line + lo);
-    else
-        for (int64_t t = 0; t < hi - lo; t++) line[lo + t] = src[t * sw];
-    for (i = hi; i < lw; i++) line[i] = 0.0f;
+    for (int64_t i = 0; i < lo; i++) line[i] = 0.0f;
+    if (hi > lo) {
+        const float *src = xr + lo * sw + q - pl; /* >= xr: lo * sw >= pl - q */
+        if (sw == 1) memcpy(line + lo, src, (size_t)(hi - lo) * sizeof *line);
+        else if (sw == 2) or_row_copy_s2(hi - lo, src, line + lo);
+        else
+            for (int64_t t = 0; t < hi - lo; t++) line[lo + t] = src[t * sw];
+    }
+    for (int64_t i = hi; i < lw; i++) line[i] = 0.0f;
 }
 
 /* Output rows [r0, r1) of one image (a stealing loop's chunk), in bands
