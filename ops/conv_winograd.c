@@ -245,7 +245,7 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
             }
             /* columns of every tile at once: rt = B^T rin, along the rows */
             for (int64_t u = 0; u < span; u += 8) {
-                or_v8f sv[6], tv[6];
+                or_v8f sv[6] = { 0 }, tv[6]; /* sv[4..6) unread for F(2x2): zeros keep gcc -O3 quiet */
                 for (int i = 0; i < a; i++) sv[i] = OR_V8F_LOAD(rin + i * span + u);
                 if (n == 4) WINO_BT(sv, 1, tv, 1);
                 else WINO_BT2(sv, 1, tv, 1);
