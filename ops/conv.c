@@ -33,7 +33,8 @@
  * each block; the depthwise loop does it per plane. Work is split over the
  * session's threads in runs with stealing where a thread should take the
  * positions it wrote before (im2col tiles, Winograd tile rows, indirect
- * output rows, 1x1 columns: or_parallel_steal), dynamically elsewhere (or_parallel_dyn, parallel.h).
+ * output rows, 1x1 columns: or_parallel_steal), dynamically elsewhere
+ * (or_parallel_dyn, parallel.h).
  *
  * ConvTranspose is the adjoint: per tile of input positions,
  * col = W_g^T * X_g (sgemm), then col2im scatter-adds col into Y.
