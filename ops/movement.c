@@ -1,6 +1,6 @@
 /*
  * movement.c - data movement kernels: Transpose, Concat, Split, Gather,
- * GatherElements, Slice, Expand, Tile and Pad.
+ * GatherElements, Slice, Expand, Tile, Pad and Trilu.
  *
  * Every kernel moves bytes with the element size, so one kernel serves every
  * dtype. Most of them reduce to copy_box, a strided n-d copy that merges
@@ -613,6 +613,69 @@ static or_status expand_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- Trilu ---- */
+
+/*
+ * Trilu keeps the upper (upper = 1, the default) or lower triangle of each
+ * matrix of the last two axes, from diagonal k (input 1, default 0: the
+ * main one; k > 0 above it, k < 0 below): element (i, j) stays when j - i
+ * >= k (upper) or j - i <= k (lower), else it is zero. k is data: read at
+ * run, any int64 (past the matrix, everything or nothing stays).
+ */
+typedef struct trilu_params {
+    bool upper;
+} trilu_params;
+
+static or_status trilu_init(or_kernel *k)
+{
+    trilu_params *p = k->params;
+    int64_t upper;
+    OR_TRY(or_attr_int(k, "upper", 1, &upper));
+    OR_CHECK(k, upper == 0 || upper == 1, "upper must be 0 or 1, not %lld", (long long)upper);
+    p->upper = upper == 1;
+    return ONNXRUN_OK;
+}
+
+static or_status trilu_infer(or_kernel *k)
+{
+    const or_tensor *x, *kt = or_in(k, 1);
+    OR_TRY(need_input(k, 0, &x));
+    OR_CHECK_SHAPE(k, x->rank >= 2, "input has rank %d; Trilu needs 2 or more", x->rank);
+    if (kt)
+        OR_CHECK_SHAPE(k, kt->dtype == ONNXRUN_INT64 && or_numel(kt) == 1,
+                       "k must be one int64 value (a %s tensor of %lld)", onnxrun_dtype_name(kt->dtype),
+                       (long long)or_numel(kt));
+    return or_set_shape(k, k->out[0], x->dtype, x->rank, x->dims);
+}
+
+static or_status trilu_run(or_kernel *k)
+{
+    const trilu_params *p = k->params;
+    const or_tensor *x = k->in[0], *kt = or_in(k, 1);
+    int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1];
+    int64_t diag = kt ? *(const int64_t *)kt->data : 0;
+    /* past the matrix either way, k acts as just past it (no overflow below) */
+    if (diag > cols) diag = cols + 1;
+    if (diag < -rows) diag = -rows - 1;
+    size_t es = onnxrun_dtype_size(x->dtype);
+    int64_t mats = rows > 0 && cols > 0 ? or_numel(x) / (rows * cols) : 0;
+    const char *src = x->data;
+    char *dst = k->out[0]->data;
+    for (int64_t m = 0; m < mats; m++)
+        for (int64_t i = 0; i < rows; i++) {
+            /* columns [lo, hi) stay */
+            int64_t edge = i + diag, lo = 0, hi = cols;
+            if (p->upper) lo = edge < 0 ? 0 : edge > cols ? cols : edge;
+            else hi = edge + 1 < 0 ? 0 : edge + 1 > cols ? cols : edge + 1;
+            size_t at = (size_t)((m * rows + i) * cols) * es;
+            memset(dst + at, 0, (size_t)lo * es);
+            if (hi > lo && dst != src)
+                memcpy(dst + at + (size_t)lo * es, src + at + (size_t)lo * es, (size_t)(hi - lo) * es);
+            memset(dst + at + (size_t)hi * es, 0, (size_t)(cols - hi) * es);
+        }
+    return ONNXRUN_OK;
+}
+
 /* ---- Tile ---- */
 
 typedef struct tile_params {
@@ -857,6 +920,8 @@ OR_OP_TABLE(movement) = {
     OR_OP("Slice", 1, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
     OR_OP("Slice", 10, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
     OR_OP("Expand", 8, .infer = expand_infer, .run = expand_run),
+    OR_OP("Trilu", 14, .params_size = sizeof(trilu_params), .init = trilu_init,
+          .infer = trilu_infer, .run = trilu_run),
     OR_OP("Tile", 1, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),
     OR_OP("Tile", 6, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),
     OR_OP("Pad", 1, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,

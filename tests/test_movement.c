@@ -470,6 +470,61 @@ static void test_expand(void **state)
     free(y.data);
 }
 
+/* Trilu against the definition, element by element: random shapes (rank
+ * 2-4, empty and one-row matrices), both triangles, k absent, 0, on both
+ * sides, past the matrix and at the int64 limits; int64 and float data. */
+static void test_trilu(void **state)
+{
+    (void)state;
+    static const int64_t ks[] = { 0, 1, -1, 2, -3, 7, -9, INT64_MAX, INT64_MIN };
+    for (int it = 0; it < 120; it++) {
+        int r = 2 + (int)(rnd() % 3);
+        int64_t dims[4];
+        for (int d = 0; d < r; d++) dims[d] = d < r - 2 ? 1 + rnd() % 3 : rnd() % 7;
+        int64_t n = 1;
+        for (int d = 0; d < r; d++) n *= dims[d];
+        int64_t *xi = malloc((size_t)(n ? n : 1) * sizeof *xi);
+        for (int64_t i = 0; i < n; i++) xi[i] = 1 + (int64_t)(rnd() % 1000);
+        bool use_float = it % 2, with_k = it % 5 != 0;
+        int upper = (int)(rnd() % 2);
+        int64_t kv = ks[rnd() % (sizeof ks / sizeof ks[0])];
+        float *xf = malloc((size_t)(n ? n : 1) * sizeof *xf);
+        for (int64_t i = 0; i < n; i++) xf[i] = (float)xi[i];
+        or_tensor x = use_float ? kh_tensor(ONNXRUN_FLOAT, dims, r, xf) : kh_tensor(ONNXRUN_INT64, dims, r, xi);
+        or_tensor kt = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), &kv), y;
+        or_tensor *ins[] = { &x, with_k ? &kt : NULL };
+        or_attr attr = KH_INT("upper", upper);
+        assert_int_equal(run1("Trilu", 14, &attr, 1, ins, 2, &y), ONNXRUN_OK);
+        expect_shape(&y, dims, r);
+        int64_t rows = dims[r - 2], cols = dims[r - 1], diag = with_k ? kv : 0;
+        for (int64_t e = 0; e < n; e++) {
+            int64_t i = e / cols % rows, j = e % cols;
+            /* j - i >= diag (upper) or <= diag (lower), in 128 bits of room */
+            __int128 dji = (__int128)j - i;
+            bool keep = upper ? dji >= diag : dji <= diag;
+            if (use_float) assert_true(((float *)y.data)[e] == (keep ? xf[e] : 0.0f));
+            else assert_true(((int64_t *)y.data)[e] == (keep ? xi[e] : 0));
+        }
+        free(y.data);
+        free(xi);
+        free(xf);
+    }
+    /* rank 1, k of two values, upper 2 */
+    int64_t two[] = { 0, 1 };
+    or_tensor v = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(4), iota), k2 = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), two), y;
+    or_tensor *ins1[] = { &v };
+    assert_int_equal(run1("Trilu", 14, NULL, 0, ins1, 1, &y), ONNXRUN_E_SHAPE);
+    free(y.data);
+    or_tensor m = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 2), iota);
+    or_tensor *ins2[] = { &m, &k2 };
+    assert_int_equal(run1("Trilu", 14, NULL, 0, ins2, 2, &y), ONNXRUN_E_SHAPE);
+    free(y.data);
+    or_attr bad = KH_INT("upper", 2);
+    or_tensor *ins3[] = { &m };
+    assert_int_equal(run1("Trilu", 14, &bad, 1, ins3, 1, &y), ONNXRUN_E_INVALID);
+    free(y.data);
+}
+
 static void test_tile(void **state)
 {
     (void)state;
@@ -711,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_gather_elements),
         cmocka_unit_test(test_slice),
         cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_trilu),
         cmocka_unit_test(test_tile),
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice_random),
