@@ -1,6 +1,7 @@
 /*
  * movement.c - data movement kernels: Transpose, Concat, Split, Gather,
- * GatherElements, Slice, Expand, Tile, Pad and Trilu.
+ * GatherElements, Slice, Expand, Tile, Pad, Trilu, DepthToSpace and
+ * SpaceToDepth.
  *
  * Every kernel moves bytes with the element size, so one kernel serves every
  * dtype. Most of them reduce to copy_box, a strided n-d copy that merges
@@ -676,6 +677,100 @@ static or_status trilu_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- DepthToSpace, SpaceToDepth ---- */
+
+/*
+ * DepthToSpace moves channels into b x b spatial blocks: for X [N, C, H,
+ * W] and C' = C / b^2, Y [N, C', H b, W b] has
+ *   Y[n][c][h b + i][w b + j] = X[n][(i b + j) C' + c][h][w]      (DCR)
+ *   Y[n][c][h b + i][w b + j] = X[n][(c b + i) b + j][h][w]       (CRD)
+ * and SpaceToDepth is DCR's inverse, X [N, C, H, W] to [N, C b^2, H / b,
+ * W / b]. One kernel: it walks the space side (the output of
+ * DepthToSpace, the input of SpaceToDepth) row by row and moves each
+ * element to or from its channel plane on the depth side.
+ */
+typedef struct d2s_params {
+    int64_t b;
+    bool crd;           /* DepthToSpace mode CRD */
+    bool to_depth;      /* SpaceToDepth */
+} d2s_params;
+
+static or_status d2s_init(or_kernel *k)
+{
+    d2s_params *p = k->params;
+    p->to_depth = strcmp(k->def->op_type, "SpaceToDepth") == 0;
+    OR_TRY(or_attr_int(k, "blocksize", 0, &p->b));
+    OR_CHECK(k, p->b >= 1 && p->b <= (1 << 16), "blocksize %lld is not in 1..65536",
+             (long long)p->b);
+    const char *mode = "DCR";
+    if (!p->to_depth && k->def->since >= 11) OR_TRY(or_attr_string(k, "mode", "DCR", &mode));
+    OR_CHECK(k, strcmp(mode, "DCR") == 0 || strcmp(mode, "CRD") == 0,
+             "mode must be DCR or CRD, not %s", mode);
+    p->crd = strcmp(mode, "CRD") == 0;
+    return ONNXRUN_OK;
+}
+
+static or_status d2s_infer(or_kernel *k)
+{
+    const d2s_params *p = k->params;
+    const or_tensor *x;
+    OR_TRY(need_input(k, 0, &x));
+    OR_CHECK_SHAPE(k, x->rank == 4, "input has rank %d; %s takes [N, C, H, W]", x->rank,
+                   k->def->op_type);
+    int64_t b = p->b, bb = b * b, d[4] = { x->dims[0], 0, 0, 0 };
+    if (p->to_depth) {
+        OR_CHECK_SHAPE(k, x->dims[2] % b == 0 && x->dims[3] % b == 0,
+                       "height %lld and width %lld must be multiples of blocksize %lld",
+                       (long long)x->dims[2], (long long)x->dims[3], (long long)b);
+        uint64_t c;
+        OR_CHECK(k, or_mul_ok((uint64_t)x->dims[1], (uint64_t)bb, &c) && c <= OR_MAX_TENSOR_BYTES,
+                 "channels x blocksize^2 overflow");
+        d[1] = (int64_t)c;
+        d[2] = x->dims[2] / b;
+        d[3] = x->dims[3] / b;
+    } else {
+        OR_CHECK_SHAPE(k, x->dims[1] % bb == 0, "channels %lld must be a multiple of blocksize^2 %lld",
+                       (long long)x->dims[1], (long long)bb);
+        uint64_t h, w;
+        OR_CHECK(k, or_mul_ok((uint64_t)x->dims[2], (uint64_t)b, &h) && h <= OR_MAX_TENSOR_BYTES &&
+                        or_mul_ok((uint64_t)x->dims[3], (uint64_t)b, &w) && w <= OR_MAX_TENSOR_BYTES,
+                 "spatial size x blocksize overflows");
+        d[1] = x->dims[1] / bb;
+        d[2] = (int64_t)h;
+        d[3] = (int64_t)w;
+    }
+    return or_set_shape(k, k->out[0], x->dtype, 4, d);
+}
+
+static or_status d2s_run(or_kernel *k)
+{
+    const d2s_params *p = k->params;
+    /* the space side S [N, C', H b, W b] and the depth side D [N, C' b^2, H, W] */
+    const or_tensor *space = p->to_depth ? k->in[0] : k->out[0];
+    const or_tensor *depth = p->to_depth ? k->out[0] : k->in[0];
+    int64_t n = space->dims[0], cs = space->dims[1], hs = space->dims[2], ws = space->dims[3];
+    int64_t b = p->b, h = depth->dims[2], w = depth->dims[3];
+    size_t es = onnxrun_dtype_size(space->dtype);
+    char *sp = space->data, *dp = depth->data;
+    for (int64_t in = 0; in < n; in++)
+        for (int64_t c = 0; c < cs; c++)
+            for (int64_t row = 0; row < hs; row++) {
+                int64_t hh = row / b, i = row % b;
+                size_t s_at = (size_t)(((in * cs + c) * hs + row) * ws) * es;
+                for (int64_t j = 0; j < b; j++) {
+                    /* the depth side's channel of (c, i, j) */
+                    int64_t dc = p->crd ? (c * b + i) * b + j : (i * b + j) * cs + c;
+                    size_t d_at = (size_t)(((in * cs * b * b + dc) * h + hh) * w) * es;
+                    for (int64_t ww = 0; ww < w; ww++) {
+                        char *s_el = sp + s_at + (size_t)(ww * b + j) * es, *d_el = dp + d_at + (size_t)ww * es;
+                        if (p->to_depth) memcpy(d_el, s_el, es);
+                        else memcpy(s_el, d_el, es);
+                    }
+                }
+            }
+    return ONNXRUN_OK;
+}
+
 /* ---- Tile ---- */
 
 typedef struct tile_params {
@@ -920,6 +1015,12 @@ OR_OP_TABLE(movement) = {
     OR_OP("Slice", 1, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
     OR_OP("Slice", 10, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
     OR_OP("Expand", 8, .infer = expand_infer, .run = expand_run),
+    OR_OP("DepthToSpace", 1, .params_size = sizeof(d2s_params), .init = d2s_init,
+          .infer = d2s_infer, .run = d2s_run),
+    OR_OP("DepthToSpace", 11, .params_size = sizeof(d2s_params), .init = d2s_init,
+          .infer = d2s_infer, .run = d2s_run),
+    OR_OP("SpaceToDepth", 1, .params_size = sizeof(d2s_params), .init = d2s_init,
+          .infer = d2s_infer, .run = d2s_run),
     OR_OP("Trilu", 14, .params_size = sizeof(trilu_params), .init = trilu_init,
           .infer = trilu_infer, .run = trilu_run),
     OR_OP("Tile", 1, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),

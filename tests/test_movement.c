@@ -525,6 +525,78 @@ static void test_trilu(void **state)
     free(y.data);
 }
 
+/* DepthToSpace (DCR and CRD) and SpaceToDepth against the spec's own
+ * reshape, transpose, reshape (naive_transpose on the 6-D view), on random
+ * shapes, block sizes 1-3 and float or int8 data; and the shape errors. */
+static void test_depth_space(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 60; it++) {
+        int64_t b = 1 + rnd() % 3, n = 1 + rnd() % 2, c = 1 + rnd() % 3, h = 1 + rnd() % 4,
+                w = 1 + rnd() % 5;
+        int to_depth = it % 3 == 2, crd = it % 3 == 1;
+        bool i8 = it % 4 == 0;
+        size_t es = i8 ? 1 : 4;
+        /* X: DepthToSpace [n, c b^2, h, w]; SpaceToDepth [n, c, h b, w b] */
+        int64_t xd[4] = { n, to_depth ? c : c * b * b, to_depth ? h * b : h, to_depth ? w * b : w };
+        int64_t total = n * c * b * b * h * w;
+        char *x = malloc((size_t)total * es), *want = malloc((size_t)total * es);
+        for (int64_t i = 0; i < total * (int64_t)es; i++) x[i] = (char)(rnd() % 251);
+        if (!i8)
+            for (int64_t i = 0; i < total; i++) ((float *)(void *)x)[i] = (float)(rnd() % 1000);
+        int64_t v6[6];
+        const int *perm;
+        static const int dcr[6] = { 0, 3, 4, 1, 5, 2 }, crdp[6] = { 0, 1, 4, 2, 5, 3 },
+                         s2d[6] = { 0, 3, 5, 1, 2, 4 };
+        if (to_depth) {
+            int64_t d[6] = { n, c, h, b, w, b };
+            memcpy(v6, d, sizeof d);
+            perm = s2d;
+        } else if (crd) {
+            int64_t d[6] = { n, c, b, b, h, w };
+            memcpy(v6, d, sizeof d);
+            perm = crdp;
+        } else {
+            int64_t d[6] = { n, b, b, c, h, w };
+            memcpy(v6, d, sizeof d);
+            perm = dcr;
+        }
+        naive_transpose(x, v6, 6, perm, es, want);
+        or_tensor tx = kh_tensor(i8 ? ONNXRUN_INT8 : ONNXRUN_FLOAT, xd, 4, x), y;
+        or_tensor *ins[] = { &tx };
+        or_attr attrs[] = { KH_INT("blocksize", b), KH_STRING("mode", "CRD") };
+        or_status st = run1(to_depth ? "SpaceToDepth" : "DepthToSpace", 13, attrs, crd ? 2 : 1, ins, 1, &y);
+        assert_int_equal(st, ONNXRUN_OK);
+        int64_t yd[4] = { n, to_depth ? c * b * b : c, to_depth ? h : h * b, to_depth ? w : w * b };
+        expect_shape(&y, yd, 4);
+        assert_memory_equal(y.data, want, (size_t)total * es);
+        free(y.data);
+        free(x);
+        free(want);
+    }
+    or_tensor y;
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 3, 2, 2), iota);
+    or_tensor *ins[] = { &x };
+    or_attr b2 = KH_INT("blocksize", 2), b0 = KH_INT("blocksize", 0);
+    assert_int_equal(run1("DepthToSpace", 13, &b2, 1, ins, 1, &y), ONNXRUN_E_SHAPE); /* 3 % 4 */
+    free(y.data);
+    or_tensor x3 = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 4, 3, 2), iota);
+    or_tensor *ins3[] = { &x3 };
+    assert_int_equal(run1("SpaceToDepth", 13, &b2, 1, ins3, 1, &y), ONNXRUN_E_SHAPE); /* 3 % 2 */
+    free(y.data);
+    assert_int_equal(run1("SpaceToDepth", 13, &b0, 1, ins3, 1, &y), ONNXRUN_E_INVALID);
+    free(y.data);
+    or_attr bad[] = { KH_INT("blocksize", 2), KH_STRING("mode", "XYZ") };
+    or_tensor x4 = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 4, 1, 1), iota);
+    or_tensor *ins4[] = { &x4 };
+    assert_int_equal(run1("DepthToSpace", 13, bad, 2, ins4, 1, &y), ONNXRUN_E_INVALID);
+    free(y.data);
+    or_tensor x5 = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(4, 1, 1), iota);
+    or_tensor *ins5[] = { &x5 };
+    assert_int_equal(run1("DepthToSpace", 13, &b2, 1, ins5, 1, &y), ONNXRUN_E_SHAPE);
+    free(y.data);
+}
+
 static void test_tile(void **state)
 {
     (void)state;
@@ -767,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_slice),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_trilu),
+        cmocka_unit_test(test_depth_space),
         cmocka_unit_test(test_tile),
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice_random),
