@@ -1,6 +1,6 @@
 /*
  * constant.c - kernels that make values: Constant, ConstantOfShape, Range,
- * and the type conversions Cast and CastLike.
+ * EyeLike, and the type conversions Cast and CastLike.
  *
  * Constant's value lives in the model (an attribute), which outlives every
  * session; run copies it into the output. Cast converts element by element
@@ -436,6 +436,55 @@ static or_status cast_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- EyeLike ---- */
+
+/* EyeLike: zeros of X's 2-D shape with ones on diagonal k (j - i = k; k > 0
+ * above the main one), in the type of attribute dtype (default X's). */
+typedef struct eye_params {
+    int64_t k;
+    onnxrun_dtype to;   /* UNDEFINED: X's */
+} eye_params;
+
+static or_status eye_init(or_kernel *k)
+{
+    eye_params *p = k->params;
+    OR_TRY(or_attr_int(k, "k", 0, &p->k));
+    int64_t dt;
+    OR_TRY(or_attr_int(k, "dtype", 0, &dt));
+    OR_CHECK_TYPE(k, dt >= 0 && dt < ONNXRUN_DTYPE_COUNT, "dtype %lld is not supported", (long long)dt);
+    p->to = (onnxrun_dtype)dt;
+    return ONNXRUN_OK;
+}
+
+static or_status eye_infer(or_kernel *k)
+{
+    const eye_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input 0 is missing");
+    OR_CHECK_SHAPE(k, x->rank == 2, "input has rank %d; EyeLike takes a 2-D tensor", x->rank);
+    onnxrun_dtype to = p->to != ONNXRUN_UNDEFINED ? p->to : x->dtype;
+    OR_CHECK_TYPE(k, onnxrun_dtype_size(to) && to != ONNXRUN_STRING, "EyeLike to %s is not supported",
+                  onnxrun_dtype_name(to));
+    return or_set_shape(k, k->out[0], to, 2, x->dims);
+}
+
+static or_status eye_run(or_kernel *k)
+{
+    const eye_params *p = k->params;
+    or_tensor *y = k->out[0];
+    int64_t rows = y->dims[0], cols = y->dims[1];
+    size_t es = onnxrun_dtype_size(y->dtype);
+    char one[16];
+    double d1 = 1.0;
+    convert(ONNXRUN_DOUBLE, (const char *)&d1, y->dtype, one, 1);
+    memset(y->data, 0, (size_t)or_numel(y) * es);
+    /* rows i with column i + k in [0, cols) (k bounded so that i + k cannot overflow) */
+    int64_t kk = p->k > cols ? cols : p->k < -rows ? -rows : p->k;
+    for (int64_t i = kk < 0 ? -kk : 0; i < rows && i + kk < cols; i++)
+        memcpy((char *)y->data + (size_t)(i * cols + i + kk) * es, one, es);
+    return ONNXRUN_OK;
+}
+
 OR_OP_TABLE(constant) = {
     OR_OP("Constant", 1, .params_size = sizeof(constant_params), .init = constant_init,
           .infer = constant_infer, .run = constant_run),
@@ -444,6 +493,8 @@ OR_OP_TABLE(constant) = {
     OR_OP("ConstantOfShape", 9, .params_size = sizeof(fill_params), .init = constant_of_shape_init,
           .infer = constant_of_shape_infer, .run = constant_of_shape_run),
     OR_OP("Range", 11, .params_size = sizeof(range_params), .infer = range_infer, .run = range_run),
+    OR_OP("EyeLike", 9, .params_size = sizeof(eye_params), .init = eye_init, .infer = eye_infer,
+          .run = eye_run),
     OR_OP("Cast", 1, .params_size = sizeof(cast_params), .init = cast_init, .infer = cast_infer,
           .run = cast_run),
     OR_OP("Cast", 6, .params_size = sizeof(cast_params), .init = cast_init, .infer = cast_infer,

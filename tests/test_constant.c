@@ -287,6 +287,56 @@ static void test_cast_float16(void **state)
     free(y.data);
 }
 
+/* EyeLike against its definition (1 where j - i = k, else 0), with the
+ * expected bytes of 1 written out per type: random shapes (empty ones
+ * included), k on both sides, past the matrix and at the int64 limits,
+ * dtype absent (the input's: int32) or float, double, int64, uint8, bool,
+ * float16; and the rank and dtype errors. */
+static void test_eyelike(void **state)
+{
+    (void)state;
+    static const int64_t ks[] = { 0, 1, -1, 2, -3, 6, -6, INT64_MAX, INT64_MIN };
+    static const struct { int64_t attr; onnxrun_dtype dt; size_t es; uint8_t one[8]; } types[] = {
+        { 0, ONNXRUN_INT32, 4, { 1, 0, 0, 0 } },
+        { 1, ONNXRUN_FLOAT, 4, { 0, 0, 0x80, 0x3f } },
+        { 11, ONNXRUN_DOUBLE, 8, { 0, 0, 0, 0, 0, 0, 0xf0, 0x3f } },
+        { 7, ONNXRUN_INT64, 8, { 1 } },
+        { 2, ONNXRUN_UINT8, 1, { 1 } },
+        { 9, ONNXRUN_BOOL, 1, { 1 } },
+        { 10, ONNXRUN_FLOAT16, 2, { 0x00, 0x3c } },
+    };
+    int32_t xin[64] = { 0 };
+    uint32_t seed = 7;
+    for (int it = 0; it < 90; it++) {
+        seed = seed * 1103515245u + 12345u;
+        int64_t rows = (seed >> 8) % 7, cols = (seed >> 16) % 7, kv = ks[(seed >> 4) % 9];
+        size_t ti = (size_t)it % (sizeof types / sizeof types[0]);
+        or_tensor x = kh_tensor(ONNXRUN_INT32, (int64_t[]){ rows, cols }, 2, xin), y;
+        or_tensor *ins[] = { &x };
+        or_attr attrs[] = { KH_INT("k", kv), KH_INT("dtype", types[ti].attr) };
+        assert_int_equal(run1("EyeLike", 9, attrs, types[ti].attr ? 2 : 1, ins, 1, &y), ONNXRUN_OK);
+        assert_int_equal(y.dtype, types[ti].dt);
+        expect_shape(&y, (int64_t[]){ rows, cols }, 2);
+        static const uint8_t zero[8] = { 0 };
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t j = 0; j < cols; j++) {
+                bool on = (__int128)j - i == kv;
+                assert_memory_equal((char *)y.data + (size_t)(i * cols + j) * types[ti].es,
+                                    on ? types[ti].one : zero, types[ti].es);
+            }
+        free(y.data);
+    }
+    or_tensor x1 = kh_tensor(ONNXRUN_INT32, KH_DIMS(4), xin), x2 = kh_tensor(ONNXRUN_INT32, KH_DIMS(2, 2), xin), y;
+    or_tensor *ins1[] = { &x1 }, *ins2[] = { &x2 };
+    assert_int_equal(run1("EyeLike", 9, NULL, 0, ins1, 1, &y), ONNXRUN_E_SHAPE);
+    free(y.data);
+    or_attr str = KH_INT("dtype", 8), bad = KH_INT("dtype", 99);
+    assert_int_equal(run1("EyeLike", 9, &str, 1, ins2, 1, &y), ONNXRUN_E_UNSUPPORTED);
+    free(y.data);
+    assert_int_equal(run1("EyeLike", 9, &bad, 1, ins2, 1, &y), ONNXRUN_E_UNSUPPORTED);
+    free(y.data);
+}
+
 static void test_cast_attrs(void **state)
 {
     (void)state;
@@ -326,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_cast_bool_and_ints),
         cmocka_unit_test(test_cast_float16),
         cmocka_unit_test(test_cast_attrs),
+        cmocka_unit_test(test_eyelike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
