@@ -1,7 +1,8 @@
 /*
  * reduce.c - reductions over axes (ReduceSum, ReduceMean, ReduceMax,
  * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp,
- * ReduceSumSquare) and index reductions over one axis (ArgMax, ArgMin).
+ * ReduceSumSquare), index reductions over one axis (ArgMax, ArgMin) and the
+ * running sum along one axis (CumSum).
  *
  * One walk serves every reduction: infer merges adjacent dims that are all
  * reduced or all kept (dropping dims of size 1), and run visits the input
@@ -395,6 +396,90 @@ static or_status arg_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- CumSum ---- */
+
+/*
+ * CumSum: y[.., j, ..] = the sum of x[.., t, ..] along axis (input 1, a
+ * scalar read at run) for t <= j (t < j with exclusive=1; t >= j, t > j
+ * with reverse=1). Each output row along the axis is the row before it
+ * plus one input row, in the element type (as the reference's numpy
+ * cumsum), so the inner loops run over contiguous rows; integers wrap.
+ */
+typedef struct cumsum_params {
+    bool exclusive, reverse;
+} cumsum_params;
+
+static or_status cumsum_init(or_kernel *k)
+{
+    cumsum_params *p = k->params;
+    int64_t ex, rev;
+    OR_TRY(or_attr_int(k, "exclusive", 0, &ex));
+    OR_TRY(or_attr_int(k, "reverse", 0, &rev));
+    OR_CHECK(k, (ex == 0 || ex == 1) && (rev == 0 || rev == 1), "exclusive and reverse must be 0 or 1");
+    p->exclusive = ex == 1;
+    p->reverse = rev == 1;
+    return ONNXRUN_OK;
+}
+
+static or_status cumsum_infer(or_kernel *k)
+{
+    const or_tensor *x = or_in(k, 0), *ax = or_in(k, 1);
+    OR_CHECK(k, x && ax, "inputs x and axis are required");
+    onnxrun_dtype t = x->dtype;
+    OR_CHECK_TYPE(k, t == ONNXRUN_FLOAT || t == ONNXRUN_DOUBLE || t == ONNXRUN_INT32 ||
+                         t == ONNXRUN_INT64 || t == ONNXRUN_UINT32 || t == ONNXRUN_UINT64,
+                  "CumSum of %s is not supported", onnxrun_dtype_name(t));
+    OR_CHECK_SHAPE(k, (ax->dtype == ONNXRUN_INT32 || ax->dtype == ONNXRUN_INT64) && or_numel(ax) == 1,
+                   "axis must be one int32 or int64 value");
+    OR_CHECK_SHAPE(k, x->rank >= 1, "input is a scalar; CumSum needs an axis");
+    return or_set_shape(k, k->out[0], t, x->rank, x->dims);
+}
+
+/* rows [0, n) of `inner` elements along the axis, for one outer index */
+#define CUMSUM_ROWS(T, UT)                                                            \
+    do {                                                                              \
+        const T *xs = (const T *)x->data + o * n * inner;                            \
+        T *ys = (T *)y->data + o * n * inner;                                         \
+        for (int64_t t = 0; t < n; t++) {                                             \
+            int64_t j = p->reverse ? n - 1 - t : t, prev = p->reverse ? j + 1 : j - 1; \
+            T *yr = ys + j * inner;                                                   \
+            const T *xr = xs + (p->exclusive ? prev : j) * inner, *yp = ys + prev * inner; \
+            if (t == 0 && p->exclusive)                                               \
+                for (int64_t i = 0; i < inner; i++) yr[i] = 0;                        \
+            else if (t == 0)                                                          \
+                for (int64_t i = 0; i < inner; i++) yr[i] = xr[i];                    \
+            else                                                                      \
+                for (int64_t i = 0; i < inner; i++) yr[i] = (T)((UT)yp[i] + (UT)xr[i]); \
+        }                                                                             \
+    } while (0)
+
+static or_status cumsum_run(or_kernel *k)
+{
+    const cumsum_params *p = k->params;
+    const or_tensor *x = k->in[0], *ax = k->in[1];
+    or_tensor *y = k->out[0];
+    int64_t axis = ax->dtype == ONNXRUN_INT32 ? *(const int32_t *)ax->data : *(const int64_t *)ax->data;
+    int a;
+    OR_CHECK(k, axis >= -(int64_t)x->rank && axis < x->rank, "axis %lld is out of range for rank %d",
+             (long long)axis, x->rank);
+    OR_TRY(or_axis(k, axis, x->rank, &a));
+    int64_t outer = 1, n = x->dims[a], inner = 1;
+    for (int d = 0; d < a; d++) outer *= x->dims[d];
+    for (int d = a + 1; d < x->rank; d++) inner *= x->dims[d];
+    for (int64_t o = 0; o < outer && n > 0 && inner > 0; o++) {
+        switch (x->dtype) {
+        case ONNXRUN_FLOAT: CUMSUM_ROWS(float, float); break;
+        case ONNXRUN_DOUBLE: CUMSUM_ROWS(double, double); break;
+        case ONNXRUN_INT32: CUMSUM_ROWS(int32_t, uint32_t); break;
+        case ONNXRUN_UINT32: CUMSUM_ROWS(uint32_t, uint32_t); break;
+        case ONNXRUN_INT64: CUMSUM_ROWS(int64_t, uint64_t); break;
+        case ONNXRUN_UINT64: CUMSUM_ROWS(uint64_t, uint64_t); break;
+        default: break;
+        }
+    }
+    return ONNXRUN_OK;
+}
+
 #define REDUCE(op, since) \
     OR_OP(op, since, .params_size = sizeof(reduce_params), .init = reduce_init, \
           .infer = reduce_infer, .run = reduce_run)
@@ -416,5 +501,7 @@ OR_OP_TABLE(reduce) = {
     REDUCE("ReduceSumSquare", 1), REDUCE("ReduceSumSquare", 18),
     ARG("ArgMax", 1), ARG("ArgMax", 12),  /* 12: select_last_index */
     ARG("ArgMin", 1), ARG("ArgMin", 12),
+    OR_OP("CumSum", 11, .params_size = sizeof(cumsum_params), .init = cumsum_init,
+          .infer = cumsum_infer, .run = cumsum_run),
 };
 OR_OP_TABLE_END(reduce);

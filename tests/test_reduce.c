@@ -335,6 +335,67 @@ static void check_arg(bool is_max, int rank, const int64_t *dims, int64_t axis, 
     free(x);
 }
 
+/* CumSum against the definition (each output the sum over its window of
+ * the axis, in double): random shapes of rank 1-3, every axis from both
+ * ends (int32 and int64 axis tensors), exclusive and reverse; float and
+ * int64 (exact); and the errors. */
+static void test_cumsum(void **state)
+{
+    (void)state;
+    char err[256];
+    for (int it = 0; it < 80; it++) {
+        int rank = 1 + (int)((rng = rng * 1664525u + 1013904223u) >> 8) % 3;
+        int64_t dims[3], n = 1;
+        for (int d = 0; d < rank; d++) {
+            rng = rng * 1664525u + 1013904223u;
+            dims[d] = (rng >> 8) % 5;
+            n *= dims[d];
+        }
+        rng = rng * 1664525u + 1013904223u;
+        int a = (int)((rng >> 8) % (uint32_t)rank), ex = (rng >> 12) & 1, rev = (rng >> 13) & 1;
+        bool is_int = (rng >> 14) & 1, ax32 = (rng >> 15) & 1;
+        int64_t axis = (rng >> 16) & 1 ? a - rank : a;
+        float *xf = malloc((size_t)(n ? n : 1) * sizeof *xf);
+        int64_t *xi = malloc((size_t)(n ? n : 1) * sizeof *xi);
+        for (int64_t i = 0; i < n; i++) {
+            xf[i] = frand();
+            xi[i] = (int64_t)(frand() * 1e6);
+        }
+        int32_t a32 = (int32_t)axis;
+        or_tensor tx = is_int ? tensor(ONNXRUN_INT64, rank, dims, xi) : tensor(ONNXRUN_FLOAT, rank, dims, xf);
+        or_tensor tax = ax32 ? tensor(ONNXRUN_INT32, 0, NULL, &a32) : tensor(ONNXRUN_INT64, 0, NULL, &axis);
+        or_tensor y = { 0 }, *ins[] = { &tx, &tax }, *outs[] = { &y };
+        or_attr attrs[] = { KH_INT("exclusive", ex), KH_INT("reverse", rev) };
+        assert_int_equal(kh_run("", "CumSum", 14, attrs, 2, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+        int64_t inner = 1;
+        for (int d = a + 1; d < rank; d++) inner *= dims[d];
+        for (int64_t e = 0; e < n; e++) {
+            int64_t j = e / inner % dims[a], base = e - j * inner;
+            double want = 0;
+            for (int64_t t = 0; t < dims[a]; t++) {
+                bool in = rev ? (ex ? t > j : t >= j) : (ex ? t < j : t <= j);
+                if (in) want += is_int ? (double)xi[base + t * inner] : (double)xf[base + t * inner];
+            }
+            if (is_int) assert_true(((int64_t *)y.data)[e] == (int64_t)want);
+            else assert_true(fabs(((float *)y.data)[e] - want) <= 1e-5 * (1 + fabs(want)));
+        }
+        free(y.data);
+        free(xf);
+        free(xi);
+    }
+    int64_t d2[] = { 2, 3 }, big = 2;
+    float x6[6] = { 0 };
+    uint8_t u6[6] = { 0 };
+    or_tensor tx = tensor(ONNXRUN_FLOAT, 2, d2, x6), tu = tensor(ONNXRUN_UINT8, 2, d2, u6);
+    or_tensor tax = tensor(ONNXRUN_INT64, 0, NULL, &big), y = { 0 };
+    or_tensor *ins[] = { &tx, &tax }, *insu[] = { &tu, &tax }, *outs[] = { &y };
+    assert_int_equal(kh_run("", "CumSum", 14, NULL, 0, ins, 2, outs, 1, err, sizeof err), ONNXRUN_E_INVALID);
+    free(y.data);
+    y = (or_tensor){ 0 };
+    assert_int_equal(kh_run("", "CumSum", 14, NULL, 0, insu, 2, outs, 1, err, sizeof err), ONNXRUN_E_UNSUPPORTED);
+    free(y.data);
+}
+
 static void test_argmax_argmin(void **state)
 {
     (void)state;
@@ -380,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_reduce_types),
         cmocka_unit_test(test_reduce_errors),
         cmocka_unit_test(test_argmax_argmin),
+        cmocka_unit_test(test_cumsum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
