@@ -90,9 +90,10 @@ typedef struct conv_params {
     bool wino_blocks;   /* each thread takes a run of tile rows through all three
                          * phases, in its own scratch (else the phases split) */
     /* ALGO_INDIRECT: floats per input line, output rows per band, input
-     * rows per band, scratch bytes per thread */
+     * rows per band; per thread, the row pointers' bytes (the lines follow)
+     * and all its scratch bytes */
     int64_t ind_lw, ind_rows, ind_rows_in;
-    size_t ind_bytes;
+    size_t ind_ptrs, ind_bytes;
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
@@ -267,9 +268,9 @@ static bool indirect_plan(or_kernel *k, conv_params *p, bool unit)
     int64_t rows = (int64_t)((rows_in - (double)kh) / (double)sh) + 1;
     p->ind_rows = rows < w->out[0] ? rows : w->out[0];
     p->ind_rows_in = (p->ind_rows - 1) * sh + kh;
-    size_t ptrs = ((size_t)p->kdim * sizeof(float *) + 63) / 64 * 64;
+    p->ind_ptrs = ((size_t)p->kdim * sizeof(float *) + 63) / 64 * 64;
     size_t floats = (size_t)(p->c * p->ind_rows_in * sw + 1) * (size_t)p->ind_lw;
-    p->ind_bytes = (ptrs + floats * sizeof(float) + 63) / 64 * 64;
+    p->ind_bytes = (p->ind_ptrs + floats * sizeof(float) + 63) / 64 * 64;
     return true;
 }
 
@@ -620,7 +621,7 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
  * row (c, ky, kx) of B for output row oh is line (c, oh * sh + ky - pt,
  * kx % sw) from element kx / sw (a zero line when that input row is in the
  * padding). The AVX-512 6 x 32 kernel reads B through these row pointers
- * (or_gemm_rows), and its 32 columns are 32 outputs of one row, stored in
+ * (or_gemm.brows), and its 32 columns are 32 outputs of one row, stored in
  * place. So no column tile is written and read again, and no B block is
  * packed: resnet50's conv1 (7x7 stride 2, 3 -> 64 at 112x112) spent a
  * fifth of its time on the two. But the weights are read once per output
@@ -640,10 +641,8 @@ typedef struct ind_job {
 static void ind_line(float *restrict line, int64_t lw, const float *restrict xr, int64_t W,
                      int64_t sw, int64_t q, int64_t pl)
 {
-    int64_t lo = pl - q > 0 ? (pl - q + sw - 1) / sw : 0;
-    int64_t hi = W - 1 + pl - q >= 0 ? (W - 1 + pl - q) / sw + 1 : 0;
-    if (hi > lw) hi = lw;
-    if (lo > hi) lo = hi;
+    int64_t lo, hi;
+    or_window_valid(lw, W, sw, q - pl, &lo, &hi);
     for (int64_t i = 0; i < lo; i++) line[i] = 0.0f;
     if (hi > lo) {
         const float *src = xr + lo * sw + q - pl; /* >= xr: lo * sw >= pl - q */
@@ -666,7 +665,7 @@ static void indirect_rows(void *ctx, int64_t r0, int64_t r1, int part)
     int64_t kh = w->kernel[0], kw = w->kernel[1], sh = w->stride[0], sw = w->stride[1];
     char *sc = (char *)j->k->scratch + (size_t)part * p->ind_bytes;
     const float **brows = (const float **)(void *)sc;
-    float *zero = (float *)(void *)(sc + ((size_t)p->kdim * sizeof(float *) + 63) / 64 * 64);
+    float *zero = (float *)(void *)(sc + p->ind_ptrs);
     float *band = zero + lw;
     or_row_fill(lw, 0.0f, zero);
     for (int64_t oh0 = r0; oh0 < r1; oh0 += p->ind_rows) {
@@ -693,7 +692,8 @@ static void indirect_rows(void *ctx, int64_t r0, int64_t r1, int part)
             g.c += oh * OW;
             if (g.add) g.add += oh * OW;
             g.n = OW;
-            or_gemm_rows(&g, brows);
+            g.brows = brows;
+            or_gemm_cols(&g, 0, OW);
         }
     }
 }

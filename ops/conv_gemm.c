@@ -171,9 +171,10 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
             int64_t pe = p1 < pb + mc ? p1 : pb + mc;
             /* B's block, copied into W-float aligned rows (zero past nr) when
              * enough panels use it */
-            const float *bb = g->b + k0 * g->ldb + nb;
+            const float *bb = g->brows ? NULL : g->b + k0 * g->ldb + nb;
             int64_t ldb = g->ldb;
-            bool packed_b = pe - pb >= GEMM_PACK_B_MIN;
+            /* indirect rows are read in place (readable to W floats) */
+            bool packed_b = !g->brows && pe - pb >= GEMM_PACK_B_MIN;
             if (packed_b) {
                 for (int64_t kk = 0; kk < kc; kk++) {
                     float *dst = bpack + kk * W;
@@ -195,7 +196,8 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
             }
             int64_t row = pb * MR;
             or_ukr_args u = {
-                .kc = kc, .b = bb, .ldb = ldb, .bfull = packed_b,
+                .kc = kc, .b = bb, .ldb = ldb, .bfull = packed_b || g->brows,
+                .brows = g->brows ? g->brows + k0 : NULL, .boff = nb,
                 .c = g->c + row * g->ldc + nb, .ldc = g->ldc,
                 .nr = nr, .acc = k0 > 0, .fin = last,
                 .bias = g->bias ? g->bias + row : NULL,
@@ -208,39 +210,6 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
         }
         k0 += kc;
     } while (k0 < g->k);
-}
-
-void or_gemm_rows(const or_gemm *g, const float *const *brows)
-{
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    const or_epilogue *e = g->e && g->e->act != OR_ACT_NONE ? g->e : NULL;
-    const int W = 32; /* or_gemm_ukr_6x32_avx512 */
-    int64_t panels = (g->m + MR - 1) / MR, k0 = 0;
-    do {
-        int64_t kc = g->k - k0 < GEMM_KC ? g->k - k0 : GEMM_KC;
-        int64_t mc = GEMM_MC_BYTES / ((kc > 0 ? kc : 1) * MR * (int64_t)sizeof(float));
-        if (mc < 1) mc = 1;
-        for (int64_t pb = 0; pb < panels; pb += mc)
-            for (int64_t nb = 0; nb < g->n; nb += W) {
-                int64_t row = pb * MR;
-                or_ukr_args u = {
-                    .kc = kc, .brows = brows + k0, .boff = nb, .bfull = true,
-                    .c = g->c + row * g->ldc + nb, .ldc = g->ldc,
-                    .nr = (int)(g->n - nb < W ? g->n - nb : W), .acc = k0 > 0,
-                    .fin = k0 + kc >= g->k, .bias = g->bias ? g->bias + row : NULL,
-                    .add = g->add ? g->add + row * g->ldc + nb : NULL, .e = e,
-                    .panels = (panels < pb + mc ? panels : pb + mc) - pb, .m_left = g->m - row,
-                    .lda = g->lda, .packed = true, .a = g->a + row * g->k + k0 * MR,
-                    .a_step = MR * g->k, .ak = MR,
-                };
-                or_gemm_ukr_6x32_avx512(&u);
-            }
-        k0 += kc;
-    } while (k0 < g->k);
-#else
-    (void)g;
-    (void)brows;
-#endif
 }
 
 /* The mv layout: panels [p0, p1) of 16 rows x columns [n0, n1), in blocks

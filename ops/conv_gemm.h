@@ -55,6 +55,12 @@ typedef struct or_gemm {
     bool mv;                   /* A is packed in the mv layout (implies packed; AVX-512 only) */
     const float *b;            /* row k at b + k * ldb; reads only columns < n */
     int64_t ldb;
+    /* or, when set, row k at brows[k] (b and ldb unused): the rows of an
+     * indirect convolution (conv.c), each readable to the kernel's width
+     * past every column block it starts (columns past n - 1 are never
+     * stored). Only the AVX-512 6 x 32 kernel reads them: isa AVX-512, not
+     * mv. */
+    const float *const *brows;
     float *c;
     int64_t ldc;
     const float *bias;         /* [m] or NULL */
@@ -66,13 +72,6 @@ typedef struct or_gemm {
 /* C[:, n0..n1) = A B[:, n0..n1) + bias, then the epilogue. Columns [n0, n1)
  * may be any range; threads split the columns (or_gemm_run does). */
 void or_gemm_cols(const or_gemm *g, int64_t n0, int64_t n1);
-
-/* C = A B + bias, then the epilogue, with B's row k at brows[k] (g->b and
- * ldb unused): the rows of an indirect convolution (conv.c), each readable
- * to a multiple of 32 floats past column n - 1 (the kernel reads whole
- * blocks; columns past n - 1 are never stored). A packed, not mv; g->isa
- * AVX-512 (the only kernel with indirect rows). One thread. */
-void or_gemm_rows(const or_gemm *g, const float *const *brows);
 
 /* Rows per panel of g's layout: OR_GEMM_MR, or OR_GEMM_MV for mv. */
 int or_gemm_panel_rows(const or_gemm *g);

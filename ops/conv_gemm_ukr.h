@@ -33,7 +33,7 @@ typedef struct or_ukr_args {
     bool packed;
     const float *b;
     int64_t ldb;
-    /* indirect B (or_gemm_rows, AVX-512 kernel only): row k at brows[k] +
+    /* indirect B (or_gemm.brows, AVX-512 kernel only): row k at brows[k] +
      * boff, readable to the kernel's width; NULL: row k at b + k * ldb */
     const float *const *brows;
     int64_t boff;

@@ -63,7 +63,7 @@ __attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
         c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);           \
         c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);           \
     }
-    if (u->brows) { /* indirect rows (or_gemm_rows), readable to NR floats */
+    if (u->brows) { /* indirect rows (or_gemm.brows), readable to NR floats */
         const float *const *br = u->brows;
         const int64_t bo = u->boff;
         if (nr <= 16) {

@@ -52,7 +52,6 @@
 #define or_gemm_packed_mv_floats or_gemm_packed_mv_floats_avx2
 #define or_gemm_panel_rows or_gemm_panel_rows_avx2
 #define or_gemm_panels or_gemm_panels_avx2
-#define or_gemm_rows or_gemm_rows_avx2
 #define or_gemm_run or_gemm_run_avx2
 #define or_gemm_width or_gemm_width_avx2
 /* conv_im2col.c */
