@@ -147,12 +147,13 @@ static or_status check_inputs(or_kernel *k, int64_t bias_len)
     return ONNXRUN_OK;
 }
 
-/* Columns per tile so that kdim x tile floats fit the budget (at least 1). */
+/* Columns per tile so that kdim x tile floats fit the budget (at least 1,
+ * also for no columns: an empty output from an empty input under auto_pad). */
 static int64_t tile_cols(int64_t kdim, int64_t cols)
 {
     int64_t t = kdim > 0 ? IM2COL_BUDGET / ((int64_t)sizeof(float) * kdim) : cols;
-    if (t < 1) t = 1;
-    return t < cols ? t : cols;
+    if (t > cols) t = cols;
+    return t < 1 ? 1 : t;
 }
 
 /* im2col tiles: few enough that each fits IM2COL_BUDGET, a multiple of the

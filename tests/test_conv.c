@@ -185,6 +185,7 @@ static void naive_conv(const ccase *t, const float *x, const float *w, const flo
     int n = t->nsp;
     int64_t cg = t->c / t->group, mg = t->m / t->group, insz = prod(n, t->in);
     int64_t outsz = prod(n, out), ksz = prod(n, t->k);
+    if (outsz == 0) return;
     for (int64_t bn = 0; bn < t->n; bn++)
         for (int64_t m = 0; m < t->m; m++) {
             int64_t g = m / mg, o[3] = { 0 };
@@ -336,6 +337,17 @@ static void test_conv_fixed(void **state)
         /* empty batch */
         { .nsp = 2, .n = 0, .c = 2, .m = 2, .group = 1, .in = { 4, 4 }, .k = { 3, 3 },
           .bias = true },
+        /* an empty spatial axis under SAME padding: an empty output (fuzz_model
+         * found im2col's tile plan dividing by zero columns), on im2col, 1x1
+         * strided, depthwise and a 16-channel 3x3 (the Winograd candidate) */
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 0, 5 }, .k = { 3, 3 },
+          .auto_pad = "SAME_UPPER", .bias = true },
+        { .nsp = 2, .n = 1, .c = 2, .m = 3, .group = 1, .in = { 6, 0 }, .k = { 1, 1 },
+          .has_s = true, .s = { 2, 2 }, .auto_pad = "SAME_LOWER" },
+        { .nsp = 2, .n = 1, .c = 4, .m = 4, .group = 4, .in = { 0, 9 }, .k = { 3, 3 },
+          .auto_pad = "SAME_UPPER" },
+        { .nsp = 2, .n = 1, .c = 16, .m = 16, .group = 1, .in = { 0, 64 }, .k = { 3, 3 },
+          .auto_pad = "SAME_UPPER", .bias = true },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_conv(&cases[i]);
 }
