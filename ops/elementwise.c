@@ -301,23 +301,6 @@ static row3_fn where_row(size_t esize)
 
 /* ---- Pow with an exponent of another type (opset 12+): through double ---- */
 
-static double load_f64(const void *p, onnxrun_dtype dt, int64_t i)
-{
-    switch (dt) {
-    case ONNXRUN_FLOAT: return ((const float *)p)[i];
-    case ONNXRUN_DOUBLE: return ((const double *)p)[i];
-    case ONNXRUN_INT8: return ((const int8_t *)p)[i];
-    case ONNXRUN_INT16: return ((const int16_t *)p)[i];
-    case ONNXRUN_INT32: return ((const int32_t *)p)[i];
-    case ONNXRUN_INT64: return (double)((const int64_t *)p)[i];
-    case ONNXRUN_UINT8: return ((const uint8_t *)p)[i];
-    case ONNXRUN_UINT16: return ((const uint16_t *)p)[i];
-    case ONNXRUN_UINT32: return ((const uint32_t *)p)[i];
-    case ONNXRUN_UINT64: return (double)((const uint64_t *)p)[i];
-    default: return 0;
-    }
-}
-
 /* Converts v to an integer in [lo, hi] (NaN -> 0) without undefined casts. */
 static int64_t sat_i64(double v, double lo, double hi)
 {
@@ -470,7 +453,7 @@ static void row_pow_mixed(const walk *w, const char *const *in, char *out, int64
     int64_t sa = w->str[0][l], sb = w->str[1][l];
     for (int64_t i = 0; i < n; i++)
         store_f64(out, w->dt[0], i,
-                  pow(load_f64(in[0], w->dt[0], i * sa), load_f64(in[1], w->dt[1], i * sb)));
+                  pow(or_load_f64(in[0], w->dt[0], i * sa), or_load_f64(in[1], w->dt[1], i * sb)));
 }
 
 /* ---- op descriptions ---- */

@@ -129,6 +129,11 @@ void *or_alloc_large(size_t bytes)
 or_status or_kernel_init(or_kernel *k)
 {
     k->def = or_op_variant(k->def, k->isa);
+    /* every op here writes its first output (ONNX's ops whose first output
+     * is optional, the recurrent ones, are not supported) */
+    if (k->n_out == 0 || !k->out[0])
+        return or_fail(k, ONNXRUN_E_INVALID, "output 0 is %s; the op needs it",
+                       k->n_out == 0 ? "missing" : "absent (an empty name)");
     if (k->def->params_size) {
         k->params = calloc(1, k->def->params_size);
         if (!k->params) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the kernel's parameters");
@@ -217,6 +222,23 @@ or_status or_axis(or_kernel *k, int64_t axis, int r, int *out)
                        (long long)axis, r);
     *out = (int)(axis < 0 ? axis + r : axis);
     return ONNXRUN_OK;
+}
+
+double or_load_f64(const void *p, onnxrun_dtype dt, int64_t i)
+{
+    switch (dt) {
+    case ONNXRUN_FLOAT: return ((const float *)p)[i];
+    case ONNXRUN_DOUBLE: return ((const double *)p)[i];
+    case ONNXRUN_INT8: return ((const int8_t *)p)[i];
+    case ONNXRUN_INT16: return ((const int16_t *)p)[i];
+    case ONNXRUN_INT32: return ((const int32_t *)p)[i];
+    case ONNXRUN_INT64: return (double)((const int64_t *)p)[i];
+    case ONNXRUN_UINT8: return ((const uint8_t *)p)[i];
+    case ONNXRUN_UINT16: return ((const uint16_t *)p)[i];
+    case ONNXRUN_UINT32: return ((const uint32_t *)p)[i];
+    case ONNXRUN_UINT64: return (double)((const uint64_t *)p)[i];
+    default: return 0;
+    }
 }
 
 void or_epilogue_apply(const or_epilogue *e, float *y, const float *add, int64_t n)

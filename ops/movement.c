@@ -1,15 +1,14 @@
 /*
- * movement.c - data movement kernels: Transpose, Concat, Split, Gather,
- * GatherElements, Slice, Expand, Tile, Pad, Trilu, DepthToSpace and
- * SpaceToDepth.
+ * movement.c - data movement kernels: Transpose, Concat, Split, Slice,
+ * Expand, Tile, Pad, Trilu, DepthToSpace and SpaceToDepth (the ops
+ * addressed by index tensors are in indexing.c).
  *
  * Every kernel moves bytes with the element size, so one kernel serves every
  * dtype. Most of them reduce to copy_box, a strided n-d copy that merges
  * contiguous axes, copies contiguous rows with memcpy and walks transposes in
  * cache-sized tiles. Values that decide an output shape (Slice starts, Expand
  * shape, Tile repeats, Pad pads, Split sizes) are read at infer only through
- * or_known_ints and kept in params for run. Index values (Gather) are data:
- * they are checked at run and a bad one fails with ONNXRUN_E_RUNTIME.
+ * or_known_ints and kept in params for run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +45,6 @@ static int64_t prod(const int64_t *dims, int from, int to)
     int64_t n = 1;
     for (int d = from; d < to; d++) n = (int64_t)((uint64_t)n * (uint64_t)dims[d]); /* empty: no UB */
     return n;
-}
-
-/* Index j of an int32 or int64 tensor. */
-static int64_t index_at(const or_tensor *t, int64_t j)
-{
-    return t->dtype == ONNXRUN_INT32 ? ((const int32_t *)t->data)[j] : ((const int64_t *)t->data)[j];
 }
 
 /* Copies n elements of es bytes, dstep / sstep bytes apart. Inlined with a
@@ -212,7 +205,7 @@ static or_status transpose_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-/* ---- the axis attribute (Concat, Split, Gather, GatherElements) ---- */
+/* ---- the axis attribute (Concat, Split) ---- */
 
 typedef struct axis_params {
     int64_t axis;   /* attribute */
@@ -388,111 +381,6 @@ static or_status split_run(or_kernel *k)
             if (k->out[j] && chunk) memcpy((char *)k->out[j]->data + (size_t)o * chunk, s, chunk);
             s += chunk;
         }
-    return ONNXRUN_OK;
-}
-
-/* ---- Gather, GatherElements ---- */
-
-static or_status gather_init(or_kernel *k)
-{
-    return axis_init(k, 0, false);
-}
-
-/* Checks data (rank >= 1) and int32/int64 indices; resolves the axis. */
-static or_status gather_inputs(or_kernel *k, const or_tensor **x, const or_tensor **ind)
-{
-    OR_TRY(need_input(k, 0, x));
-    OR_TRY(need_input(k, 1, ind));
-    OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT32, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
-    OR_CHECK_SHAPE(k, (*x)->rank >= 1, "data must have rank >= 1");
-    return axis_resolve(k, (*x)->rank);
-}
-
-static or_status gather_infer(or_kernel *k)
-{
-    const axis_params *p = k->params;
-    const or_tensor *x, *ind;
-    OR_TRY(gather_inputs(k, &x, &ind));
-    int r = x->rank, q = ind->rank, ro = r - 1 + q;
-    int64_t dims[OR_MAX_RANK];
-    if (ro > OR_MAX_RANK)
-        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "output rank %d exceeds the maximum %d", ro,
-                       OR_MAX_RANK);
-    memcpy(dims, x->dims, (size_t)p->ax * sizeof dims[0]);
-    memcpy(dims + p->ax, ind->dims, (size_t)q * sizeof dims[0]);
-    memcpy(dims + p->ax + q, x->dims + p->ax + 1, (size_t)(r - 1 - p->ax) * sizeof dims[0]);
-    return or_set_shape(k, k->out[0], x->dtype, ro, dims);
-}
-
-/* Index j of ind for an axis of size n, made non-negative; fails when it
- * lies outside [-n, n). */
-static or_status checked_index(or_kernel *k, const or_tensor *ind, int64_t j, int64_t n,
-                               int64_t *out)
-{
-    int64_t v = index_at(ind, j);
-    if (v < -n || v >= n)
-        return or_fail(k, ONNXRUN_E_RUNTIME, "index %lld is out of range for an axis of size %lld",
-                       (long long)v, (long long)n);
-    *out = v < 0 ? v + n : v;
-    return ONNXRUN_OK;
-}
-
-static or_status gather_run(or_kernel *k)
-{
-    const axis_params *p = k->params;
-    const or_tensor *x = k->in[0], *ind = k->in[1];
-    size_t es = onnxrun_dtype_size(x->dtype);
-    int64_t n = x->dims[p->ax], m = or_numel(ind), tmp;
-    int64_t outer = prod(x->dims, 0, p->ax);
-    size_t inner = (size_t)prod(x->dims, p->ax + 1, x->rank) * es;
-    for (int64_t j = 0; j < m; j++) OR_TRY(checked_index(k, ind, j, n, &tmp));
-    if (!inner) return ONNXRUN_OK;
-    char *d = k->out[0]->data;
-    const char *s = x->data;
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t j = 0; j < m; j++) {
-            int64_t v = index_at(ind, j);
-            if (v < 0) v += n;
-            memcpy(d, s + ((size_t)o * (size_t)n + (size_t)v) * inner, inner);
-            d += inner;
-        }
-    return ONNXRUN_OK;
-}
-
-static or_status gather_elements_infer(or_kernel *k)
-{
-    const axis_params *p = k->params;
-    const or_tensor *x, *ind;
-    OR_TRY(gather_inputs(k, &x, &ind));
-    OR_CHECK_SHAPE(k, ind->rank == x->rank, "indices have rank %d but data has rank %d", ind->rank,
-                   x->rank);
-    for (int d = 0; d < x->rank; d++)
-        OR_CHECK_SHAPE(k, d == p->ax || ind->dims[d] <= x->dims[d],
-                       "indices dim %d (%lld) exceeds the data's %lld", d, (long long)ind->dims[d],
-                       (long long)x->dims[d]);
-    return or_set_shape(k, k->out[0], x->dtype, ind->rank, ind->dims);
-}
-
-static or_status gather_elements_run(or_kernel *k)
-{
-    const axis_params *p = k->params;
-    const or_tensor *x = k->in[0], *ind = k->in[1];
-    size_t es = onnxrun_dtype_size(x->dtype);
-    int r = x->rank, ax = p->ax;
-    int64_t xs[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 }, m = or_numel(ind), base = 0, v = 0;
-    contiguous_strides(r, x->dims, xs);
-    char *d = k->out[0]->data;
-    const char *s = x->data;
-    for (int64_t j = 0; j < m; j++) {
-        OR_TRY(checked_index(k, ind, j, x->dims[ax], &v));
-        memcpy(d + (size_t)j * es, s + (size_t)(base + v * xs[ax]) * es, es);
-        for (int a = r - 1; a >= 0; a--) {   /* next index; base skips the gathered axis */
-            if (a != ax) base += xs[a];
-            if (++idx[a] < ind->dims[a]) break;
-            if (a != ax) base -= xs[a] * ind->dims[a];
-            idx[a] = 0;
-        }
-    }
     return ONNXRUN_OK;
 }
 
@@ -1008,10 +896,6 @@ OR_OP_TABLE(movement) = {
           .infer = split_infer, .run = split_run, .fini = split_fini),
     OR_OP("Split", 18, .params_size = sizeof(split_params), .init = split_init,
           .infer = split_infer, .run = split_run, .fini = split_fini),
-    OR_OP("Gather", 1, .params_size = sizeof(axis_params), .init = gather_init,
-          .infer = gather_infer, .run = gather_run),
-    OR_OP("GatherElements", 11, .params_size = sizeof(axis_params), .init = gather_init,
-          .infer = gather_elements_infer, .run = gather_elements_run),
     OR_OP("Slice", 1, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
     OR_OP("Slice", 10, .params_size = sizeof(slice_params), .infer = slice_infer, .run = slice_run),
     OR_OP("Expand", 8, .infer = expand_infer, .run = expand_run),

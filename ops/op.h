@@ -159,8 +159,9 @@ const or_op_def *or_op_variant(const or_op_def *def, onnxrun_isa isa);
 
 /* ---- a kernel's life (ops/kernel.c) ---- */
 
-/* Sets k->def to its variant for k->isa (or_op_variant), allocates
- * k->params (def->params_size, zeroed) and runs def->init. On
+/* Sets k->def to its variant for k->isa (or_op_variant), checks that
+ * output 0 is present, allocates k->params (def->params_size, zeroed) and
+ * runs def->init. On
  * failure the kernel still needs or_kernel_fini. */
 or_status or_kernel_init(or_kernel *k);
 /* Runs def->fini and frees k->params; safe after a failed or no init. */
@@ -223,6 +224,10 @@ or_status or_known_ints(or_kernel *k, size_t i, size_t max, int64_t *vals, size_
 /* Normalises a possibly negative axis for rank r into [0, r); fails if out
  * of range. */
 or_status or_axis(or_kernel *k, int64_t axis, int r, int *out);
+
+/* Element i of number data of type dt as a double (float, double and the
+ * 8- to 64-bit integers; 0 for other types). */
+double or_load_f64(const void *p, onnxrun_dtype dt, int64_t i);
 
 /* ---- attributes (ops/kernel.c); absent -> default, wrong type -> error ---- */
 

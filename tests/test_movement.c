@@ -1,8 +1,8 @@
 /*
- * test_movement.c - Transpose, Concat, Split, Gather, GatherElements, Slice,
- * Expand, Tile and Pad run directly through the kernel harness, against
- * naive loops (random shapes and permutations) and hand-computed cases
- * (numpy's results for slices and pads).
+ * test_movement.c - Transpose, Concat, Split, Slice, Expand, Tile, Pad,
+ * Trilu, DepthToSpace and SpaceToDepth run directly through the kernel
+ * harness, against naive loops (random shapes and permutations) and
+ * hand-computed cases (numpy's results for slices and pads).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,34 +11,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "tests/kernel_harness.h"
-
-
-static char err[1024];
-
-/* Runs op with n_in inputs and one output; returns the status. */
-static or_status run1(const char *op, int64_t opset, or_attr *attrs, size_t na, or_tensor **ins,
-                      size_t n_in, or_tensor *out)
-{
-    or_tensor *outs[] = { out };
-    out->data = NULL;
-    return kh_run("", op, opset, attrs, na, ins, n_in, outs, 1, err, sizeof err);
-}
-
-static void expect_shape(const or_tensor *t, const int64_t *dims, int rank)
-{
-    assert_int_equal(t->rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t->dims[i], dims[i]);
-}
-
-static void expect_floats(const or_tensor *t, const float *want, size_t n)
-{
-    assert_int_equal(or_numel(t), (int64_t)n);
-    for (size_t i = 0; i < n; i++) {
-        if (((const float *)t->data)[i] != want[i])
-            fail_msg("element %zu: got %g, want %g", i, ((const float *)t->data)[i], want[i]);
-    }
-}
+#include "tests/op_asserts.h"
 
 static uint32_t rng = 12345;
 static uint32_t rnd(void)
@@ -290,77 +263,6 @@ static void test_split(void **state)
     expect_floats(&o[0], (float[]){ 1, 2 }, 2);
     expect_floats(&o[3], (float[]){ 7 }, 1);
     free_outs(o, 4);
-}
-
-/* ---- Gather, GatherElements ---- */
-
-static void test_gather(void **state)
-{
-    (void)state;
-    float data[] = { 1.0f, 1.2f, 1.9f, 2.3f, 3.4f, 3.9f, 4.5f, 5.7f, 5.9f };
-    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 3), data), y;
-    int64_t i64[] = { 0, -1, 1, 2 };
-    or_tensor ind = kh_tensor(ONNXRUN_INT64, KH_DIMS(2, 2), i64);
-    or_tensor *ins[] = { &x, &ind };
-    assert_int_equal(run1("Gather", 13, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, KH_DIMS(2, 2, 3));
-    expect_floats(&y, (float[]){ 1.0f, 1.2f, 1.9f, 4.5f, 5.7f, 5.9f, 2.3f, 3.4f, 3.9f, 4.5f, 5.7f, 5.9f }, 12);
-    free(y.data);
-    /* axis 1 with int32 indices */
-    int32_t i32[] = { 0, 2 };
-    or_tensor ind32 = kh_tensor(ONNXRUN_INT32, KH_DIMS(1, 2), i32);
-    or_tensor *ins32[] = { &x, &ind32 };
-    or_attr ax1 = KH_INT("axis", 1);
-    assert_int_equal(run1("Gather", 13, &ax1, 1, ins32, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, KH_DIMS(3, 1, 2));
-    expect_floats(&y, (float[]){ 1.0f, 1.9f, 2.3f, 3.9f, 4.5f, 5.9f }, 6);
-    free(y.data);
-    /* scalar index: the axis disappears */
-    int64_t one = -2;
-    or_tensor s = kh_tensor(ONNXRUN_INT64, NULL, 0, &one);
-    or_tensor *inss[] = { &x, &s };
-    assert_int_equal(run1("Gather", 13, &ax1, 1, inss, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, KH_DIMS(3));
-    expect_floats(&y, (float[]){ 1.2f, 3.4f, 5.7f }, 3);
-    free(y.data);
-    /* out of range, both ways: a runtime error, no read */
-    int64_t far[] = { 0, 3 };
-    ind = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), far);
-    assert_int_equal(run1("Gather", 13, NULL, 0, ins, 2, &y), ONNXRUN_E_RUNTIME);
-    assert_non_null(strstr(err, "out of range"));
-    free(y.data);
-    far[1] = -4;
-    assert_int_equal(run1("Gather", 13, NULL, 0, ins, 2, &y), ONNXRUN_E_RUNTIME);
-    free(y.data);
-    /* float indices are refused */
-    or_tensor fi = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1), data);
-    or_tensor *insf[] = { &x, &fi };
-    assert_int_equal(run1("Gather", 13, NULL, 0, insf, 2, &y), ONNXRUN_E_UNSUPPORTED);
-    free(y.data);
-}
-
-static void test_gather_elements(void **state)
-{
-    (void)state;
-    float d1[] = { 1, 2, 3, 4 };
-    int64_t i1[] = { 0, 0, 1, 0 };
-    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 2), d1), ind = kh_tensor(ONNXRUN_INT64, KH_DIMS(2, 2), i1), y;
-    or_tensor *ins[] = { &x, &ind };
-    or_attr ax1 = KH_INT("axis", 1);
-    assert_int_equal(run1("GatherElements", 13, &ax1, 1, ins, 2, &y), ONNXRUN_OK);
-    expect_floats(&y, (float[]){ 1, 1, 4, 3 }, 4);
-    free(y.data);
-    float d2[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
-    int32_t i2[] = { 1, 2, 0, 2, 0, -3 };
-    x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 3), d2);
-    ind = kh_tensor(ONNXRUN_INT32, KH_DIMS(2, 3), i2);
-    assert_int_equal(run1("GatherElements", 13, NULL, 0, ins, 2, &y), ONNXRUN_OK);
-    expect_shape(&y, KH_DIMS(2, 3));
-    expect_floats(&y, (float[]){ 4, 8, 3, 7, 2, 3 }, 6);
-    free(y.data);
-    i2[4] = 3;
-    assert_int_equal(run1("GatherElements", 13, NULL, 0, ins, 2, &y), ONNXRUN_E_RUNTIME);
-    free(y.data);
 }
 
 /* ---- Slice ---- */
@@ -834,8 +736,6 @@ int main(void)
         cmocka_unit_test(test_concat_each_axis),
         cmocka_unit_test(test_concat_errors),
         cmocka_unit_test(test_split),
-        cmocka_unit_test(test_gather),
-        cmocka_unit_test(test_gather_elements),
         cmocka_unit_test(test_slice),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_trilu),

@@ -11,25 +11,9 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "tests/kernel_harness.h"
+#include "tests/op_asserts.h"
 
-
-static char err[1024];
 static float iota[256];
-
-static or_status run1(const char *op, int64_t opset, or_attr *attrs, size_t na, or_tensor **ins,
-                      size_t n_in, or_tensor *out)
-{
-    or_tensor *outs[] = { out };
-    out->data = NULL;
-    return kh_run("", op, opset, attrs, na, ins, n_in, outs, 1, err, sizeof err);
-}
-
-static void expect_shape(const or_tensor *t, const int64_t *dims, int rank)
-{
-    assert_int_equal(t->rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t->dims[i], dims[i]);
-}
 
 /* A view op's output: same dtype and bytes as iota's first n floats. */
 static void expect_iota(const or_tensor *t, int64_t n)

@@ -190,6 +190,9 @@ def cases():
     add("unsupported_op.onnx",
         model(nodes=[helper.make_node("FooBarOp", ["x", "W"], ["y"], name="foo0")]),
         "ONNXRUN_E_UNSUPPORTED", "FooBarOp", session=True)
+    add("absent_first_output.onnx",
+        model(nodes=[helper.make_node("Shape", ["x"], ["", "y"], name="shape0")]),
+        "ONNXRUN_E_INVALID", "node 'shape0' (#0, Shape): output 0 is absent", session=True)
     return c
 
 
