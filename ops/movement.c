@@ -1,7 +1,7 @@
 /*
  * movement.c - data movement kernels: Transpose, Concat, Split, Slice,
- * Expand, Tile, Pad, Trilu, DepthToSpace and SpaceToDepth (the ops
- * addressed by index tensors are in indexing.c).
+ * Expand, Tile, Pad, Trilu, DepthToSpace, SpaceToDepth and
+ * ReverseSequence (the ops addressed by index tensors are in indexing.c).
  *
  * Every kernel moves bytes with the element size, so one kernel serves every
  * dtype. Most of them reduce to copy_box, a strided n-d copy that merges
@@ -659,6 +659,64 @@ static or_status d2s_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- ReverseSequence ---- */
+
+typedef struct revseq_params {
+    int64_t batch_axis, time_axis;
+} revseq_params;
+
+static or_status revseq_init(or_kernel *k)
+{
+    revseq_params *p = k->params;
+    OR_TRY(or_attr_int(k, "batch_axis", 1, &p->batch_axis));
+    OR_TRY(or_attr_int(k, "time_axis", 0, &p->time_axis));
+    OR_CHECK(k, (p->batch_axis == 0 || p->batch_axis == 1) && p->time_axis == 1 - p->batch_axis,
+             "attributes batch_axis = %lld and time_axis = %lld must be 0 and 1 in some order",
+             (long long)p->batch_axis, (long long)p->time_axis);
+    return ONNXRUN_OK;
+}
+
+static or_status revseq_infer(or_kernel *k)
+{
+    const revseq_params *p = k->params;
+    const or_tensor *x, *lens;
+    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(need_input(k, 1, &lens));
+    OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 2, "input has rank %d; expected at least 2", x->rank);
+    OR_CHECK_SHAPE(k, lens->rank == 1 && lens->dims[0] == x->dims[p->batch_axis],
+                   "sequence_lens must be 1-D with the batch size %lld",
+                   (long long)x->dims[p->batch_axis]);
+    return or_set_shape(k, k->out[0], x->dtype, x->rank, x->dims);
+}
+
+/* Row (b, t) of the [2 dims, inner] view moves to (b, len[b] - 1 - t) for
+ * t < len[b], else stays. */
+static or_status revseq_run(or_kernel *k)
+{
+    const revseq_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    const int64_t *lens = k->in[1]->data;
+    int64_t nb = x->dims[p->batch_axis], nt = x->dims[p->time_axis];
+    for (int64_t b = 0; b < nb; b++)
+        if (lens[b] < 0 || lens[b] > nt)
+            return or_fail(k, ONNXRUN_E_RUNTIME,
+                           "sequence_lens[%lld] = %lld is outside [0, %lld] (the time axis)",
+                           (long long)b, (long long)lens[b], (long long)nt);
+    size_t row = (size_t)prod(x->dims, 2, x->rank) * onnxrun_dtype_size(x->dtype);
+    if (!row) return ONNXRUN_OK;
+    /* row (b, t) is at b * bs + t * ts */
+    int64_t bs = p->batch_axis == 0 ? nt : 1, ts = p->batch_axis == 0 ? 1 : nb;
+    const char *s = x->data;
+    char *d = k->out[0]->data;
+    for (int64_t b = 0; b < nb; b++)
+        for (int64_t t = 0; t < nt; t++) {
+            int64_t from = t < lens[b] ? lens[b] - 1 - t : t;
+            memcpy(d + (size_t)(b * bs + t * ts) * row, s + (size_t)(b * bs + from * ts) * row, row);
+        }
+    return ONNXRUN_OK;
+}
+
 /* ---- Tile ---- */
 
 typedef struct tile_params {
@@ -907,6 +965,8 @@ OR_OP_TABLE(movement) = {
           .infer = d2s_infer, .run = d2s_run),
     OR_OP("Trilu", 14, .params_size = sizeof(trilu_params), .init = trilu_init,
           .infer = trilu_infer, .run = trilu_run),
+    OR_OP("ReverseSequence", 10, .params_size = sizeof(revseq_params), .init = revseq_init,
+          .infer = revseq_infer, .run = revseq_run),
     OR_OP("Tile", 1, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),
     OR_OP("Tile", 6, .params_size = sizeof(tile_params), .infer = tile_infer, .run = tile_run),
     OR_OP("Pad", 1, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,

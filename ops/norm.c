@@ -1,6 +1,7 @@
 /*
  * norm.c - normalisation ops for inference, float32 and float64:
- * BatchNormalization, LRN, InstanceNormalization, LayerNormalization.
+ * BatchNormalization, LRN, InstanceNormalization, LayerNormalization,
+ * MeanVarianceNormalization.
  *
  * BatchNormalization  y = a[c]*x + b[c] with a = scale/sqrt(var+eps) and
  *   b = B - mean*a, computed into scratch at the start of each run (C
@@ -13,6 +14,9 @@
  * InstanceNormalization  per (n, c) mean and population variance.
  * LayerNormalization (17)  over axes [axis, rank); Scale and B broadcast to
  *   those dims; optional Mean and InvStdDev outputs (float).
+ * MeanVarianceNormalization (9, 13)  over any set of axes (default
+ *   0, 2, 3): y = (x - mean) / (sqrt(var) + 1e-9), as the op's function
+ *   body in the spec; one pass gathers the sums, one writes.
  * Statistics are accumulated in double. Large tensors are split by planes
  * (rows) across the session's threads with or_parallel_for.
  */
@@ -401,6 +405,84 @@ static or_status lnorm_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- MeanVarianceNormalization ---- */
+
+typedef struct mvn_params {
+    int64_t axes[OR_MAX_RANK];
+    size_t n_axes;
+    int64_t gs[OR_MAX_RANK];   /* per dim: its stride among the statistics (0: reduced) */
+    int64_t groups, count;     /* statistics; elements in each */
+} mvn_params;
+
+static or_status mvn_init(or_kernel *k)
+{
+    mvn_params *p = k->params;
+    OR_TRY(or_attr_ints(k, "axes", OR_MAX_RANK, p->axes, &p->n_axes));
+    if (!or_attr_has(k, "axes")) {
+        static const int64_t def[] = { 0, 2, 3 };
+        memcpy(p->axes, def, sizeof def);
+        p->n_axes = 3;
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status mvn_infer(or_kernel *k)
+{
+    mvn_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input X is required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    bool reduced[OR_MAX_RANK] = { false };
+    for (size_t i = 0; i < p->n_axes; i++) {
+        int a;
+        OR_TRY(or_axis(k, p->axes[i], x->rank, &a));
+        OR_CHECK(k, !reduced[a], "axis %d is listed twice in 'axes'", a);
+        reduced[a] = true;
+    }
+    p->groups = p->count = 1;
+    for (int d = x->rank - 1; d >= 0; d--) {
+        p->gs[d] = reduced[d] ? 0 : p->groups;
+        if (reduced[d]) p->count *= x->dims[d];
+        else p->groups *= x->dims[d];
+    }
+    k->scratch_bytes = (size_t)p->groups * 2 * sizeof(double);
+    return or_set_shape(k, k->out[0], x->dtype, x->rank, x->dims);
+}
+
+/* Steps the multi-index idx of an element and its statistic g. */
+static inline void mvn_next(const mvn_params *p, const or_tensor *x, int64_t *idx, int64_t *g)
+{
+    for (int a = x->rank - 1; a >= 0; a--) {
+        *g += p->gs[a];
+        if (++idx[a] < x->dims[a]) return;
+        *g -= p->gs[a] * x->dims[a];
+        idx[a] = 0;
+    }
+}
+
+static or_status mvn_run(or_kernel *k)
+{
+    const mvn_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    int64_t n = or_numel(x), idx[OR_MAX_RANK] = { 0 }, g = 0;
+    if (n == 0) return ONNXRUN_OK;
+    double *mean = k->scratch, *inv = mean + p->groups;
+    memset(mean, 0, (size_t)p->groups * 2 * sizeof(double));
+    for (int64_t i = 0; i < n; i++, mvn_next(p, x, idx, &g)) {
+        double v = ld(x->data, x->dtype, i);
+        mean[g] += v;
+        inv[g] += v * v;
+    }
+    for (int64_t j = 0; j < p->groups; j++) {
+        double m = mean[j] / (double)p->count, var = inv[j] / (double)p->count - m * m;
+        mean[j] = m;
+        inv[j] = 1.0 / (sqrt(var > 0 ? var : 0) + 1e-9);
+    }
+    for (int64_t i = 0; i < n; i++, mvn_next(p, x, idx, &g))
+        st(k->out[0]->data, x->dtype, i, (ld(x->data, x->dtype, i) - mean[g]) * inv[g]);
+    return ONNXRUN_OK;
+}
+
 #define BN(since) \
     OR_OP("BatchNormalization", since, .flags = OR_OP_INPLACE, .params_size = sizeof(bn_params), \
           .init = bn_init, .infer = bn_infer, .run = bn_run)
@@ -418,5 +500,9 @@ OR_OP_TABLE(norm) = {
           .infer = inorm_infer, .run = inorm_run),
     OR_OP("LayerNormalization", 17, .params_size = sizeof(lnorm_params), .init = lnorm_init,
           .infer = lnorm_infer, .run = lnorm_run),
+    OR_OP("MeanVarianceNormalization", 9, .params_size = sizeof(mvn_params), .init = mvn_init,
+          .infer = mvn_infer, .run = mvn_run),
+    OR_OP("MeanVarianceNormalization", 13, .params_size = sizeof(mvn_params), .init = mvn_init,
+          .infer = mvn_infer, .run = mvn_run),
 };
 OR_OP_TABLE_END(norm);

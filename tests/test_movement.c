@@ -1,8 +1,9 @@
 /*
  * test_movement.c - Transpose, Concat, Split, Slice, Expand, Tile, Pad,
- * Trilu, DepthToSpace and SpaceToDepth run directly through the kernel
- * harness, against naive loops (random shapes and permutations) and
- * hand-computed cases (numpy's results for slices and pads).
+ * Trilu, DepthToSpace, SpaceToDepth and ReverseSequence run directly
+ * through the kernel harness, against naive loops (random shapes and
+ * permutations) and hand-computed cases (numpy's results for slices and
+ * pads).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -526,6 +527,55 @@ static void test_tile(void **state)
     free(y.data);
 }
 
+/* ---- ReverseSequence ---- */
+
+/* Random [T, B, ...] / [B, T, ...] shapes and lengths (0 and full
+ * included), float and int64 elements, against the definition:
+ * out[b][t] = in[b][len[b] - 1 - t] for t < len[b], else in[b][t]. */
+static void test_reverse_sequence(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 60; it++) {
+        int ba = it % 2, r = 2 + (int)(rnd() % 3);
+        int64_t dims[4];
+        for (int d = 0; d < r; d++) dims[d] = 1 + rnd() % 4;
+        int64_t nb = dims[ba], nt = dims[1 - ba], inner = 1, n = nb * nt;
+        for (int d = 2; d < r; d++) inner *= dims[d];
+        n *= inner;
+        int64_t lens[4], *xi = malloc((size_t)n * sizeof *xi);
+        for (int64_t b = 0; b < nb; b++) lens[b] = rnd() % (uint32_t)(nt + 1);
+        for (int64_t i = 0; i < n; i++) xi[i] = (int64_t)rnd();
+        or_tensor x = kh_tensor(ONNXRUN_INT64, dims, r, xi), tl = kh_tensor(ONNXRUN_INT64, dims + ba, 1, lens), y;
+        or_tensor *ins[] = { &x, &tl };
+        or_attr a[] = { KH_INT("batch_axis", ba), KH_INT("time_axis", 1 - ba) };
+        assert_int_equal(run1("ReverseSequence", 10, a, 2, ins, 2, &y), ONNXRUN_OK);
+        expect_shape(&y, dims, r);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t e = i % inner, row = i / inner;
+            int64_t b = ba == 0 ? row / nt : row % nb, t = ba == 0 ? row % nt : row / nb;
+            int64_t from = t < lens[b] ? lens[b] - 1 - t : t;
+            int64_t src = (ba == 0 ? b * nt + from : from * nb + b) * inner + e;
+            assert_int_equal(((int64_t *)y.data)[i], xi[src]);
+        }
+        free(y.data);
+        free(xi);
+    }
+    /* errors: a length beyond the time axis (at run), the axes, the lengths' shape */
+    float xf[6] = { 0 };
+    int64_t lens[2] = { 3, 4 };
+    or_tensor x = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 2), xf), tl = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), lens), y;
+    or_tensor *ins[] = { &x, &tl };
+    assert_int_equal(run1("ReverseSequence", 10, NULL, 0, ins, 2, &y), ONNXRUN_E_RUNTIME);
+    assert_non_null(strstr(err, "sequence_lens[1] = 4"));
+    free(y.data);
+    or_attr same[] = { KH_INT("batch_axis", 0), KH_INT("time_axis", 0) };
+    assert_int_equal(run1("ReverseSequence", 10, same, 2, ins, 2, &y), ONNXRUN_E_INVALID);
+    free(y.data);
+    tl = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), lens);
+    assert_int_equal(run1("ReverseSequence", 10, NULL, 0, ins, 2, &y), ONNXRUN_E_SHAPE);
+    free(y.data);
+}
+
 /* ---- Pad ---- */
 
 /* Pads iota [3,4] at opset 13 with pads (4 values), mode, constant value. */
@@ -741,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_trilu),
         cmocka_unit_test(test_depth_space),
         cmocka_unit_test(test_tile),
+        cmocka_unit_test(test_reverse_sequence),
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice_random),
         cmocka_unit_test(test_pad_random),

@@ -273,6 +273,98 @@ static void test_instancenorm(void **state)
     free(b);
 }
 
+/* ---- MeanVarianceNormalization ---- */
+
+/* Whether flat positions i and j of dims agree on every axis not in red. */
+static bool same_off_axes(int64_t i, int64_t j, int r, const int64_t *dims, const bool *red)
+{
+    for (int d = r - 1; d >= 0; d--) {
+        if (!red[d] && i % dims[d] != j % dims[d]) return false;
+        i /= dims[d];
+        j /= dims[d];
+    }
+    return true;
+}
+
+/* Random ranks and axis sets (default, negative, empty), opsets 9 and 13,
+ * against the definition: for each element, the mean and the (two-pass)
+ * variance of all the elements that agree with it off the axes, by brute
+ * force. */
+static void test_mvn(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 60; it++) {
+        int r = 1 + (int)(rng % 4), opset = it % 2 ? 13 : 9;
+        frand();
+        int64_t dims[4], n = 1;
+        for (int d = 0; d < r; d++) {
+            dims[d] = 1 + (int64_t)((frand() + 1.0f) * 2.0f);
+            n *= dims[d];
+        }
+        bool red[4] = { false };
+        int64_t axes[4];
+        size_t na = 0;
+        bool dflt = r == 4 && it % 3 == 0;
+        for (int d = 0; d < r; d++)
+            if (dflt ? d != 1 : frand() > 0.0f) {
+                red[d] = true;
+                axes[na++] = frand() > 0.0f ? d : d - r;
+            }
+        float *x = rand_buf(n, -3, 3);
+        double *want = malloc((size_t)n * sizeof *want);
+        for (int64_t i = 0; i < n; i++) {
+            double m = 0, v = 0;
+            int64_t cnt = 0;
+            for (int64_t j = 0; j < n; j++)
+                if (same_off_axes(i, j, r, dims, red)) {
+                    m += x[j];
+                    cnt++;
+                }
+            m /= (double)cnt;
+            for (int64_t j = 0; j < n; j++)
+                if (same_off_axes(i, j, r, dims, red)) v += (x[j] - m) * (x[j] - m);
+            v /= (double)cnt;
+            want[i] = (x[i] - m) / (sqrt(v) + 1e-9);
+        }
+        or_tensor tx = tensor(ONNXRUN_FLOAT, r, dims, x), y = { 0 };
+        or_tensor *ins[] = { &tx }, *outs[] = { &y };
+        or_attr attrs[] = { { .name = (char *)"axes", .type = OR_ATTR_INTS, .ints = axes, .n = na } };
+        char err[256];
+        assert_int_equal(kh_run("", "MeanVarianceNormalization", opset, attrs, dflt ? 0 : 1, ins, 1,
+                                outs, 1, err, sizeof err),
+                         ONNXRUN_OK);
+        assert_close(y.data, want, n, 2e-4);
+        free(y.data);
+        free(x);
+        free(want);
+    }
+}
+
+static void test_mvn_errors(void **state)
+{
+    (void)state;
+    float x[6] = { 0 };
+    or_tensor tx = tensor(ONNXRUN_FLOAT, 3, (int64_t[]){ 1, 2, 3 }, x), y = { 0 };
+    or_tensor *ins[] = { &tx }, *outs[] = { &y };
+    char err[256];
+    /* the default axes 0, 2, 3 need rank 4 */
+    assert_int_equal(kh_run("", "MeanVarianceNormalization", 13, NULL, 0, ins, 1, outs, 1, err,
+                            sizeof err),
+                     ONNXRUN_E_INVALID);
+    assert_non_null(strstr(err, "axis 3"));
+    or_attr twice[] = { KH_INTS("axes", 1, -2) };
+    assert_int_equal(kh_run("", "MeanVarianceNormalization", 13, twice, 1, ins, 1, outs, 1, err,
+                            sizeof err),
+                     ONNXRUN_E_INVALID);
+    assert_non_null(strstr(err, "twice"));
+    int32_t xi[6] = { 0 };
+    tx = tensor(ONNXRUN_INT32, 3, (int64_t[]){ 1, 2, 3 }, xi);
+    or_attr one[] = { KH_INTS("axes", 1) };
+    assert_int_equal(kh_run("", "MeanVarianceNormalization", 13, one, 1, ins, 1, outs, 1, err,
+                            sizeof err),
+                     ONNXRUN_E_UNSUPPORTED);
+}
+
 /* ---- LayerNormalization ---- */
 
 /* x [2,3,4]; scale/bias of rank srank aligned right to the dims from axis. */
@@ -426,6 +518,8 @@ int main(void)
         cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_instancenorm),
         cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_mvn),
+        cmocka_unit_test(test_mvn_errors),
         cmocka_unit_test(test_threads_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
