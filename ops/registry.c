@@ -15,7 +15,7 @@
 #include "op.h"
 
 #define FAMILIES(X) \
-    X(activation) X(constant) X(conv) X(dense) X(elementwise) X(indexing) X(movement) \
+    X(activation) X(constant) X(conv) X(dense) X(elementwise) X(indexing) X(loss) X(movement) \
     X(norm) X(pool) X(reduce) X(resize) X(shape)
 
 #define DECLARE(f) extern const or_op_def or_ops_##f[], or_ops_##f##_avx2[]; \

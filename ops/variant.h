@@ -31,6 +31,8 @@
 #define or_ops_elementwise_count or_ops_elementwise_count_avx2
 #define or_ops_indexing or_ops_indexing_avx2
 #define or_ops_indexing_count or_ops_indexing_count_avx2
+#define or_ops_loss or_ops_loss_avx2
+#define or_ops_loss_count or_ops_loss_count_avx2
 #define or_ops_movement or_ops_movement_avx2
 #define or_ops_movement_count or_ops_movement_count_avx2
 #define or_ops_norm or_ops_norm_avx2
