@@ -23,9 +23,13 @@
  * threads, once woken, spin for milliseconds and compete with the
  * session's own workers).
  *
+ * Det     the determinant of each matrix of [*, M, M] (LU with partial
+ *         pivoting, in double).
+ *
  * Relies on: blas.h (the BLAS's int sizes; sizes are checked to fit).
  */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,10 +343,67 @@ static uint64_t matmul_macs(const or_kernel *k)
     OR_OP("MatMul", since, .params_size = sizeof(matmul_params), .infer = matmul_infer, \
           .run = matmul_run, .macs = matmul_macs)
 
+/* ---- Det ---- */
+
+/* Det: the determinant of each matrix of [*, M, M], by LU decomposition
+ * with partial pivoting in double (a copy in scratch), float or double. */
+static or_status det_infer(or_kernel *k)
+{
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input X is missing");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 2 && x->dims[x->rank - 1] == x->dims[x->rank - 2],
+                   "input must be [*, M, M] (square matrices)");
+    int64_t m = x->dims[x->rank - 1];
+    OR_CHECK_TYPE(k, m <= 4096, "matrices of %lld x %lld exceed the supported 4096", (long long)m,
+                  (long long)m);
+    k->scratch_bytes = (size_t)(m * m) * sizeof(double);
+    return or_set_shape(k, k->out[0], x->dtype, x->rank - 2, x->dims);
+}
+
+static or_status det_run(or_kernel *k)
+{
+    const or_tensor *x = k->in[0];
+    int64_t m = x->dims[x->rank - 1], count = or_numel(k->out[0]);
+    double *a = k->scratch;
+    bool f = x->dtype == ONNXRUN_FLOAT;
+    for (int64_t b = 0; b < count; b++) {
+        for (int64_t i = 0; i < m * m; i++)
+            a[i] = f ? ((const float *)x->data)[b * m * m + i] : ((const double *)x->data)[b * m * m + i];
+        double det = 1;
+        for (int64_t c = 0; c < m && det != 0; c++) {
+            int64_t piv = c;
+            for (int64_t r = c + 1; r < m; r++)
+                if (fabs(a[r * m + c]) > fabs(a[piv * m + c])) piv = r;
+            if (a[piv * m + c] == 0) {
+                det = 0;
+                break;
+            }
+            if (piv != c) {
+                for (int64_t j = 0; j < m; j++) {
+                    double t = a[c * m + j];
+                    a[c * m + j] = a[piv * m + j];
+                    a[piv * m + j] = t;
+                }
+                det = -det;
+            }
+            det *= a[c * m + c];
+            for (int64_t r = c + 1; r < m; r++) {
+                double l = a[r * m + c] / a[c * m + c];
+                for (int64_t j = c; j < m; j++) a[r * m + j] -= l * a[c * m + j];
+            }
+        }
+        if (f) ((float *)k->out[0]->data)[b] = (float)det;
+        else ((double *)k->out[0]->data)[b] = det;
+    }
+    return ONNXRUN_OK;
+}
+
 OR_OP_TABLE(dense) = {
     GEMM(1),   /* `broadcast` attribute */
     GEMM(7),   /* unidirectional broadcast of C */
     GEMM(11),  /* C optional */
     MATMUL(1),
+    OR_OP("Det", 11, .infer = det_infer, .run = det_run),
 };
 OR_OP_TABLE_END(dense);

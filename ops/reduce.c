@@ -1,8 +1,9 @@
 /*
  * reduce.c - reductions over axes (ReduceSum, ReduceMean, ReduceMax,
  * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp,
- * ReduceSumSquare), index reductions over one axis (ArgMax, ArgMin) and the
- * running sum along one axis (CumSum).
+ * ReduceSumSquare), index reductions over one axis (ArgMax, ArgMin), the
+ * running sum along one axis (CumSum) and the selection of the k extreme
+ * elements along one (TopK).
  *
  * One walk serves every reduction: infer merges adjacent dims that are all
  * reduced or all kept (dropping dims of size 1), and run visits the input
@@ -480,6 +481,131 @@ static or_status cumsum_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- TopK ---- */
+
+/*
+ * TopK: the k largest (or smallest) elements along an axis and their
+ * indices (int64), sorted, ties to the lower index, NaN above every number
+ * (as numpy's sort). k is an attribute before opset 10, then input 1,
+ * which must be known at infer (it decides the output shape). Each lane of
+ * the [outer, n, inner] view is copied into scratch as (key, index) pairs
+ * and sorted with qsort; integers keep exact int64 keys.
+ */
+typedef struct topk_params {
+    int64_t axis, k;
+    bool largest;
+    int64_t outer, n, inner;   /* infer */
+} topk_params;
+
+typedef struct topk_item {
+    double f;      /* float types */
+    int64_t i;     /* integer types */
+    int64_t at;    /* index along the axis */
+} topk_item;
+
+static int topk_order(int c, const topk_item *x, const topk_item *y)
+{
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+/* NaN ranks above every number */
+static int cmp_f(const topk_item *x, const topk_item *y)
+{
+    bool nx = x->f != x->f, ny = y->f != y->f;
+    if (nx || ny) return (int)nx - (int)ny;
+    return (x->f > y->f) - (x->f < y->f);
+}
+
+static int topk_f_desc(const void *a, const void *b) { return topk_order(-cmp_f(a, b), a, b); }
+static int topk_f_asc(const void *a, const void *b) { return topk_order(cmp_f(a, b), a, b); }
+static int cmp_i(const topk_item *x, const topk_item *y) { return (x->i > y->i) - (x->i < y->i); }
+static int topk_i_desc(const void *a, const void *b) { return topk_order(-cmp_i(a, b), a, b); }
+static int topk_i_asc(const void *a, const void *b) { return topk_order(cmp_i(a, b), a, b); }
+
+static or_status topk_init(or_kernel *k)
+{
+    topk_params *p = k->params;
+    int64_t largest = 1, sorted = 1;
+    OR_TRY(or_attr_int(k, "axis", -1, &p->axis));
+    if (k->def->since >= 11) {
+        OR_TRY(or_attr_int(k, "largest", 1, &largest));
+        OR_TRY(or_attr_int(k, "sorted", 1, &sorted)); /* unsorted output may be in any order: sorted */
+    }
+    p->largest = largest != 0;
+    if (k->def->since < 10) {
+        OR_CHECK(k, or_attr_has(k, "k"), "attribute 'k' is required");
+        OR_TRY(or_attr_int(k, "k", 0, &p->k));
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status topk_infer(or_kernel *k)
+{
+    topk_params *p = k->params;
+    const or_tensor *x = or_in(k, 0);
+    OR_CHECK(k, x, "input X is missing");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_INT8, ONNXRUN_INT16,
+                          ONNXRUN_INT32, ONNXRUN_INT64, ONNXRUN_UINT8, ONNXRUN_UINT16, ONNXRUN_UINT32,
+                          ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 1, "input must have rank >= 1");
+    if (k->def->since >= 10) {
+        int64_t kv[1];
+        size_t n;
+        OR_CHECK(k, or_in(k, 1), "input K is missing");
+        OR_TRY(or_known_ints(k, 1, 1, kv, &n));
+        OR_CHECK_SHAPE(k, n == 1, "K must hold one value");
+        p->k = kv[0];
+    }
+    int ax;
+    OR_TRY(or_axis(k, p->axis, x->rank, &ax));
+    p->n = x->dims[ax];
+    OR_CHECK(k, p->k >= 0 && p->k <= p->n, "k = %lld is outside [0, %lld] (the axis' size)",
+             (long long)p->k, (long long)p->n);
+    p->outer = p->inner = 1;
+    int64_t dims[OR_MAX_RANK];
+    for (int a = 0; a < x->rank; a++) {
+        if (a < ax) p->outer *= x->dims[a];
+        if (a > ax) p->inner *= x->dims[a];
+        dims[a] = a == ax ? p->k : x->dims[a];
+    }
+    k->scratch_bytes = (size_t)p->n * sizeof(topk_item);
+    OR_TRY(or_set_shape(k, k->out[0], x->dtype, x->rank, dims));
+    if (or_out(k, 1)) OR_TRY(or_set_shape(k, k->out[1], ONNXRUN_INT64, x->rank, dims));
+    return ONNXRUN_OK;
+}
+
+static or_status topk_run(or_kernel *k)
+{
+    const topk_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    onnxrun_dtype dt = x->dtype;
+    size_t es = onnxrun_dtype_size(dt);
+    bool fl = dt == ONNXRUN_FLOAT || dt == ONNXRUN_DOUBLE;
+    int (*cmp)(const void *, const void *) = fl ? (p->largest ? topk_f_desc : topk_f_asc)
+                                                : (p->largest ? topk_i_desc : topk_i_asc);
+    topk_item *it = k->scratch;
+    char *yv = k->out[0]->data;
+    int64_t *yi = or_out(k, 1) ? k->out[1]->data : NULL;
+    if (p->k == 0) return ONNXRUN_OK;
+    for (int64_t o = 0; o < p->outer; o++)
+        for (int64_t i = 0; i < p->inner; i++) {
+            int64_t base = o * p->n * p->inner + i;
+            for (int64_t j = 0; j < p->n; j++) {
+                double v = or_load_f64(x->data, dt, base + j * p->inner);
+                it[j].f = v;
+                it[j].i = fl ? 0 : dt == ONNXRUN_INT64 ? ((const int64_t *)x->data)[base + j * p->inner] : (int64_t)v;
+                it[j].at = j;
+            }
+            qsort(it, (size_t)p->n, sizeof *it, cmp);
+            for (int64_t j = 0; j < p->k; j++) {
+                int64_t out = (o * p->k + j) * p->inner + i;
+                memcpy(yv + (size_t)out * es, (const char *)x->data + (size_t)(base + it[j].at * p->inner) * es, es);
+                if (yi) yi[out] = it[j].at;
+            }
+        }
+    return ONNXRUN_OK;
+}
+
 #define REDUCE(op, since) \
     OR_OP(op, since, .params_size = sizeof(reduce_params), .init = reduce_init, \
           .infer = reduce_infer, .run = reduce_run)
@@ -503,5 +629,9 @@ OR_OP_TABLE(reduce) = {
     ARG("ArgMin", 1), ARG("ArgMin", 12),
     OR_OP("CumSum", 11, .params_size = sizeof(cumsum_params), .init = cumsum_init,
           .infer = cumsum_infer, .run = cumsum_run),
+#define TOPK(since) \
+    OR_OP("TopK", since, .params_size = sizeof(topk_params), .init = topk_init, .infer = topk_infer, \
+          .run = topk_run)
+    TOPK(1), TOPK(10), TOPK(11),
 };
 OR_OP_TABLE_END(reduce);

@@ -485,6 +485,78 @@ static void test_matmul_errors(void **state)
                      ONNXRUN_E_SHAPE);
 }
 
+/* ---- Det ---- */
+
+/* The determinant by Leibniz's formula: the signed sum over permutations
+ * (m <= 5), against the kernel's LU. */
+static double leibniz(const double *a, int m)
+{
+    int perm[5] = { 0, 1, 2, 3, 4 };
+    double total = 0;
+    for (;;) {
+        int inv = 0;
+        double prod = 1;
+        for (int i = 0; i < m; i++) {
+            prod *= a[i * m + perm[i]];
+            for (int j = i + 1; j < m; j++) inv += perm[i] > perm[j];
+        }
+        total += inv % 2 ? -prod : prod;
+        int i = m - 2; /* next permutation in lexicographic order */
+        while (i >= 0 && perm[i] > perm[i + 1]) i--;
+        if (i < 0) break;
+        int j = m - 1;
+        while (perm[j] < perm[i]) j--;
+        int t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+        for (int lo = i + 1, hi = m - 1; lo < hi; lo++, hi--) {
+            t = perm[lo];
+            perm[lo] = perm[hi];
+            perm[hi] = t;
+        }
+    }
+    return total;
+}
+
+static void test_det(void **state)
+{
+    (void)state;
+    char err[256];
+    for (int it = 0; it < 60; it++) {
+        int m = it % 6, batch_rank = it % 3;   /* m = 0: the empty product, 1 */
+        int64_t dims[4] = { 2, 3, m, m }, nb = 1;
+        for (int a = 0; a < batch_rank; a++) nb *= dims[a];
+        int rank = batch_rank + 2;
+        int64_t d[4];
+        for (int a = 0; a < batch_rank; a++) d[a] = dims[a];
+        d[batch_rank] = d[batch_rank + 1] = m;
+        double *x = malloc((size_t)(nb * m * m + 1) * sizeof *x);
+        for (int64_t i = 0; i < nb * m * m; i++) x[i] = (double)(int)(frand() * 4) / 2;
+        if (m >= 2 && it % 4 == 0) /* a singular one: two equal rows */
+            for (int j = 0; j < m; j++) x[m + j] = x[j];
+        bool dbl = it % 2;
+        float *xf = malloc((size_t)(nb * m * m + 1) * sizeof *xf);
+        for (int64_t i = 0; i < nb * m * m; i++) xf[i] = (float)x[i];
+        or_tensor tx = tensor(dbl ? ONNXRUN_DOUBLE : ONNXRUN_FLOAT, rank, d, dbl ? (void *)x : (void *)xf);
+        or_tensor y = { 0 }, *ins[] = { &tx }, *outs[] = { &y };
+        assert_int_equal(kh_run("", "Det", 11, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+        assert_int_equal(y.rank, batch_rank);
+        for (int64_t b = 0; b < nb; b++) {
+            double want = m ? leibniz(x + b * m * m, m) : 1;
+            double got = dbl ? ((double *)y.data)[b] : ((float *)y.data)[b];
+            if (fabs(got - want) > 1e-5 * (1 + fabs(want)))
+                fail_msg("case %d matrix %lld: got %.9g, want %.9g", it, (long long)b, got, want);
+        }
+        free(y.data);
+        free(x);
+        free(xf);
+    }
+    float x[6] = { 0 };
+    or_tensor tx = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 2, 3 }, x), y = { 0 }, *ins[] = { &tx }, *outs[] = { &y };
+    assert_int_equal(kh_run("", "Det", 11, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_E_SHAPE);
+    assert_non_null(strstr(err, "square"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_gemv_threads),
         cmocka_unit_test(test_matmul_shapes),
         cmocka_unit_test(test_matmul_errors),
+        cmocka_unit_test(test_det),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -433,6 +433,99 @@ static void test_argmax_argmin(void **state)
                      ONNXRUN_E_SHAPE);
 }
 
+/* ---- TopK ---- */
+
+/* Whether (a, ia) ranks before (b, ib): larger (smaller) first, NaN above
+ * every number, ties to the lower index. */
+static bool ranks_before(double a, int64_t ia, double b, int64_t ib, bool largest)
+{
+    bool na = a != a, nb = b != b;
+    int c = na || nb ? (int)na - (int)nb : (a > b) - (a < b);
+    if (!largest) c = -c;
+    return c > 0 || (c == 0 && ia < ib);
+}
+
+/* TopK on random shapes, axes, k (0 to n), largest or smallest, at opsets
+ * 1 (k attribute), 10 and 11 (k input), float with NaN and duplicates and
+ * int64 beyond 2^53, against selection by repeated scans (the kernel
+ * sorts). */
+static void test_topk(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 150; it++) {
+        int r = 1 + (int)(rng % 3), opset = it % 3 == 0 ? 1 : it % 3 == 1 ? 10 : 11;
+        frand();
+        bool i64 = it % 4 == 0, largest = opset < 11 || (rng >> 9) % 2;
+        int64_t dims[3], n = 1, odims[3];
+        for (int a = 0; a < r; a++) {
+            dims[a] = 1 + (int64_t)((frand() + 1) * 3);
+            n *= dims[a];
+        }
+        int ax = (int)((rng >> 5) % (uint32_t)r);
+        int64_t kk = (int64_t)((rng >> 11) % (uint32_t)(dims[ax] + 1));
+        float *xf = malloc((size_t)n * sizeof *xf);
+        int64_t *xi = malloc((size_t)n * sizeof *xi);
+        for (int64_t i = 0; i < n; i++) {
+            xf[i] = (float)(int)(frand() * 4) / 2;  /* few values: many ties */
+            if ((rng >> 7) % 23 == 0) xf[i] = NAN;
+            xi[i] = ((int64_t)1 << 60) + (int64_t)(frand() * 3);
+        }
+        int64_t outer = 1, inner = 1;
+        for (int a = 0; a < r; a++) {
+            if (a < ax) outer *= dims[a];
+            if (a > ax) inner *= dims[a];
+            odims[a] = a == ax ? kk : dims[a];
+        }
+        or_tensor tx = tensor(i64 ? ONNXRUN_INT64 : ONNXRUN_FLOAT, r, dims, i64 ? (void *)xi : (void *)xf);
+        or_tensor tk = tensor(ONNXRUN_INT64, 1, (int64_t[]){ 1 }, &kk), y = { 0 }, yi = { 0 };
+        or_tensor *ins[] = { &tx, &tk }, *outs[] = { &y, &yi };
+        or_attr at[] = { KH_INT("axis", ax - (it % 2 ? r : 0)), KH_INT("largest", largest), KH_INT("k", kk) };
+        char err[256];
+        size_t na = opset == 10 ? 1 : 2; /* axis, then k (opset 1) or largest (11) */
+        if (opset < 10) at[1] = at[2];
+        or_status st = kh_run("", "TopK", opset, at, na, ins, opset < 10 ? 1 : 2, outs, 2, err, sizeof err);
+        if (st != ONNXRUN_OK) fail_msg("case %d: %s", it, err);
+        assert_int_equal(y.rank, r);
+        for (int a = 0; a < r; a++) assert_int_equal(y.dims[a], odims[a]);
+        bool *used = malloc((size_t)dims[ax] * sizeof *used);
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t i = 0; i < inner; i++) {
+                memset(used, 0, (size_t)dims[ax] * sizeof *used);
+                for (int64_t j = 0; j < kk; j++) {
+                    int64_t best = -1;
+                    for (int64_t q = 0; q < dims[ax]; q++) {
+                        if (used[q]) continue;
+                        int64_t off = (o * dims[ax] + q) * inner + i, bo = (o * dims[ax] + best) * inner + i;
+                        double v = i64 ? (double)(xi[off] - ((int64_t)1 << 60)) : xf[off];
+                        double b = best < 0 ? 0 : i64 ? (double)(xi[bo] - ((int64_t)1 << 60)) : xf[bo];
+                        if (best < 0 || ranks_before(v, q, b, best, largest)) best = q;
+                    }
+                    used[best] = true;
+                    int64_t out = (o * kk + j) * inner + i, src = (o * dims[ax] + best) * inner + i;
+                    assert_int_equal(((int64_t *)yi.data)[out], best);
+                    if (i64) assert_int_equal(((int64_t *)y.data)[out], xi[src]);
+                    else assert_memory_equal(&((float *)y.data)[out], &xf[src], sizeof(float));
+                }
+            }
+        free(used);
+        free(y.data);
+        free(yi.data);
+        free(xf);
+        free(xi);
+    }
+    /* k beyond the axis; k not a single value */
+    float x[4] = { 1, 2, 3, 4 };
+    int64_t big = 5, two[2] = { 1, 2 };
+    or_tensor tx = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 4 }, x), tk = tensor(ONNXRUN_INT64, 1, (int64_t[]){ 1 }, &big);
+    or_tensor y = { 0 }, yi = { 0 }, *ins[] = { &tx, &tk }, *outs[] = { &y, &yi };
+    char err[256];
+    assert_int_equal(kh_run("", "TopK", 11, NULL, 0, ins, 2, outs, 2, err, sizeof err), ONNXRUN_E_INVALID);
+    assert_non_null(strstr(err, "k = 5"));
+    tk = tensor(ONNXRUN_INT64, 1, (int64_t[]){ 2 }, two);
+    assert_int_not_equal(kh_run("", "TopK", 11, NULL, 0, ins, 2, outs, 2, err, sizeof err), ONNXRUN_OK);
+    assert_non_null(strstr(err, "at most 1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_reduce_errors),
         cmocka_unit_test(test_argmax_argmin),
         cmocka_unit_test(test_cumsum),
+        cmocka_unit_test(test_topk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
