@@ -1,6 +1,6 @@
 /*
- * resize.c - Resize (opsets 10, 11, 13, 18, 19) and Upsample (7, 9) on
- * float tensors of any rank.
+ * resize.c - resampling: Resize (opsets 10, 11, 13, 18, 19) and Upsample
+ * (7, 9) on float tensors of any rank; GridSample (16, below).
  *
  * Every mode is separable, so the op is a chain of 1-D passes, one per
  * axis whose size or sampling changes (innermost first), each through a
@@ -558,6 +558,117 @@ static or_status resize_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- GridSample ---- */
+
+/*
+ * GridSample (16): output [N, C, Ho, Wo] samples input [N, C, H, W] at the
+ * grid's normalised (x, y) in [-1, 1], as torch.nn.functional.grid_sample:
+ * unnormalised with or without align_corners; bilinear (four corners),
+ * nearest (round half to even) or bicubic (4 x 4 taps, A = -0.75);
+ * padding zeros (taps outside read 0), border (coordinates clipped) or
+ * reflection (reflected about the edges, then clipped). Bilinear and
+ * nearest pad the sample coordinate; bicubic pads each tap's index.
+ */
+typedef struct grid_params {
+    int mode;      /* 0 bilinear, 1 nearest, 2 bicubic */
+    int padding;   /* 0 zeros, 1 border, 2 reflection */
+    bool align;
+} grid_params;
+
+static or_status grid_init(or_kernel *k)
+{
+    grid_params *p = k->params;
+    static const char *const modes[] = { "bilinear", "nearest", "bicubic" };
+    static const char *const pads[] = { "zeros", "border", "reflection" };
+    int64_t align;
+    OR_TRY(string_choice(k, "mode", "bilinear", modes, 3, &p->mode));
+    OR_TRY(string_choice(k, "padding_mode", "zeros", pads, 3, &p->padding));
+    OR_TRY(or_attr_int(k, "align_corners", 0, &align));
+    p->align = align != 0;
+    return ONNXRUN_OK;
+}
+
+static or_status grid_infer(or_kernel *k)
+{
+    const or_tensor *x = or_in(k, 0), *g = or_in(k, 1);
+    OR_CHECK(k, x && g, "inputs X and grid are required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_UNDEFINED));
+    OR_TRY(or_check_dtype(k, 1, ONNXRUN_FLOAT, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank == 4, "X must be [N, C, H, W] (rank 4), not rank %d", x->rank);
+    OR_CHECK_SHAPE(k, g->rank == 4 && g->dims[0] == x->dims[0] && g->dims[3] == 2,
+                   "grid must be [N, H_out, W_out, 2] with X's N");
+    int64_t dims[4] = { x->dims[0], x->dims[1], g->dims[1], g->dims[2] };
+    return or_set_shape(k, k->out[0], x->dtype, 4, dims);
+}
+
+static double reflect(double v, double twice_lo, double twice_hi)
+{
+    if (twice_lo == twice_hi || !isfinite(v)) return 0;
+    double lo = twice_lo / 2, span = (twice_hi - twice_lo) / 2;
+    v = fabs(v - lo);
+    double extra = fmod(v, span);
+    return (int64_t)floor(v / span) % 2 == 0 ? extra + lo : span - extra + lo;
+}
+
+/* A coordinate (or a tap index) after padding along an axis of n. */
+static double pad_coord(const grid_params *p, double v, int64_t n)
+{
+    if (p->padding == 2) v = p->align ? reflect(v, 0, 2.0 * (double)(n - 1)) : reflect(v, -1, 2.0 * (double)n - 1);
+    if (p->padding >= 1) v = fmin((double)(n - 1), fmax(v, 0));
+    return v;
+}
+
+/* Plane value at (y, x), 0 outside. */
+static double at(const float *plane, int64_t h, int64_t w, double y, double x)
+{
+    if (!(x >= 0 && x < (double)w && y >= 0 && y < (double)h)) return 0;
+    return plane[(int64_t)y * w + (int64_t)x];
+}
+
+static double sample(const grid_params *p, const float *plane, int64_t h, int64_t w, double gx, double gy)
+{
+    double x = p->align ? (gx + 1) / 2 * (double)(w - 1) : ((gx + 1) * (double)w - 1) / 2;
+    double y = p->align ? (gy + 1) / 2 * (double)(h - 1) : ((gy + 1) * (double)h - 1) / 2;
+    if (p->mode == 2) { /* bicubic: taps padded one by one */
+        double x0 = floor(x), y0 = floor(y), tx = x - x0, ty = y - y0, A = -0.75, cx[4], cy[4];
+        for (int i = 0; i < 4; i++) {
+            cx[i] = cubic_w(tx + 1 - i, A);
+            cy[i] = cubic_w(ty + 1 - i, A);
+        }
+        double acc = 0;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                acc += cy[i] * cx[j] *
+                       at(plane, h, w, pad_coord(p, y0 - 1 + i, h), pad_coord(p, x0 - 1 + j, w));
+        return acc;
+    }
+    x = pad_coord(p, x, w);
+    y = pad_coord(p, y, h);
+    if (p->mode == 1) return at(plane, h, w, nearbyint(y), nearbyint(x));
+    double x0 = floor(x), y0 = floor(y), fx = x - x0, fy = y - y0;
+    return (1 - fy) * ((1 - fx) * at(plane, h, w, y0, x0) + fx * at(plane, h, w, y0, x0 + 1)) +
+           fy * ((1 - fx) * at(plane, h, w, y0 + 1, x0) + fx * at(plane, h, w, y0 + 1, x0 + 1));
+}
+
+static or_status grid_run(or_kernel *k)
+{
+    const grid_params *p = k->params;
+    const or_tensor *x = k->in[0], *g = k->in[1];
+    int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
+    int64_t ho = g->dims[1], wo = g->dims[2];
+    const float *grid = g->data;
+    float *y = k->out[0]->data;
+    for (int64_t b = 0; b < n; b++)
+        for (int64_t ch = 0; ch < c; ch++) {
+            const float *plane = (const float *)x->data + (b * c + ch) * h * w;
+            for (int64_t i = 0; i < ho * wo; i++) {
+                const float *gp = grid + (b * ho * wo + i) * 2;
+                *y++ = (float)sample(p, plane, h, w, gp[0], gp[1]);
+            }
+        }
+    return ONNXRUN_OK;
+}
+
 #define RESIZE(op, since)                                                                     \
     OR_OP(op, since, .params_size = sizeof(resize_params), .init = resize_init,              \
           .infer = resize_infer, .run = resize_run, .fini = resize_fini)
@@ -570,5 +681,7 @@ OR_OP_TABLE(resize) = {
     RESIZE("Resize", 13),
     RESIZE("Resize", 18),
     RESIZE("Resize", 19),
+    OR_OP("GridSample", 16, .params_size = sizeof(grid_params), .init = grid_init, .infer = grid_infer,
+          .run = grid_run),
 };
 OR_OP_TABLE_END(resize);
