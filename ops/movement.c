@@ -91,8 +91,11 @@ static void copy_box(char *dst, const int64_t *dstr, const char *src, const int6
 {
     int64_t n[BOX_MAX], ds[BOX_MAX], ss[BOX_MAX];
     int r = 0;
-    for (int a = 0; a < rank; a++) {
+    /* an empty box first: its other dims (Tile's repeats) may be huge, and
+     * the stride products below fit only for a box that exists */
+    for (int a = 0; a < rank; a++)
         if (dims[a] == 0) return;
+    for (int a = 0; a < rank; a++) {
         if (dims[a] == 1) continue;
         if (r > 0 && ds[r - 1] == dstr[a] * dims[a] && ss[r - 1] == sstr[a] * dims[a]) {
             n[r - 1] *= dims[a];    /* axis a continues the previous one in both buffers */

@@ -525,6 +525,15 @@ static void test_tile(void **state)
     expect_shape(&y, KH_DIMS(2, 6, 1));
     assert_int_equal(((int16_t *)y.data)[4], 2);
     free(y.data);
+    /* an empty input tiled by huge repeats: an empty output, no stride
+     * product of the huge dims (fuzz_model; UBSan caught the overflow) */
+    float none[1];
+    int64_t huge[4] = { 1, 2, 100663550, (int64_t)1 << 34 };
+    or_tensor xe = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 2, 3, 0), none), te = kh_tensor(ONNXRUN_INT64, KH_DIMS(4), huge);
+    or_tensor *inse[] = { &xe, &te };
+    assert_int_equal(run1("Tile", 6, NULL, 0, inse, 2, &y), ONNXRUN_OK);
+    expect_shape(&y, KH_DIMS(1, 4, 301990650, 0));
+    free(y.data);
 }
 
 /* ---- ReverseSequence ---- */
