@@ -509,6 +509,13 @@ static void pass_gather(void *ctx, int64_t r0, int64_t r1)
     for (int64_t o = r0; o < r1; o++) {
         const float *s = j->src + o * j->len;
         float *d = j->dst + o * j->olen;
+        /* nearest: a plain gather (source coordinates grow with i, so only
+         * the ends can be extrapolated) */
+        if (n == 1 && j->t->first[0] >= 0 && j->t->first[j->olen - 1] >= 0) {
+            const int64_t *f = j->t->first;
+            for (int64_t i = 0; i < j->olen; i++) d[i] = s[f[i]];
+            continue;
+        }
         for (int64_t i = 0; i < j->olen; i++) {
             int64_t first = j->t->first[i];
             const float *w = j->t->w + i * n;
