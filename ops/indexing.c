@@ -24,33 +24,26 @@
 
 typedef enum scatter_red { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN } scatter_red;
 
+/* The index tuples' geometry: batch_dims b leading dims shared by data and
+ * indices, tuples of kl indices into data's next axes. */
+typedef struct nd_geom {
+    int b, kl;
+    int64_t batches;   /* product of the batch dims */
+    int64_t tuples;    /* tuples per batch */
+    int64_t slice;     /* elements of data per tuple (its trailing dims) */
+    int64_t batch;     /* elements of data per batch */
+} nd_geom;
+
 typedef struct index_params {
     int64_t axis;          /* attribute (Gather*, Scatter*, OneHot) */
     int ax;                /* resolved at infer */
     int64_t batch_dims;    /* GatherND */
     scatter_red red;       /* ScatterElements, ScatterND */
     int64_t depth;         /* OneHot: known at infer */
+    nd_geom nd;            /* GatherND, ScatterND: set at infer */
 } index_params;
 
 /* ---- shared helpers ---- */
-
-/* Input i: present, of a dtype with a byte size. */
-static or_status need_input(or_kernel *k, size_t i, const or_tensor **t)
-{
-    *t = or_in(k, i);
-    OR_CHECK(k, *t, "required input %zu is missing", i);
-    OR_CHECK_TYPE(k, onnxrun_dtype_size((*t)->dtype), "input %zu has unsupported type %s", i,
-                  onnxrun_dtype_name((*t)->dtype));
-    return ONNXRUN_OK;
-}
-
-/* The product of dims[from..to), wrapping (exact whenever no factor is 0). */
-static int64_t prod(const int64_t *dims, int from, int to)
-{
-    uint64_t n = 1;
-    for (int d = from; d < to; d++) n *= (uint64_t)dims[d];
-    return (int64_t)n;
-}
 
 /* Index j of an int32 or int64 tensor. */
 static int64_t index_at(const or_tensor *t, int64_t j)
@@ -74,8 +67,8 @@ static or_status checked_index(or_kernel *k, const or_tensor *ind, int64_t j, in
 /* The data input and int32/int64 indices (inputs 0 and 1). */
 static or_status data_and_indices(or_kernel *k, const or_tensor **x, const or_tensor **ind)
 {
-    OR_TRY(need_input(k, 0, x));
-    OR_TRY(need_input(k, 1, ind));
+    OR_TRY(or_need_input(k, 0, x));
+    OR_TRY(or_need_input(k, 1, ind));
     OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT32, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
     OR_CHECK_SHAPE(k, (*x)->rank >= 1, "data must have rank >= 1");
     return ONNXRUN_OK;
@@ -110,8 +103,8 @@ static or_status gather_run(or_kernel *k)
     const or_tensor *x = k->in[0], *ind = k->in[1];
     size_t es = onnxrun_dtype_size(x->dtype);
     int64_t n = x->dims[p->ax], m = or_numel(ind), tmp;
-    int64_t outer = prod(x->dims, 0, p->ax);
-    size_t inner = (size_t)prod(x->dims, p->ax + 1, x->rank) * es;
+    int64_t outer = or_dims_prod(x->dims, 0, p->ax);
+    size_t inner = (size_t)or_dims_prod(x->dims, p->ax + 1, x->rank) * es;
     for (int64_t j = 0; j < m; j++) OR_TRY(checked_index(k, ind, j, n, &tmp));
     if (!inner) return ONNXRUN_OK;
     char *d = k->out[0]->data;
@@ -146,15 +139,6 @@ static void elem_next(elem_walk *w, int r, const int64_t *idims, const int64_t *
     }
 }
 
-static void strides_of(int r, const int64_t *dims, int64_t *s)
-{
-    int64_t n = 1;
-    for (int d = r - 1; d >= 0; d--) {
-        s[d] = n;
-        n = (int64_t)((uint64_t)n * (uint64_t)dims[d]);
-    }
-}
-
 /* The element ops' data and indices: the same rank, the axis resolved,
  * indices no longer than data on the other axes (the axis itself is
  * checked by value at run). */
@@ -185,7 +169,7 @@ static or_status gather_elements_run(or_kernel *k)
     const or_tensor *x = k->in[0], *ind = k->in[1];
     size_t es = onnxrun_dtype_size(x->dtype);
     int64_t xs[OR_MAX_RANK], m = or_numel(ind), v = 0;
-    strides_of(x->rank, x->dims, xs);
+    or_strides(x->rank, x->dims, xs);
     elem_walk w = { { 0 }, 0 };
     char *d = k->out[0]->data;
     const char *s = x->data;
@@ -276,7 +260,7 @@ static or_status scatter_common(or_kernel *k, const or_tensor *x, int rank, cons
 {
     const index_params *p = k->params;
     const or_tensor *u;
-    OR_TRY(need_input(k, 2, &u));
+    OR_TRY(or_need_input(k, 2, &u));
     OR_CHECK_TYPE(k, u->dtype == x->dtype, "updates have type %s but data has %s",
                   onnxrun_dtype_name(u->dtype), onnxrun_dtype_name(x->dtype));
     bool same = u->rank == rank;
@@ -319,7 +303,7 @@ static or_status scatter_elements_run(or_kernel *k)
     int64_t xs[OR_MAX_RANK], m = or_numel(ind), v = 0;
     for (int64_t j = 0; j < m; j++) OR_TRY(checked_index(k, ind, j, x->dims[p->ax], &v));
     scatter_copy(k);
-    strides_of(x->rank, x->dims, xs);
+    or_strides(x->rank, x->dims, xs);
     elem_walk w = { { 0 }, 0 };
     char *d = k->out[0]->data;
     const char *s = u->data;
@@ -337,15 +321,6 @@ static or_status scatter_elements_run(or_kernel *k)
 
 /* ---- GatherND, ScatterND: a slice per index tuple ---- */
 
-/* The index tuples' geometry: batch_dims b leading dims shared by data and
- * indices, tuples of kl indices into data's next axes. */
-typedef struct nd_geom {
-    int b, kl;
-    int64_t batches;   /* product of the batch dims */
-    int64_t tuples;    /* tuples per batch */
-    int64_t slice;     /* elements of data per tuple (its trailing dims) */
-    int64_t batch;     /* elements of data per batch */
-} nd_geom;
 
 static or_status nd_check(or_kernel *k, const or_tensor *x, const or_tensor *ind, int64_t b,
                           nd_geom *g)
@@ -365,10 +340,10 @@ static or_status nd_check(or_kernel *k, const or_tensor *x, const or_tensor *ind
                    "batch_dims)", (long long)kl, (long long)(r - b));
     g->b = (int)b;
     g->kl = (int)kl;
-    g->batches = prod(x->dims, 0, g->b);
-    g->tuples = prod(ind->dims, g->b, q - 1);
-    g->slice = prod(x->dims, g->b + g->kl, r);
-    g->batch = prod(x->dims, g->b, r);
+    g->batches = or_dims_prod(x->dims, 0, g->b);
+    g->tuples = or_dims_prod(ind->dims, g->b, q - 1);
+    g->slice = or_dims_prod(x->dims, g->b + g->kl, r);
+    g->batch = or_dims_prod(x->dims, g->b, r);
     return ONNXRUN_OK;
 }
 
@@ -395,11 +370,11 @@ static or_status gather_nd_init(or_kernel *k)
 
 static or_status gather_nd_infer(or_kernel *k)
 {
-    const index_params *p = k->params;
+    index_params *p = k->params;
     const or_tensor *x, *ind;
-    nd_geom g;
     OR_TRY(data_and_indices(k, &x, &ind));
-    OR_TRY(nd_check(k, x, ind, p->batch_dims, &g));
+    OR_TRY(nd_check(k, x, ind, p->batch_dims, &p->nd));
+    const nd_geom g = p->nd;
     int ro = ind->rank - 1 + x->rank - g.b - g.kl;
     OR_CHECK_TYPE(k, ro <= OR_MAX_RANK, "output rank %d exceeds the maximum %d", ro, OR_MAX_RANK);
     int64_t dims[OR_MAX_RANK];
@@ -413,8 +388,7 @@ static or_status gather_nd_run(or_kernel *k)
 {
     const index_params *p = k->params;
     const or_tensor *x = k->in[0], *ind = k->in[1];
-    nd_geom g;
-    OR_TRY(nd_check(k, x, ind, p->batch_dims, &g));
+    const nd_geom g = p->nd;
     size_t es = onnxrun_dtype_size(x->dtype), bytes = (size_t)g.slice * es;
     char *d = k->out[0]->data;
     for (int64_t bt = 0; bt < g.batches; bt++)
@@ -429,10 +403,11 @@ static or_status gather_nd_run(or_kernel *k)
 
 static or_status scatter_nd_infer(or_kernel *k)
 {
+    index_params *p = k->params;
     const or_tensor *x, *ind;
-    nd_geom g;
     OR_TRY(data_and_indices(k, &x, &ind));
-    OR_TRY(nd_check(k, x, ind, 0, &g));
+    OR_TRY(nd_check(k, x, ind, 0, &p->nd));
+    const nd_geom g = p->nd;
     int ru = ind->rank - 1 + x->rank - g.kl;
     OR_CHECK_TYPE(k, ru <= OR_MAX_RANK, "updates' rank %d exceeds the maximum %d", ru, OR_MAX_RANK);
     int64_t dims[OR_MAX_RANK];
@@ -445,8 +420,7 @@ static or_status scatter_nd_run(or_kernel *k)
 {
     const index_params *p = k->params;
     const or_tensor *x = k->in[0], *ind = k->in[1], *u = k->in[2];
-    nd_geom g;
-    OR_TRY(nd_check(k, x, ind, 0, &g));
+    const nd_geom g = p->nd;
     int64_t off;
     for (int64_t t = 0; t < g.tuples; t++) OR_TRY(nd_offset(k, x, ind, &g, t, &off));
     scatter_copy(k);
@@ -504,9 +478,9 @@ static or_status onehot_infer(or_kernel *k)
 {
     index_params *p = k->params;
     const or_tensor *ind, *depth, *vals;
-    OR_TRY(need_input(k, 0, &ind));
-    OR_TRY(need_input(k, 1, &depth));
-    OR_TRY(need_input(k, 2, &vals));
+    OR_TRY(or_need_input(k, 0, &ind));
+    OR_TRY(or_need_input(k, 1, &depth));
+    OR_TRY(or_need_input(k, 2, &vals));
     OR_CHECK_TYPE(k, is_number(ind->dtype) && is_number(depth->dtype),
                   "indices (%s) and depth (%s) must be numbers", onnxrun_dtype_name(ind->dtype),
                   onnxrun_dtype_name(depth->dtype));
@@ -537,8 +511,8 @@ static or_status onehot_run(or_kernel *k)
     const index_params *p = k->params;
     const or_tensor *ind = k->in[0], *vals = k->in[2];
     size_t es = onnxrun_dtype_size(vals->dtype);
-    int64_t depth = p->depth, outer = prod(ind->dims, 0, p->ax);
-    int64_t inner = prod(ind->dims, p->ax, ind->rank), n = or_numel(k->out[0]);
+    int64_t depth = p->depth, outer = or_dims_prod(ind->dims, 0, p->ax);
+    int64_t inner = or_dims_prod(ind->dims, p->ax, ind->rank), n = or_numel(k->out[0]);
     char *y = k->out[0]->data;
     const char *off = vals->data, *on = off + es;
     for (int64_t i = 0; i < n; i++) memcpy(y + (size_t)i * es, off, es);

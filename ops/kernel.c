@@ -215,6 +215,16 @@ or_status or_known_ints(or_kernel *k, size_t i, size_t max, int64_t *vals, size_
     return ONNXRUN_OK;
 }
 
+or_status or_need_input(or_kernel *k, size_t i, const or_tensor **t)
+{
+    *t = or_in(k, i);
+    if (!*t) return or_fail(k, ONNXRUN_E_INVALID, "required input %zu is missing", i);
+    if (!onnxrun_dtype_size((*t)->dtype))
+        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "input %zu has unsupported type %s", i,
+                       onnxrun_dtype_name((*t)->dtype));
+    return ONNXRUN_OK;
+}
+
 or_status or_axis(or_kernel *k, int64_t axis, int r, int *out)
 {
     if (axis < -(int64_t)r || axis >= (int64_t)r)

@@ -19,34 +19,6 @@
 
 /* ---- shared helpers ---- */
 
-/* Input i, which must be present and of a dtype with a byte size. */
-static or_status need_input(or_kernel *k, size_t i, const or_tensor **t)
-{
-    *t = or_in(k, i);
-    if (!*t) return or_fail(k, ONNXRUN_E_INVALID, "required input %zu is missing", i);
-    if (!onnxrun_dtype_size((*t)->dtype))
-        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "input %zu has unsupported type %s", i,
-                       onnxrun_dtype_name((*t)->dtype));
-    return ONNXRUN_OK;
-}
-
-/* Row-major element strides of dims. */
-static void contiguous_strides(int rank, const int64_t *dims, int64_t *strides)
-{
-    int64_t s = 1;
-    for (int d = rank - 1; d >= 0; d--) {
-        strides[d] = s;
-        s = (int64_t)((uint64_t)s * (uint64_t)dims[d]); /* wraps only for empty shapes (unused) */
-    }
-}
-
-static int64_t prod(const int64_t *dims, int from, int to)
-{
-    int64_t n = 1;
-    for (int d = from; d < to; d++) n = (int64_t)((uint64_t)n * (uint64_t)dims[d]); /* empty: no UB */
-    return n;
-}
-
 /* Copies n elements of es bytes, dstep / sstep bytes apart. Inlined with a
  * literal es so that the memcpy becomes a single move. */
 static inline __attribute__((always_inline)) void
@@ -155,7 +127,7 @@ static void copy_box(char *dst, const int64_t *dstr, const char *src, const int6
 static void copy_to_contiguous(or_tensor *dst, const char *src, const int64_t *sstr)
 {
     int64_t dstr[OR_MAX_RANK];
-    contiguous_strides(dst->rank, dst->dims, dstr);
+    or_strides(dst->rank, dst->dims, dstr);
     copy_box(dst->data, dstr, src, sstr, dst->rank, dst->dims, onnxrun_dtype_size(dst->dtype));
 }
 
@@ -177,7 +149,7 @@ static or_status transpose_infer(or_kernel *k)
 {
     transpose_params *p = k->params;
     const or_tensor *x;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     int r = x->rank;
     int64_t dims[OR_MAX_RANK];
     bool seen[OR_MAX_RANK] = { false };
@@ -202,7 +174,7 @@ static or_status transpose_run(or_kernel *k)
     const transpose_params *p = k->params;
     const or_tensor *x = k->in[0];
     int64_t istr[OR_MAX_RANK], sstr[OR_MAX_RANK];
-    contiguous_strides(x->rank, x->dims, istr);
+    or_strides(x->rank, x->dims, istr);
     for (int i = 0; i < x->rank; i++) sstr[i] = istr[p->axes[i]];
     copy_to_contiguous(k->out[0], x->data, sstr);
     return ONNXRUN_OK;
@@ -245,14 +217,14 @@ static or_status concat_infer(or_kernel *k)
     axis_params *p = k->params;
     const or_tensor *x0;
     OR_CHECK(k, k->n_in >= 1, "needs at least one input");
-    OR_TRY(need_input(k, 0, &x0));
+    OR_TRY(or_need_input(k, 0, &x0));
     OR_CHECK_SHAPE(k, x0->rank >= 1, "cannot concatenate scalars");
     OR_TRY(axis_resolve(k, x0->rank));
     int64_t dims[OR_MAX_RANK];
     memcpy(dims, x0->dims, sizeof dims);
     for (size_t i = 1; i < k->n_in; i++) {
         const or_tensor *x;
-        OR_TRY(need_input(k, i, &x));
+        OR_TRY(or_need_input(k, i, &x));
         OR_CHECK(k, x->dtype == x0->dtype, "input %zu is %s but input 0 is %s", i,
                  onnxrun_dtype_name(x->dtype), onnxrun_dtype_name(x0->dtype));
         OR_CHECK_SHAPE(k, x->rank == x0->rank, "input %zu has rank %d but input 0 has rank %d", i,
@@ -275,7 +247,7 @@ static or_status concat_run(or_kernel *k)
     const axis_params *p = k->params;
     or_tensor *y = k->out[0];
     size_t es = onnxrun_dtype_size(y->dtype);
-    int64_t outer = prod(y->dims, 0, p->ax), inner = prod(y->dims, p->ax + 1, y->rank) * (int64_t)es;
+    int64_t outer = or_dims_prod(y->dims, 0, p->ax), inner = or_dims_prod(y->dims, p->ax + 1, y->rank) * (int64_t)es;
     char *d = y->data;
     for (int64_t o = 0; o < outer; o++)
         for (size_t i = 0; i < k->n_in; i++) {
@@ -325,7 +297,7 @@ static or_status split_infer(or_kernel *k)
     split_params *p = k->params;
     const or_tensor *x;
     size_t n = k->n_out, got = 0;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     OR_CHECK_SHAPE(k, x->rank >= 1, "cannot split a scalar");
     OR_TRY(axis_resolve(k, x->rank));
     int64_t dim = x->dims[p->a.ax];
@@ -376,7 +348,7 @@ static or_status split_run(or_kernel *k)
     const or_tensor *x = k->in[0];
     size_t es = onnxrun_dtype_size(x->dtype);
     int ax = p->a.ax;
-    int64_t outer = prod(x->dims, 0, ax), inner = prod(x->dims, ax + 1, x->rank) * (int64_t)es;
+    int64_t outer = or_dims_prod(x->dims, 0, ax), inner = or_dims_prod(x->dims, ax + 1, x->rank) * (int64_t)es;
     const char *s = x->data;
     for (int64_t o = 0; o < outer; o++)
         for (size_t j = 0; j < k->n_out; j++) {
@@ -421,7 +393,7 @@ static or_status slice_infer(or_kernel *k)
 {
     slice_params *p = k->params;
     const or_tensor *x;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     int r = x->rank;
     int64_t starts[OR_MAX_RANK], ends[OR_MAX_RANK], axes[OR_MAX_RANK], steps[OR_MAX_RANK];
     size_t ns, ne, na = 0, nst = 0;
@@ -468,7 +440,7 @@ static or_status slice_run(or_kernel *k)
     or_tensor *y = k->out[0];
     if (!or_numel(y)) return ONNXRUN_OK;
     int64_t xs[OR_MAX_RANK], sstr[OR_MAX_RANK], off = 0;
-    contiguous_strides(x->rank, x->dims, xs);
+    or_strides(x->rank, x->dims, xs);
     for (int a = 0; a < x->rank; a++) {
         off += p->start[a] * xs[a];
         sstr[a] = p->step[a] * xs[a];
@@ -485,7 +457,7 @@ static or_status expand_infer(or_kernel *k)
     int64_t shape[OR_MAX_RANK], dims[OR_MAX_RANK];
     size_t n;
     int ro;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     OR_TRY(or_known_ints(k, 1, OR_MAX_RANK, shape, &n));
     for (size_t i = 0; i < n; i++)
         OR_CHECK_SHAPE(k, shape[i] >= 0, "shape value %lld is negative", (long long)shape[i]);
@@ -531,7 +503,7 @@ static or_status trilu_init(or_kernel *k)
 static or_status trilu_infer(or_kernel *k)
 {
     const or_tensor *x, *kt = or_in(k, 1);
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     OR_CHECK_SHAPE(k, x->rank >= 2, "input has rank %d; Trilu needs 2 or more", x->rank);
     if (kt)
         OR_CHECK_SHAPE(k, kt->dtype == ONNXRUN_INT64 && or_numel(kt) == 1,
@@ -605,7 +577,7 @@ static or_status d2s_infer(or_kernel *k)
 {
     const d2s_params *p = k->params;
     const or_tensor *x;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     OR_CHECK_SHAPE(k, x->rank == 4, "input has rank %d; %s takes [N, C, H, W]", x->rank,
                    k->def->op_type);
     int64_t b = p->b, bb = b * b, d[4] = { x->dims[0], 0, 0, 0 };
@@ -683,8 +655,8 @@ static or_status revseq_infer(or_kernel *k)
 {
     const revseq_params *p = k->params;
     const or_tensor *x, *lens;
-    OR_TRY(need_input(k, 0, &x));
-    OR_TRY(need_input(k, 1, &lens));
+    OR_TRY(or_need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 1, &lens));
     OR_TRY(or_check_dtype(k, 1, ONNXRUN_INT64, ONNXRUN_UNDEFINED));
     OR_CHECK_SHAPE(k, x->rank >= 2, "input has rank %d; expected at least 2", x->rank);
     OR_CHECK_SHAPE(k, lens->rank == 1 && lens->dims[0] == x->dims[p->batch_axis],
@@ -706,7 +678,7 @@ static or_status revseq_run(or_kernel *k)
             return or_fail(k, ONNXRUN_E_RUNTIME,
                            "sequence_lens[%lld] = %lld is outside [0, %lld] (the time axis)",
                            (long long)b, (long long)lens[b], (long long)nt);
-    size_t row = (size_t)prod(x->dims, 2, x->rank) * onnxrun_dtype_size(x->dtype);
+    size_t row = (size_t)or_dims_prod(x->dims, 2, x->rank) * onnxrun_dtype_size(x->dtype);
     if (!row) return ONNXRUN_OK;
     /* row (b, t) is at b * bs + t * ts */
     int64_t bs = p->batch_axis == 0 ? nt : 1, ts = p->batch_axis == 0 ? 1 : nb;
@@ -732,7 +704,7 @@ static or_status tile_infer(or_kernel *k)
     const or_tensor *x;
     int64_t dims[OR_MAX_RANK];
     size_t n;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     int r = x->rank;
     if (k->def->since >= 6) {
         OR_TRY(or_known_ints(k, 1, OR_MAX_RANK, p->reps, &n));
@@ -765,14 +737,14 @@ static or_status tile_run(or_kernel *k)
      * repeat axes read the input with stride 0 */
     int64_t xs[OR_MAX_RANK], box[BOX_MAX], sstr[BOX_MAX], dstr[BOX_MAX];
     int r = x->rank;
-    contiguous_strides(r, x->dims, xs);
+    or_strides(r, x->dims, xs);
     for (int d = 0; d < r; d++) {
         box[2 * d] = p->reps[d];
         box[2 * d + 1] = x->dims[d];
         sstr[2 * d] = 0;
         sstr[2 * d + 1] = xs[d];
     }
-    contiguous_strides(2 * r, box, dstr);
+    or_strides(2 * r, box, dstr);
     copy_box(k->out[0]->data, dstr, x->data, sstr, 2 * r, box, onnxrun_dtype_size(x->dtype));
     return ONNXRUN_OK;
 }
@@ -819,7 +791,7 @@ static or_status pad_infer(or_kernel *k)
 {
     pad_params *p = k->params;
     const or_tensor *x;
-    OR_TRY(need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 0, &x));
     int r = x->rank;
     int64_t pads[2 * OR_MAX_RANK], axes[OR_MAX_RANK], dims[OR_MAX_RANK];
     size_t np, na = 0;
@@ -907,7 +879,7 @@ static or_status pad_run(or_kernel *k)
     }
     int L = r - 1;
     int64_t xs[OR_MAX_RANK], idx[OR_MAX_RANK] = { 0 };
-    contiguous_strides(r, x->dims, xs);
+    or_strides(r, x->dims, xs);
     /* one output row (last axis) at a time: its source row, then its pads */
     int64_t n = x->dims[L], b = p->begin[L], e = p->end[L], row = y->dims[L];
     int64_t c0 = b < 0 ? -b : 0, m = n - c0 - (e < 0 ? -e : 0), pb = b > 0 ? b : 0;

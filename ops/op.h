@@ -221,6 +221,29 @@ or_status or_set_shape(or_kernel *k, or_tensor *out, onnxrun_dtype dt, int rank,
  * vals[0..*n) (at most max). Fails naming the input if it is not known. */
 or_status or_known_ints(or_kernel *k, size_t i, size_t max, int64_t *vals, size_t *n);
 
+/* Input i, which must be present and of a dtype with a byte size (fails
+ * with ONNXRUN_E_INVALID / ONNXRUN_E_UNSUPPORTED naming it). */
+or_status or_need_input(or_kernel *k, size_t i, const or_tensor **t);
+
+/* The product of dims[from..to), wrapping in uint64 (exact whenever the
+ * shape is non-empty or a zero ends it). */
+static inline int64_t or_dims_prod(const int64_t *dims, int from, int to)
+{
+    uint64_t n = 1;
+    for (int d = from; d < to; d++) n *= (uint64_t)dims[d];
+    return (int64_t)n;
+}
+
+/* Row-major element strides of dims (rank r), wrapping as or_dims_prod. */
+static inline void or_strides(int r, const int64_t *dims, int64_t *strides)
+{
+    uint64_t s = 1;
+    for (int d = r - 1; d >= 0; d--) {
+        strides[d] = (int64_t)s;
+        s *= (uint64_t)dims[d];
+    }
+}
+
 /* Normalises a possibly negative axis for rank r into [0, r); fails if out
  * of range. */
 or_status or_axis(or_kernel *k, int64_t axis, int r, int *out);

@@ -194,7 +194,7 @@ static int footprint(const resize_params *p, double scale, double *s, int *start
 
 /* The filter at fraction ratio in (0, 1]: taps at base + start + t for t
  * < *n with weights w (n at most max_taps). */
-static void filter(const resize_params *p, double scale, double ratio, bool downscale, int *start,
+static void filter(const resize_params *p, double scale, double ratio, int *start,
                    int *n, double *w)
 {
     switch (p->mode) {
@@ -205,7 +205,7 @@ static void filter(const resize_params *p, double scale, double ratio, bool down
         case N_ROUND_PREFER_CEIL: up = ratio >= 0.5; break;
         case N_FLOOR: up = false; break;
         case N_CEIL: up = true; break;
-        default: up = downscale; break; /* simple: ceil when downscaling, else truncate */
+        default: up = scale < 1; break; /* simple: ceil when downscaling, else truncate */
         }
         if (ratio == 1) up = true;   /* an integral coordinate: itself */
         *start = up ? 1 : 0;
@@ -274,7 +274,7 @@ static or_status make_taps(or_kernel *k, resize_params *p, int a, int64_t in, bo
             base -= 1;
         }
         int start = 0, n = 0;
-        filter(p, p->scale[a], ratio, p->scale[a] < 1, &start, &n, wd);
+        filter(p, p->scale[a], ratio, &start, &n, wd);
         int64_t lo = base + start;
         if (p->exclude_outside && n > 1) {
             double sum = 0;
