@@ -243,12 +243,7 @@ static uint64_t gemm_macs(const or_kernel *k)
 /* ---- MatMul ---- */
 
 typedef struct matmul_params {
-    int64_t m, n, k;                  /* per-batch product [M,K] x [K,N] */
-    int batch_rank;                   /* rank of the broadcast batch shape */
-    int64_t batch[OR_MAX_RANK];       /* broadcast batch dims */
-    int64_t a_step[OR_MAX_RANK];      /* A's matrix stride per batch dim (0 = broadcast) */
-    int64_t b_step[OR_MAX_RANK];
-    int64_t batch_count;              /* product of batch */
+    or_matmul_geom g;
     bool fold;                        /* B has one matrix: fold the batch into M */
 } matmul_params;
 
@@ -260,80 +255,41 @@ static or_status matmul_infer(or_kernel *k)
     OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
     OR_CHECK(k, b->dtype == a->dtype, "A and B must have the same type (%s, %s)",
              onnxrun_dtype_name(a->dtype), onnxrun_dtype_name(b->dtype));
-    OR_CHECK_SHAPE(k, a->rank >= 1 && b->rank >= 1, "MatMul operands must have rank >= 1");
-    int64_t m = a->rank >= 2 ? a->dims[a->rank - 2] : 1, ka = a->dims[a->rank - 1];
-    int64_t kb = b->rank >= 2 ? b->dims[b->rank - 2] : b->dims[0];
-    int64_t n = b->rank >= 2 ? b->dims[b->rank - 1] : 1;
-    OR_CHECK_SHAPE(k, ka == kb, "inner dimensions differ: A gives K=%lld, B gives K=%lld",
-                   (long long)ka, (long long)kb);
-    if (!blas_fits(m, n, ka))
-        return or_fail(k, ONNXRUN_E_LIMIT, "matrix dimensions exceed the BLAS integer range");
-
-    /* batch dims: numpy broadcast of A[:-2] and B[:-2], aligned right */
-    int ra = a->rank > 2 ? a->rank - 2 : 0, rb = b->rank > 2 ? b->rank - 2 : 0;
-    int r = ra > rb ? ra : rb;
-    int64_t a_mat = m * ka, b_mat = ka * n, a_acc = a_mat, b_acc = b_mat, count = 1;
-    for (int i = r - 1; i >= 0; i--) {
-        int ia = i - (r - ra), ib = i - (r - rb);
-        int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
-        OR_CHECK_SHAPE(k, da == db || da == 1 || db == 1,
-                       "batch dimension %d does not broadcast (%lld vs %lld)", i, (long long)da,
-                       (long long)db);
-        p->batch[i] = da == 1 ? db : da;
-        p->a_step[i] = da == 1 ? 0 : a_acc;
-        p->b_step[i] = db == 1 ? 0 : b_acc;
-        a_acc *= da; /* products of validated input sizes: cannot overflow */
-        b_acc *= db;
-        if (!or_mul_ok((uint64_t)count, (uint64_t)p->batch[i], (uint64_t *)&count))
-            return or_fail(k, ONNXRUN_E_LIMIT, "batch size overflows");
-    }
-    p->batch_rank = r;
-    p->batch_count = count;
-    p->m = m;
-    p->n = n;
-    p->k = ka;
-    p->fold = b_acc == b_mat && (uint64_t)count * (uint64_t)m <= INT_MAX;
-
+    int rank;
     int64_t dims[OR_MAX_RANK + 2];
-    int rank = r;
-    memcpy(dims, p->batch, (size_t)r * sizeof *dims);
-    if (a->rank >= 2) dims[rank++] = m;
-    if (b->rank >= 2) dims[rank++] = n;
+    OR_TRY(or_matmul_shape(k, a, b, &p->g, &rank, dims));
+    if (!blas_fits(p->g.m, p->g.n, p->g.k))
+        return or_fail(k, ONNXRUN_E_LIMIT, "matrix dimensions exceed the BLAS integer range");
+    p->fold = p->g.b_single && (uint64_t)p->g.batch_count * (uint64_t)p->g.m <= INT_MAX;
     return or_set_shape(k, or_out(k, 0), a->dtype, rank, dims);
 }
 
 static or_status matmul_run(or_kernel *k)
 {
     const matmul_params *p = k->params;
+    const or_matmul_geom *g = &p->g;
     const or_tensor *a = k->in[0], *b = k->in[1];
     or_tensor *y = k->out[0];
     size_t es = onnxrun_dtype_size(a->dtype);
     if (p->fold) {
-        gemm(k, a->dtype, false, false, p->batch_count * p->m, p->n, p->k, 1.0f, a->data, b->data,
+        gemm(k, a->dtype, false, false, g->batch_count * g->m, g->n, g->k, 1.0f, a->data, b->data,
              0, y->data);
         return ONNXRUN_OK;
     }
     int64_t idx[OR_MAX_RANK] = { 0 };
-    int64_t ao = 0, bo = 0, y_mat = p->m * p->n;
-    for (int64_t t = 0; t < p->batch_count; t++) {
-        gemm(k, a->dtype, false, false, p->m, p->n, p->k, 1.0f, (const char *)a->data + ao * es,
+    int64_t ao = 0, bo = 0, y_mat = g->m * g->n;
+    for (int64_t t = 0; t < g->batch_count; t++) {
+        gemm(k, a->dtype, false, false, g->m, g->n, g->k, 1.0f, (const char *)a->data + ao * es,
              (const char *)b->data + bo * es, 0, (char *)y->data + t * y_mat * es);
-        for (int i = p->batch_rank - 1; i >= 0; i--) { /* odometer over the batch */
-            ao += p->a_step[i];
-            bo += p->b_step[i];
-            if (++idx[i] < p->batch[i]) break;
-            ao -= p->a_step[i] * idx[i];
-            bo -= p->b_step[i] * idx[i];
-            idx[i] = 0;
-        }
+        or_matmul_next(g, idx, &ao, &bo);
     }
     return ONNXRUN_OK;
 }
 
 static uint64_t matmul_macs(const or_kernel *k)
 {
-    const matmul_params *p = k->params;
-    return (uint64_t)p->batch_count * (uint64_t)p->m * (uint64_t)p->n * (uint64_t)p->k;
+    const or_matmul_geom *g = &((const matmul_params *)k->params)->g;
+    return (uint64_t)g->batch_count * (uint64_t)g->m * (uint64_t)g->n * (uint64_t)g->k;
 }
 
 #define GEMM(since) \

@@ -277,6 +277,39 @@ bool or_broadcast_shape(int ra, const int64_t *da, int rb, const int64_t *db, in
  * in aligned to the right): 0 on broadcast axes. */
 void or_broadcast_strides(const or_tensor *in, const or_tensor *out, int64_t *strides);
 
+/* ---- matrix products (ops/broadcast.c) ---- */
+
+/* numpy matmul of A [..., M, K] by B [..., K, N] (a 1-D operand is a
+ * single row / column): the per-batch product and the broadcast batch. */
+typedef struct or_matmul_geom {
+    int64_t m, n, k;
+    int batch_rank;
+    int64_t batch[OR_MAX_RANK];       /* broadcast batch dims */
+    int64_t a_step[OR_MAX_RANK];      /* A's element stride per batch dim (0: broadcast) */
+    int64_t b_step[OR_MAX_RANK];
+    int64_t batch_count;              /* product of batch */
+    bool b_single;                    /* B is one matrix, shared by every batch */
+} or_matmul_geom;
+
+/* Fills g from the shapes of a and b and the output's shape into rank,
+ * dims (OR_MAX_RANK + 2); fails naming the dims that disagree. */
+or_status or_matmul_shape(or_kernel *k, const or_tensor *a, const or_tensor *b, or_matmul_geom *g,
+                          int *rank, int64_t *dims);
+
+/* Moves the batch odometer idx (zeroed for batch 0) to the next batch and
+ * the element offsets *ao, *bo of its A and B matrices with it. */
+static inline void or_matmul_next(const or_matmul_geom *g, int64_t *idx, int64_t *ao, int64_t *bo)
+{
+    for (int i = g->batch_rank - 1; i >= 0; i--) {
+        *ao += g->a_step[i];
+        *bo += g->b_step[i];
+        if (++idx[i] < g->batch[i]) return;
+        *ao -= g->a_step[i] * idx[i];
+        *bo -= g->b_step[i] * idx[i];
+        idx[i] = 0;
+    }
+}
+
 /* Applies e to y[0..n) in place; add_data (e->add's data offset to the
  * same block, or NULL) is read element by element. For kernels that
  * apply the epilogue per block. */

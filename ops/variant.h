@@ -39,6 +39,8 @@
 #define or_ops_norm_count or_ops_norm_count_avx2
 #define or_ops_pool or_ops_pool_avx2
 #define or_ops_pool_count or_ops_pool_count_avx2
+#define or_ops_quant or_ops_quant_avx2
+#define or_ops_quant_count or_ops_quant_count_avx2
 #define or_ops_reduce or_ops_reduce_avx2
 #define or_ops_reduce_count or_ops_reduce_count_avx2
 #define or_ops_resize or_ops_resize_avx2
