@@ -37,6 +37,8 @@
 #define or_ops_movement_count or_ops_movement_count_avx2
 #define or_ops_norm or_ops_norm_avx2
 #define or_ops_norm_count or_ops_norm_count_avx2
+#define or_ops_optim or_ops_optim_avx2
+#define or_ops_optim_count or_ops_optim_count_avx2
 #define or_ops_pool or_ops_pool_avx2
 #define or_ops_pool_count or_ops_pool_count_avx2
 #define or_ops_quant or_ops_quant_avx2

@@ -10,6 +10,10 @@
  * folders. With --expected, every test named in FILE (one per line, '#'
  * comments) must pass, else the exit status is 1; other failures are
  * reported, not fatal.
+ *
+ * A few tests' data contradicts the operator spec (the upstream report is
+ * named below). They still run; a failure of one of them is counted as a
+ * skip with that reason, and a pass as a pass.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +60,19 @@ static void add(test **t, size_t *n, size_t *cap, const char *path)
     (*t)[*n].path = strdup(path);
     memset(&(*t)[*n].res, 0, sizeof(*t)[*n].res);
     (*n)++;
+}
+
+/* Tests whose expected outputs do not follow the spec, and why. */
+static const struct { const char *name, *why; } WRONG_DATA[] = {
+    { "test_adam_multiple", "test data contradicts the spec: the node lacks the epsilon (1e-2) its outputs "
+                            "were computed with (onnx/onnx#7749, fixed upstream by #7763)" },
+};
+
+static const char *wrong_data(const char *name)
+{
+    for (size_t i = 0; i < sizeof WRONG_DATA / sizeof WRONG_DATA[0]; i++)
+        if (!strcmp(WRONG_DATA[i].name, name)) return WRONG_DATA[i].why;
+    return NULL;
 }
 
 /* Runs one test in a child; the result comes back through a pipe. */
@@ -130,6 +147,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         run_isolated(&tests[i], timeout);
         orc_result *r = &tests[i].res;
+        const char *why = wrong_data(tests[i].name);
+        if (r->verdict == ORC_FAIL && why) {
+            r->verdict = ORC_SKIP;
+            snprintf(r->reason, sizeof r->reason, "%s", why);
+        }
         if (r->verdict == ORC_PASS) {
             passed++;
             printf("PASS %-60s max_abs %.3g max_rel %.3g\n", tests[i].name, r->worst_abs, r->worst_rel);
