@@ -101,6 +101,18 @@ or_status or_attr_floats(or_kernel *k, const char *name, const float **vals, siz
     return ONNXRUN_OK;
 }
 
+or_status or_attr_strings(or_kernel *k, const char *name, char *const **vals, size_t *n)
+{
+    const or_attr *a = find(k, name);
+    *vals = NULL;
+    *n = 0;
+    if (!a) return ONNXRUN_OK;
+    if (a->type != OR_ATTR_STRINGS) return wrong_type(k, a, "strings");
+    *vals = a->strings;
+    *n = a->n;
+    return ONNXRUN_OK;
+}
+
 or_status or_attr_tensor(or_kernel *k, const char *name, const or_tensor **t)
 {
     const or_attr *a = find(k, name);
@@ -129,9 +141,9 @@ void *or_alloc_large(size_t bytes)
 or_status or_kernel_init(or_kernel *k)
 {
     k->def = or_op_variant(k->def, k->isa);
-    /* every op here writes its first output (ONNX's ops whose first output
-     * is optional, the recurrent ones, are not supported) */
-    if (k->n_out == 0 || !k->out[0])
+    /* an op writes its first output unless its entry says it may be absent
+     * (OR_OP_OPTIONAL_OUT0: the recurrent ops' Y) */
+    if (k->n_out == 0 || (!k->out[0] && !(k->def->flags & OR_OP_OPTIONAL_OUT0)))
         return or_fail(k, ONNXRUN_E_INVALID, "output 0 is %s; the op needs it",
                        k->n_out == 0 ? "missing" : "absent (an empty name)");
     if (k->def->params_size) {

@@ -45,6 +45,8 @@ enum {
     OR_OP_FUSES = 1u << 2,   /* run applies k->post to out[0] (see or_epilogue) */
     OR_OP_RESIDUAL = 1u << 3, /* out[0] = in[0] + in[1] elementwise: with equal float shapes
                                * the planner may fold it into a producer's epilogue (add) */
+    OR_OP_OPTIONAL_OUT0 = 1u << 4, /* out[0] may be absent (an empty name): run checks it.
+                                    * Without it, or_kernel_init refuses such a node */
 };
 
 /* An epilogue the interpreter fuses into a producer that has OR_OP_FUSES
@@ -264,6 +266,8 @@ or_status or_attr_string(or_kernel *k, const char *name, const char *def, const 
 or_status or_attr_ints(or_kernel *k, const char *name, size_t max, int64_t *vals, size_t *n);
 /* *vals points into the model; *n = 0 and *vals = NULL when absent. */
 or_status or_attr_floats(or_kernel *k, const char *name, const float **vals, size_t *n);
+/* *vals points into the model (NUL-terminated strings); NULL, 0 when absent. */
+or_status or_attr_strings(or_kernel *k, const char *name, char *const **vals, size_t *n);
 /* *t points into the model, NULL when absent. */
 or_status or_attr_tensor(or_kernel *k, const char *name, const or_tensor **t);
 
