@@ -86,6 +86,8 @@ typedef struct or_step {
     or_tensor **in, **out;         /* arrays given to the kernel */
     int *in_ids, *out_ids;         /* value ids (-1 = absent) */
     bool folded;                   /* computed at planning */
+    bool eager;                    /* computed at planning from the input data: a later
+                                    * node's shape depends on its values (plan.c) */
     bool skip;                     /* a view aliased by the planner: nothing to run */
     bool fused;                    /* computed in its producer's epilogue: nothing to run */
     uint64_t params;               /* weight elements read */

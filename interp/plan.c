@@ -4,6 +4,15 @@
  * constant once (folding), lets views and in-place ops share their input's
  * buffer, and places every remaining intermediate in one arena by its
  * lifetime (greedy by size, best fit into gaps). Weights are never copied.
+ *
+ * Shapes that depend on values. A node whose inference needs the data of
+ * a graph input (Reshape fed by an input, NonZero of an input) makes the
+ * session plan every run with the input data bound. A node whose inference
+ * needs the data of a computed value (Range's limit from a ReduceMax, the
+ * length of NonZero's output feeding a Slice) marks the steps that compute
+ * it, and theirs upstream, eager: when planning with data they run at
+ * planning like folded constants, and the plan is retried. Everything
+ * else keeps the static plan (arena, fusion) of that run's shapes.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -206,6 +215,30 @@ static bool is_known(const or_value *v)
     return v->kind == OR_V_WEIGHT || v->kind == OR_V_CONST;
 }
 
+/* Marks the step producing value v, and the steps producing its computed
+ * inputs in turn, eager. Returns whether any step was newly marked. */
+static bool mark_eager(onnxrun_session *s, int v)
+{
+    int *stack = malloc(s->n_steps * sizeof *stack);
+    size_t top = 0;
+    bool marked = false;
+    if (!stack) return false;
+    stack[top++] = v;
+    while (top > 0) {
+        int node = s->model->value_producer[stack[--top]];
+        for (size_t i = 0; node >= 0 && i < s->n_steps; i++) {
+            or_step *st = &s->steps[i];
+            if (st->node != node || st->eager) continue;
+            st->eager = marked = true;
+            for (size_t j = 0; j < st->k.n_in; j++)
+                if (st->in_ids[j] >= 0 && s->values[st->in_ids[j]].kind == OR_V_ARENA && top < s->n_steps)
+                    stack[top++] = st->in_ids[j];
+        }
+    }
+    free(stack);
+    return marked;
+}
+
 static void reset_values(onnxrun_session *s, bool with_data)
 {
     const onnxrun_model *h = s->model;
@@ -229,8 +262,10 @@ static void reset_values(onnxrun_session *s, bool with_data)
     }
 }
 
-/* Shape inference and folding over the schedule. */
-static or_status infer_all(onnxrun_session *s, bool with_data)
+/* Shape inference and folding over the schedule. Sets *retry when a
+ * failed inference marked new eager steps (planning with data again can
+ * then get further). */
+static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
 {
     for (size_t i = 0; i < s->n_steps; i++) {
         or_step *st = &s->steps[i];
@@ -241,14 +276,18 @@ static or_status infer_all(onnxrun_session *s, bool with_data)
         k->scratch_bytes = 0;
         k->packed_bytes = 0;
         bool all_known = true;
-        for (size_t j = 0; j < k->n_in; j++)
-            if (st->in_ids[j] >= 0 && !is_known(&s->values[st->in_ids[j]])) all_known = false;
+        for (size_t j = 0; j < k->n_in; j++) {
+            const or_value *v = st->in_ids[j] >= 0 ? &s->values[st->in_ids[j]] : NULL;
+            if (v && !is_known(v) && !(st->eager && with_data && v->kind == OR_V_INPUT)) all_known = false;
+        }
         or_status r = k->def->infer(k);
         if (r != ONNXRUN_OK) {
-            for (size_t j = 0; j < k->n_in && j < 32; j++)
-                if ((k->known_used >> j & 1) && st->in_ids[j] >= 0 &&
-                    s->values[st->in_ids[j]].kind == OR_V_INPUT && !with_data)
-                    s->plan_needs_data = true;
+            for (size_t j = 0; j < k->n_in && j < 32; j++) {
+                const or_value *v = st->in_ids[j] >= 0 ? &s->values[st->in_ids[j]] : NULL;
+                if (!(k->known_used >> j & 1) || !v || v->t.data) continue;
+                if (v->kind == OR_V_INPUT || v->kind == OR_V_ARENA) s->plan_needs_data = true;
+                if (v->kind == OR_V_ARENA && mark_eager(s, st->in_ids[j])) *retry = with_data;
+            }
             return r;
         }
         const char *op = k->node->op_type;
@@ -502,10 +541,16 @@ static or_status place(onnxrun_session *s)
 
 or_status or_plan(onnxrun_session *s, bool with_data)
 {
-    or_plan_free(s);
-    s->plan_needs_data = false;
-    reset_values(s, with_data);
-    or_status r = infer_all(s, with_data);
+    or_status r;
+    bool retry;
+    do { /* again while a failure marks new eager steps (at most once per step) */
+        or_plan_free(s);
+        s->plan_needs_data = false;
+        s->err[0] = 0;
+        reset_values(s, with_data);
+        retry = false;
+        r = infer_all(s, with_data, &retry);
+    } while (r && retry);
     if (!r) r = place(s);
     if (r) {
         or_plan_free(s);

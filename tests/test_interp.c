@@ -335,6 +335,51 @@ static void test_shape_from_input(void **state)
     onnxrun_model_free(m);
 }
 
+/* A shape from a computed value: Range's limit is ReduceMax(x). The
+ * ReduceMax step runs at planning (eager) from each run's data, Range's
+ * length follows the values, and the branch that does not depend on them
+ * (Relu of z) still runs from the arena. */
+static void test_shape_from_computed_value(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    float zero = 0, one = 1;
+    mb_input(&b, "x", ONNXRUN_FLOAT, 1, (int64_t[]){ 4 });
+    mb_input(&b, "z", ONNXRUN_FLOAT, 1, (int64_t[]){ 3 });
+    mb_init_raw(&b, "zero", ONNXRUN_FLOAT, 0, NULL, &zero, sizeof zero);
+    mb_init_raw(&b, "one", ONNXRUN_FLOAT, 0, NULL, &one, sizeof one);
+    mb_attr_int(&b, mb_node(&b, "ReduceMax", "mx", "x", "m"), "keepdims", 0);
+    mb_node(&b, "Range", "rg", "zero,m,one", "r");
+    mb_node(&b, "Relu", "rl", "z", "zr");
+    mb_output(&b, "r", ONNXRUN_FLOAT);
+    mb_output(&b, "zr", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    if (onnxrun_session_create(m, NULL, &s) != ONNXRUN_OK) fail_msg("%s", onnxrun_session_error(s));
+    static const float maxima[] = { 3.0f, 5.5f, 0.0f, 2.0f };
+    for (int k = 0; k < 4; k++) {
+        float x[4] = { -1, maxima[k], -0.5f, -7 }, z[3] = { -1, 2, -3 };
+        onnxrun_tensor in[2] = { { ONNXRUN_FLOAT, 1, { 4 }, x }, { ONNXRUN_FLOAT, 1, { 3 }, z } }, out[2];
+        const char *names[2] = { "x", "z" };
+        if (onnxrun_session_run(s, 2, names, in, 2, NULL, out) != ONNXRUN_OK)
+            fail_msg("run %d: %s", k, onnxrun_session_error(s));
+        int64_t len = (int64_t)ceilf(maxima[k]);
+        assert_int_equal(out[0].rank, 1);
+        assert_int_equal(out[0].dims[0], len);
+        for (int64_t i = 0; i < len; i++) assert_true(((float *)out[0].data)[i] == (float)i);
+        assert_true(((float *)out[1].data)[1] == 2.0f && ((float *)out[1].data)[0] == 0.0f);
+    }
+    onnxrun_node_info info;
+    for (size_t i = 0; i < onnxrun_session_node_count(s); i++) {
+        assert_int_equal(onnxrun_session_node(s, i, &info), ONNXRUN_OK);
+        if (!strcmp(info.op_type, "ReduceMax")) assert_true(info.folded);
+        if (!strcmp(info.op_type, "Relu")) assert_false(info.folded);
+    }
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
 /* inception-like branches: Concat on channels becomes slices, no copy */
 static void test_concat_slices(void **state)
 {
@@ -631,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_plan_offsets_no_overlap),
         cmocka_unit_test(test_inplace_and_views),
         cmocka_unit_test(test_shape_from_input),
+        cmocka_unit_test(test_shape_from_computed_value),
         cmocka_unit_test(test_concat_slices),
         cmocka_unit_test(test_view_with_mask),
         cmocka_unit_test(test_dense_block_prefixes),
