@@ -162,8 +162,8 @@ static or_status range_scalar(or_kernel *k, size_t i, double *f, int64_t *v)
 {
     const or_tensor *t = or_in(k, i);
     OR_CHECK(k, t, "input %zu is missing", i);
-    const void *d = or_known(k, i);
-    OR_CHECK_TYPE(k, d, "input %zu must be known before running (it decides the output size)", i);
+    const void *d;
+    OR_TRY(or_need_known(k, i, i == 0 ? "start" : i == 1 ? "limit" : "delta", &d));
     OR_CHECK_SHAPE(k, or_numel(t) == 1, "input %zu must be a scalar", i);
     OR_CHECK(k, t->dtype == k->in[0]->dtype, "inputs must all have the same type");
     switch (t->dtype) {

@@ -490,9 +490,8 @@ static or_status onehot_infer(or_kernel *k)
                    "values must be 1-D [off_value, on_value]");
     OR_CHECK_TYPE(k, ind->rank + 1 <= OR_MAX_RANK, "output rank %d exceeds the maximum %d",
                   ind->rank + 1, OR_MAX_RANK);
-    if (!or_known(k, 1))
-        return or_fail(k, ONNXRUN_E_UNSUPPORTED,
-                       "input 1 (depth) must be known before running (it decides the output size)");
+    const void *known;
+    OR_TRY(or_need_known(k, 1, "depth", &known));
     p->depth = int_value(depth, 0);
     OR_CHECK(k, p->depth >= 1 && p->depth < ((int64_t)1 << 40), "depth %lld is out of range",
              (long long)p->depth);

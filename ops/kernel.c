@@ -168,6 +168,14 @@ const void *or_known(or_kernel *k, size_t i)
     return t->data;
 }
 
+or_status or_need_known(or_kernel *k, size_t i, const char *what, const void **data)
+{
+    *data = or_known(k, i);
+    if (*data || !or_in(k, i)) return ONNXRUN_OK;
+    return or_fail(k, ONNXRUN_E_UNSUPPORTED, "input %zu (%s) must be known before running (it decides the output size)",
+                   i, what);
+}
+
 or_status or_check_dtype(or_kernel *k, size_t i, ...)
 {
     or_tensor *t = or_in(k, i);

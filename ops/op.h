@@ -210,6 +210,11 @@ static inline or_tensor *or_out(const or_kernel *k, size_t i)
  * in[i]->data - inside infer. */
 const void *or_known(or_kernel *k, size_t i);
 
+/* *data = or_known(k, i) for an input whose values decide the output's
+ * shape; fails naming it (what) when it is present but not known. The
+ * planner then computes it at planning from each run's data (plan.c). */
+or_status or_need_known(or_kernel *k, size_t i, const char *what, const void **data);
+
 /* Checks that a present input has one of the given dtypes (list ends with
  * ONNXRUN_UNDEFINED); fails with ONNXRUN_E_UNSUPPORTED naming the type. */
 or_status or_check_dtype(or_kernel *k, size_t i, ...);
