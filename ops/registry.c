@@ -16,7 +16,7 @@
 
 #define FAMILIES(X) \
     X(activation) X(constant) X(conv) X(dense) X(elementwise) X(indexing) X(loss) X(movement) \
-    X(norm) X(optim) X(pool) X(quant) X(reduce) X(resize) X(rnn) X(select) X(shape)
+    X(norm) X(optim) X(pool) X(quant) X(reduce) X(resize) X(rnn) X(select) X(signal) X(shape)
 
 #define DECLARE(f) extern const or_op_def or_ops_##f[], or_ops_##f##_avx2[]; \
     extern const size_t or_ops_##f##_count, or_ops_##f##_count_avx2;

@@ -51,6 +51,8 @@
 #define or_ops_rnn_count or_ops_rnn_count_avx2
 #define or_ops_select or_ops_select_avx2
 #define or_ops_select_count or_ops_select_count_avx2
+#define or_ops_signal or_ops_signal_avx2
+#define or_ops_signal_count or_ops_signal_count_avx2
 #define or_ops_shape or_ops_shape_avx2
 #define or_ops_shape_count or_ops_shape_count_avx2
 /* conv_depthwise.c */
