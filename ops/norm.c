@@ -5,8 +5,10 @@
  *
  * BatchNormalization  y = a[c]*x + b[c] with a = scale/sqrt(var+eps) and
  *   b = B - mean*a, computed into scratch at the start of each run (C
- *   values; the statistics need not be constants). Inference only: the
- *   optional training outputs and training_mode=1 are refused. Versions:
+ *   values; the statistics need not be constants). With training_mode=1
+ *   (14, 15) mean and var are the batch's own (population variance over N
+ *   and the spatial dims), and the optional outputs running_mean/var are
+ *   input * momentum + batch statistic * (1 - momentum). Versions:
  *   1 (consumed_inputs, is_test, spatial), 6 (is_test, spatial), 7
  *   (spatial), 9 (always spatial), 14 (training_mode), 15 (mixed types).
  *   spatial=0 takes per-element statistics of shape C x D1 x ... x Dn.
@@ -50,8 +52,8 @@ static void for_planes(or_kernel *k, int64_t n, int64_t per,
 /* ---- BatchNormalization ---- */
 
 typedef struct bn_params {
-    float epsilon;
-    bool spatial;
+    float epsilon, momentum;
+    bool spatial, training;
     int64_t batch;     /* N (set by infer) */
     int64_t channels;  /* statistics per sample: C, or C*D1*..*Dn when !spatial */
     int64_t inner;     /* elements per statistic and sample: D1*..*Dn, or 1 */
@@ -65,12 +67,12 @@ static or_status bn_init(or_kernel *k)
     OR_TRY(or_attr_float(k, "epsilon", 1e-5f, &p->epsilon));
     if (since < 9) OR_TRY(or_attr_int(k, "spatial", 1, &spatial));
     if (since >= 14) OR_TRY(or_attr_int(k, "training_mode", 0, &training));
-    if (training)
-        return or_fail(k, ONNXRUN_E_UNSUPPORTED, "training_mode=1 is not supported (inference only)");
-    for (size_t j = 1; j < k->node->n_outputs; j++)
+    OR_TRY(or_attr_float(k, "momentum", 0.9f, &p->momentum));
+    p->training = training != 0;
+    for (size_t j = 1; j < k->node->n_outputs && !p->training; j++)
         if (k->node->outputs[j][0])
             return or_fail(k, ONNXRUN_E_UNSUPPORTED,
-                           "output %zu ('%s'): training outputs are not supported (inference only)",
+                           "output %zu ('%s'): the running statistics are outputs only with training_mode=1",
                            j, k->node->outputs[j]);
     OR_CHECK(k, p->epsilon >= 0, "epsilon must not be negative");
     p->spatial = spatial != 0;
@@ -101,7 +103,26 @@ static or_status bn_infer(or_kernel *k)
                        (long long)or_numel(t));
     }
     k->scratch_bytes = 2 * (size_t)p->channels * sizeof(double);
+    for (size_t j = 1; j < 3; j++)
+        if (or_out(k, j)) OR_TRY(or_set_shape(k, k->out[j], x->dtype, k->in[3]->rank, k->in[3]->dims));
     return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+}
+
+/* training_mode: the batch's mean and population variance of channel c */
+static void bn_batch_stats(const or_kernel *k, int64_t c, double *mean, double *var)
+{
+    const bn_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    double s = 0, ss = 0, n = (double)(p->batch * p->inner);
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t j = 0; j < p->inner; j++) s += ld(x->data, x->dtype, (b * p->channels + c) * p->inner + j);
+    *mean = n > 0 ? s / n : 0;
+    for (int64_t b = 0; b < p->batch; b++)
+        for (int64_t j = 0; j < p->inner; j++) {
+            double d = ld(x->data, x->dtype, (b * p->channels + c) * p->inner + j) - *mean;
+            ss += d * d;
+        }
+    *var = n > 0 ? ss / n : 0;
 }
 
 /* planes [begin, end) of the [batch * channels, inner] view: y = a[c]*x + b[c] */
@@ -132,8 +153,15 @@ static or_status bn_run(or_kernel *k)
     const void *mean = k->in[3]->data, *var = k->in[4]->data;
     double *a = k->scratch, *b = a + p->channels;
     for (int64_t c = 0; c < p->channels; c++) {
-        a[c] = ld(sc, dt, c) / sqrt(ld(var, dt, c) + p->epsilon);
-        b[c] = ld(bi, dt, c) - ld(mean, dt, c) * a[c];
+        double m = ld(mean, dt, c), v = ld(var, dt, c);
+        if (p->training) {
+            bn_batch_stats(k, c, &m, &v);
+            double mo = p->momentum;
+            if (or_out(k, 1)) st(k->out[1]->data, dt, c, ld(mean, dt, c) * mo + m * (1 - mo));
+            if (or_out(k, 2)) st(k->out[2]->data, dt, c, ld(var, dt, c) * mo + v * (1 - mo));
+        }
+        a[c] = ld(sc, dt, c) / sqrt(v + p->epsilon);
+        b[c] = ld(bi, dt, c) - m * a[c];
     }
     for_planes(k, p->batch * p->channels, p->inner, bn_planes);
     return ONNXRUN_OK;
