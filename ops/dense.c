@@ -25,6 +25,12 @@
  *
  * Det     the determinant of each matrix of [*, M, M] (LU with partial
  *         pivoting, in double).
+ * Einsum  any equation (repeated labels take diagonals, '...' broadcasts,
+ *         the output implicit or explicit) by one loop over every label:
+ *         each output element sums the product of its inputs' elements
+ *         over the labels it lacks. Sums in double (int64 for integers).
+ *         Direct, not routed to the BLAS: correct for every equation,
+ *         slow for large products.
  *
  * Relies on: blas.h (the BLAS's int sizes; sizes are checked to fit).
  */
@@ -355,11 +361,232 @@ static or_status det_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- Einsum ---- */
+
+#define EIN_LETTERS 52                    /* a-z, A-Z */
+#define EIN_LABELS (EIN_LETTERS + OR_MAX_RANK) /* then the dims '...' stands for */
+#define EIN_MAX_IN 8
+#define EIN_MAX_WORK ((uint64_t)1 << 36)  /* multiply-adds refused above this */
+
+typedef struct einsum_params {
+    int n_in;
+    int n_labels;                        /* labels in loop order: the output's first */
+    int n_out;                           /* output rank */
+    int64_t size[EIN_LABELS];            /* per loop label */
+    int64_t in_step[EIN_MAX_IN][EIN_LABELS]; /* element stride of input i per loop label */
+    int64_t out_step[EIN_LABELS];
+} einsum_params;
+
+static int ein_letter(char c)
+{
+    return c >= 'a' && c <= 'z' ? c - 'a' : c >= 'A' && c <= 'Z' ? 26 + c - 'A' : -1;
+}
+
+/* Parses one term (letters and at most one "...") into label ids; the
+ * ellipsis' dims (n_ell of them, right-aligned to max_ell) are ids
+ * EIN_LETTERS + .... Returns the count of labels, or -1. */
+static int ein_term(const char *t, size_t len, int n_ell, int max_ell, int *labels, bool *has_ell)
+{
+    int n = 0;
+    *has_ell = false;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] == ' ') continue;
+        if (t[i] == '.') {
+            if (*has_ell || i + 2 >= len + 0 || t[i + 1] != '.' || t[i + 2] != '.') return -1;
+            *has_ell = true;
+            for (int e = 0; e < n_ell; e++) {
+                if (n >= OR_MAX_RANK) return -1;
+                labels[n++] = EIN_LETTERS + max_ell - n_ell + e;
+            }
+            i += 2;
+            continue;
+        }
+        int l = ein_letter(t[i]);
+        if (l < 0 || n >= OR_MAX_RANK) return -1;
+        labels[n++] = l;
+    }
+    return n;
+}
+
+static size_t ein_letters_in(const char *t, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) n += ein_letter(t[i]) >= 0;
+    return n;
+}
+
+static or_status einsum_infer(or_kernel *k)
+{
+    einsum_params *p = k->params;
+    const char *eq;
+    OR_TRY(or_attr_string(k, "equation", "", &eq));
+    OR_CHECK(k, eq[0], "attribute 'equation' is required");
+    OR_CHECK(k, k->n_in >= 1 && k->n_in <= EIN_MAX_IN, "Einsum takes 1 to %d inputs, not %zu", EIN_MAX_IN, k->n_in);
+    p->n_in = (int)k->n_in;
+    const char *arrow = strstr(eq, "->"), *lhs_end = arrow ? arrow : eq + strlen(eq);
+    const char *term[EIN_MAX_IN];
+    size_t tlen[EIN_MAX_IN];
+    int nt = 0;
+    for (const char *c = eq;; nt++) {
+        const char *comma = memchr(c, ',', (size_t)(lhs_end - c));
+        OR_CHECK(k, nt < p->n_in, "the equation '%s' has more terms than the %d inputs", eq, p->n_in);
+        term[nt] = c;
+        tlen[nt] = (size_t)((comma ? comma : lhs_end) - c);
+        if (!comma) break;
+        c = comma + 1;
+    }
+    OR_CHECK(k, nt + 1 == p->n_in, "the equation '%s' has %d terms for %d inputs", eq, nt + 1, p->n_in);
+    /* ranks of the ellipses */
+    int n_ell[EIN_MAX_IN], max_ell = 0, labels[EIN_MAX_IN][OR_MAX_RANK], count[EIN_LABELS] = { 0 };
+    int64_t size[EIN_LABELS];
+    for (int l = 0; l < EIN_LABELS; l++) size[l] = -1;
+    for (int i = 0; i < p->n_in; i++) {
+        const or_tensor *t;
+        OR_TRY(or_need_input(k, (size_t)i, &t));
+        OR_TRY(or_check_dtype(k, (size_t)i, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_INT32, ONNXRUN_INT64,
+                              ONNXRUN_UNDEFINED));
+        OR_CHECK_TYPE(k, t->dtype == k->in[0]->dtype, "inputs have different types (%s, %s)",
+                      onnxrun_dtype_name(k->in[0]->dtype), onnxrun_dtype_name(t->dtype));
+        n_ell[i] = t->rank - (int)ein_letters_in(term[i], tlen[i]);
+        if (n_ell[i] > max_ell) max_ell = n_ell[i];
+    }
+    for (int i = 0; i < p->n_in; i++) {
+        const or_tensor *t = k->in[i];
+        bool has_ell;
+        int n = ein_term(term[i], tlen[i], n_ell[i] > 0 ? n_ell[i] : 0, max_ell, labels[i], &has_ell);
+        OR_CHECK(k, n >= 0 && n == t->rank && (has_ell || n_ell[i] == 0),
+                 "term %d of '%s' does not fit input %d of rank %d", i, eq, i, t->rank);
+        for (int a = 0; a < n; a++) {
+            int l = labels[i][a];
+            int64_t d = t->dims[a];
+            bool bcast = l >= EIN_LETTERS; /* '...' dims broadcast like numpy */
+            if (count[l]++ == 0 || size[l] == d || (bcast && d == 1)) {
+                if (size[l] < 0 || (bcast && size[l] == 1)) size[l] = d;
+                continue;
+            }
+            return or_fail(k, ONNXRUN_E_SHAPE, "label '%c' has sizes %lld and %lld", l < 26 ? 'a' + l : l < 52 ? 'A' + l - 26 : '.',
+                           (long long)size[l], (long long)d);
+        }
+    }
+    /* the output's labels */
+    int out[EIN_LABELS], n_out = 0;
+    if (arrow) {
+        bool has_ell;
+        n_out = ein_term(arrow + 2, strlen(arrow + 2), max_ell, max_ell, out, &has_ell);
+        OR_CHECK(k, n_out >= 0, "the output term of '%s' is not letters and '...'", eq);
+        OR_CHECK(k, has_ell || max_ell == 0, "the output of '%s' must keep '...'", eq);
+        for (int a = 0; a < n_out; a++) {
+            OR_CHECK(k, count[out[a]] > 0, "output label '%c' of '%s' is in no input", arrow[2 + a], eq);
+            for (int b = 0; b < a; b++) OR_CHECK(k, out[a] != out[b], "output label repeated in '%s'", eq);
+        }
+    } else { /* implicit: the ellipsis, then the letters seen once, in ASCII order */
+        for (int e = 0; e < max_ell; e++) out[n_out++] = EIN_LETTERS + e;
+        for (int l = 26; l < 52; l++)
+            if (count[l] == 1) out[n_out++] = l;
+        for (int l = 0; l < 26; l++)
+            if (count[l] == 1) out[n_out++] = l;
+    }
+    /* loop order: output labels, then the summed ones */
+    int order[EIN_LABELS], n = 0;
+    bool used[EIN_LABELS] = { false };
+    for (int a = 0; a < n_out; a++) used[order[n++] = out[a]] = true;
+    for (int l = 0; l < EIN_LABELS; l++)
+        if (count[l] && !used[l]) order[n++] = l;
+    uint64_t work = 1;
+    int64_t dims[OR_MAX_RANK];
+    memset(p->in_step, 0, sizeof p->in_step);
+    memset(p->out_step, 0, sizeof p->out_step);
+    for (int j = 0; j < n; j++) {
+        p->size[j] = size[order[j]];
+        OR_CHECK(k, or_mul_ok(work, (uint64_t)p->size[j], &work) && work <= EIN_MAX_WORK,
+                 "'%s' needs more than 2^36 multiply-adds", eq);
+        if (j < n_out) dims[j] = p->size[j];
+        for (int i = 0; i < p->n_in; i++) {
+            const or_tensor *t = k->in[i];
+            int64_t stride = 1;
+            for (int a = t->rank - 1; a >= 0; a--) {
+                if (labels[i][a] == order[j] && t->dims[a] != 1) p->in_step[i][j] += stride;
+                stride *= t->dims[a];
+            }
+        }
+    }
+    int64_t stride = 1;
+    for (int j = n_out - 1; j >= 0; j--) {
+        p->out_step[j] = stride;
+        stride *= p->size[j];
+    }
+    p->n_labels = n;
+    p->n_out = n_out;
+    return or_set_shape(k, k->out[0], k->in[0]->dtype, n_out, dims);
+}
+
+static or_status einsum_run(or_kernel *k)
+{
+    const einsum_params *p = k->params;
+    onnxrun_dtype dt = k->in[0]->dtype;
+    bool integer = dt == ONNXRUN_INT32 || dt == ONNXRUN_INT64;
+    int64_t total = or_numel(k->out[0]), idx[EIN_LABELS] = { 0 }, off[EIN_MAX_IN] = { 0 }, yo = 0;
+    for (int j = 0; j < p->n_labels; j++)
+        if (p->size[j] == 0) { /* nothing to sum: zeros */
+            memset(k->out[0]->data, 0, (size_t)total * onnxrun_dtype_size(dt));
+            return ONNXRUN_OK;
+        }
+    double *accf = k->scratch;
+    int64_t *acci = k->scratch;
+    for (int64_t i = 0; i < total; i++) {
+        if (integer) acci[i] = 0;
+        else accf[i] = 0;
+    }
+    for (;;) {
+        double pf = 1;
+        int64_t pi = 1;
+        for (int i = 0; i < p->n_in; i++) {
+            const void *d = k->in[i]->data;
+            switch (dt) {
+            case ONNXRUN_FLOAT: pf *= ((const float *)d)[off[i]]; break;
+            case ONNXRUN_DOUBLE: pf *= ((const double *)d)[off[i]]; break;
+            case ONNXRUN_INT32: pi *= ((const int32_t *)d)[off[i]]; break;
+            default: pi *= ((const int64_t *)d)[off[i]]; break;
+            }
+        }
+        if (integer) acci[yo] += pi;
+        else accf[yo] += pf;
+        int j = p->n_labels - 1; /* odometer over every label, the last fastest */
+        for (; j >= 0; j--) {
+            for (int i = 0; i < p->n_in; i++) off[i] += p->in_step[i][j];
+            yo += j < p->n_out ? p->out_step[j] : 0;
+            if (++idx[j] < p->size[j]) break;
+            for (int i = 0; i < p->n_in; i++) off[i] -= p->in_step[i][j] * idx[j];
+            yo -= j < p->n_out ? p->out_step[j] * idx[j] : 0;
+            idx[j] = 0;
+        }
+        if (j < 0) break;
+    }
+    void *y = k->out[0]->data;
+    for (int64_t i = 0; i < total; i++) {
+        switch (dt) {
+        case ONNXRUN_FLOAT: ((float *)y)[i] = (float)accf[i]; break;
+        case ONNXRUN_DOUBLE: ((double *)y)[i] = accf[i]; break;
+        case ONNXRUN_INT32: ((int32_t *)y)[i] = (int32_t)acci[i]; break;
+        default: ((int64_t *)y)[i] = acci[i]; break;
+        }
+    }
+    return ONNXRUN_OK;
+}
+
+static or_status einsum_infer_scratch(or_kernel *k)
+{
+    OR_TRY(einsum_infer(k));
+    k->scratch_bytes = (size_t)or_numel(k->out[0]) * 8;
+    return ONNXRUN_OK;
+}
+
 OR_OP_TABLE(dense) = {
     GEMM(1),   /* `broadcast` attribute */
     GEMM(7),   /* unidirectional broadcast of C */
     GEMM(11),  /* C optional */
     MATMUL(1),
     OR_OP("Det", 11, .infer = det_infer, .run = det_run),
+    OR_OP("Einsum", 12, .params_size = sizeof(einsum_params), .infer = einsum_infer_scratch, .run = einsum_run),
 };
 OR_OP_TABLE_END(dense);

@@ -557,6 +557,138 @@ static void test_det(void **state)
     assert_non_null(strstr(err, "square"));
 }
 
+/* ---- Einsum, against loops written for each equation ---- */
+
+static double ein_rand(unsigned *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (double)((*seed >> 8) % 41) / 10.0 - 2.0;
+}
+
+static or_status ein_run(const char *eq, or_tensor **ins, size_t n, or_tensor *y, char *msg, size_t len)
+{
+    or_attr a = { .name = (char *)"equation", .type = OR_ATTR_STRING, .s = (char *)eq, .s_len = strlen(eq) };
+    or_tensor *outs[] = { y };
+    y->data = NULL;
+    return kh_run("", "Einsum", 12, &a, 1, ins, n, outs, 1, msg, len);
+}
+
+static void expect_dims(const or_tensor *t, const int64_t *dims, int rank)
+{
+    assert_int_equal(t->rank, rank);
+    for (int i = 0; i < rank; i++) assert_int_equal(t->dims[i], dims[i]);
+}
+
+static void ein_check(const char *eq, const or_tensor *y, const double *want, int64_t n)
+{
+    assert_int_equal(or_numel(y), n);
+    for (int64_t i = 0; i < n; i++)
+        if (fabs(((double *)y->data)[i] - want[i]) > 1e-9 * (1 + fabs(want[i])))
+            fail_msg("%s element %lld: got %g, want %g", eq, (long long)i, ((double *)y->data)[i], want[i]);
+}
+
+static void test_einsum(void **state)
+{
+    (void)state;
+    char msg[512];
+    unsigned seed = 9;
+    for (int it = 0; it < 20; it++) {
+        int64_t B = 1 + it % 3, I = 1 + it % 4, J = 2 + it % 3, K = 1 + (it * 7) % 5, L = 1 + it % 2;
+        double a[2 * 4 * 4 * 5], b[2 * 4 * 5 * 5], c[5 * 5], want[256];
+        for (size_t q = 0; q < sizeof a / sizeof *a; q++) a[q] = ein_rand(&seed);
+        for (size_t q = 0; q < sizeof b / sizeof *b; q++) b[q] = ein_rand(&seed);
+        for (size_t q = 0; q < sizeof c / sizeof *c; q++) c[q] = ein_rand(&seed);
+        or_tensor y;
+        /* batch matmul, B broadcast through '...' (b has batch 1) */
+        or_tensor ta = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(B, I, J), a), tb = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(1, J, K), b);
+        or_tensor *ins2[] = { &ta, &tb };
+        assert_int_equal(ein_run("...ij,...jk->...ik", ins2, 2, &y, msg, sizeof msg), ONNXRUN_OK);
+        expect_dims(&y, KH_DIMS(B, I, K));
+        for (int64_t t = 0; t < B; t++)
+            for (int64_t i = 0; i < I; i++)
+                for (int64_t k = 0; k < K; k++) {
+                    double s = 0;
+                    for (int64_t j = 0; j < J; j++) s += a[(t * I + i) * J + j] * b[j * K + k];
+                    want[(t * I + i) * K + k] = s;
+                }
+        ein_check("batch matmul", &y, want, B * I * K);
+        free(y.data);
+        /* implicit output: 'ij,jk' is 'ik' */
+        or_tensor ta2 = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(I, J), a), tb2 = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(J, K), b);
+        or_tensor *ins3[] = { &ta2, &tb2 };
+        assert_int_equal(ein_run("ij,jk", ins3, 2, &y, msg, sizeof msg), ONNXRUN_OK);
+        ein_check("implicit", &y, want, I * K); /* batch 0 of the above */
+        free(y.data);
+        /* implicit output in ASCII order: 'kj' -> 'jk' (a transpose) */
+        or_tensor tc = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(K, J), c);
+        or_tensor *ins1[] = { &tc };
+        assert_int_equal(ein_run("kj", ins1, 1, &y, msg, sizeof msg), ONNXRUN_OK);
+        for (int64_t j = 0; j < J; j++)
+            for (int64_t k = 0; k < K; k++) want[j * K + k] = c[k * J + j];
+        ein_check("transpose", &y, want, J * K);
+        free(y.data);
+        /* diagonal, trace, sum, outer product */
+        or_tensor tq = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(B, J, J), b);
+        or_tensor *insq[] = { &tq };
+        assert_int_equal(ein_run("bii->bi", insq, 1, &y, msg, sizeof msg), ONNXRUN_OK);
+        for (int64_t t = 0; t < B; t++)
+            for (int64_t i = 0; i < J; i++) want[t * J + i] = b[(t * J + i) * J + i];
+        ein_check("diagonal", &y, want, B * J);
+        free(y.data);
+        assert_int_equal(ein_run("bii", insq, 1, &y, msg, sizeof msg), ONNXRUN_OK); /* implicit: trace per b */
+        for (int64_t t = 0; t < B; t++) {
+            want[t] = 0;
+            for (int64_t i = 0; i < J; i++) want[t] += b[(t * J + i) * J + i];
+        }
+        ein_check("trace", &y, want, B);
+        free(y.data);
+        assert_int_equal(ein_run("ijk->", ins2, 1, &y, msg, sizeof msg), ONNXRUN_OK);
+        assert_int_equal(y.rank, 0);
+        want[0] = 0;
+        for (int64_t q = 0; q < B * I * J; q++) want[0] += a[q];
+        ein_check("sum", &y, want, 1);
+        free(y.data);
+        or_tensor tu = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(I), a), tv = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(L), c);
+        or_tensor *inso[] = { &tu, &tv };
+        assert_int_equal(ein_run("i,j->ji", inso, 2, &y, msg, sizeof msg), ONNXRUN_OK);
+        for (int64_t j = 0; j < L; j++)
+            for (int64_t i = 0; i < I; i++) want[j * I + i] = c[j] * a[i];
+        ein_check("outer", &y, want, I * L);
+        free(y.data);
+        /* three operands: ij,jk,kl->il */
+        or_tensor t3 = kh_tensor(ONNXRUN_DOUBLE, KH_DIMS(K, L), c);
+        or_tensor *ins4[] = { &ta2, &tb2, &t3 };
+        assert_int_equal(ein_run("ij,jk,kl->il", ins4, 3, &y, msg, sizeof msg), ONNXRUN_OK);
+        for (int64_t i = 0; i < I; i++)
+            for (int64_t l = 0; l < L; l++) {
+                double s = 0;
+                for (int64_t j = 0; j < J; j++)
+                    for (int64_t k = 0; k < K; k++) s += a[i * J + j] * b[j * K + k] * c[k * L + l];
+                want[i * L + l] = s;
+            }
+        ein_check("chain", &y, want, I * L);
+        free(y.data);
+    }
+    /* int64 and the errors */
+    int64_t v[3] = { 1, 2, 3 };
+    or_tensor ti = kh_tensor(ONNXRUN_INT64, KH_DIMS(3), v), y;
+    or_tensor *insi[] = { &ti, &ti };
+    assert_int_equal(ein_run("i,i", insi, 2, &y, msg, sizeof msg), ONNXRUN_OK);
+    assert_int_equal(((int64_t *)y.data)[0], 14);
+    free(y.data);
+    or_tensor tm = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), v);
+    or_tensor *insm[] = { &ti, &tm };
+    assert_int_equal(ein_run("i,i->", insm, 2, &y, msg, sizeof msg), ONNXRUN_E_SHAPE);
+    assert_non_null(strstr(msg, "label 'i'"));
+    free(y.data);
+    assert_int_equal(ein_run("i->j", insi, 1, &y, msg, sizeof msg), ONNXRUN_E_INVALID);
+    free(y.data);
+    assert_int_equal(ein_run("ij->i", insi, 1, &y, msg, sizeof msg), ONNXRUN_E_INVALID); /* rank */
+    free(y.data);
+    assert_int_equal(ein_run("i", insi, 2, &y, msg, sizeof msg), ONNXRUN_E_INVALID); /* terms */
+    free(y.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_matmul_shapes),
         cmocka_unit_test(test_matmul_errors),
         cmocka_unit_test(test_det),
+        cmocka_unit_test(test_einsum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
