@@ -24,6 +24,15 @@
  *
  * Scales and sizes decide the output shape: they (and roi, for
  * tf_crop_and_resize) must be known at infer.
+ *
+ * RoiAlign (10, 16): each region of interest (x1, y1, x2, y2, times
+ * spatial_scale, minus 0.5 under half_pixel) split into output_height x
+ * output_width bins, each the average (or max) of sampling_ratio^2
+ * bilinear samples (adaptive: ceil(bin size) per axis) at the centres of
+ * a regular grid in the bin. As ONNX Runtime: samples more than one pixel
+ * outside give 0, coordinates below 0 clamp to 0, legacy mode
+ * (output_half_pixel, opset 10's only one) makes regions at least 1 x 1,
+ * and max mode takes the largest weighted corner of each sample.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -680,6 +689,127 @@ static or_status grid_run(or_kernel *k)
     OR_OP(op, since, .params_size = sizeof(resize_params), .init = resize_init,              \
           .infer = resize_infer, .run = resize_run, .fini = resize_fini)
 
+/* ---- RoiAlign ---- */
+
+typedef struct roi_params {
+    bool max, half_pixel;
+    int64_t oh, ow, sampling;
+    float scale;
+} roi_params;
+
+static or_status roi_init(or_kernel *k)
+{
+    roi_params *p = k->params;
+    const char *mode, *ctm;
+    OR_TRY(or_attr_string(k, "mode", "avg", &mode));
+    OR_CHECK(k, !strcmp(mode, "avg") || !strcmp(mode, "max"), "attribute 'mode' = '%s' is not avg or max", mode);
+    p->max = !strcmp(mode, "max");
+    OR_TRY(or_attr_string(k, "coordinate_transformation_mode", k->def->since >= 16 ? "half_pixel" : "output_half_pixel",
+                          &ctm));
+    OR_CHECK(k, !strcmp(ctm, "half_pixel") || !strcmp(ctm, "output_half_pixel"),
+             "attribute 'coordinate_transformation_mode' = '%s' is not half_pixel or output_half_pixel", ctm);
+    p->half_pixel = !strcmp(ctm, "half_pixel");
+    OR_TRY(or_attr_int(k, "output_height", 1, &p->oh));
+    OR_TRY(or_attr_int(k, "output_width", 1, &p->ow));
+    OR_TRY(or_attr_int(k, "sampling_ratio", 0, &p->sampling));
+    OR_TRY(or_attr_float(k, "spatial_scale", 1.0f, &p->scale));
+    OR_CHECK(k, p->oh >= 1 && p->ow >= 1 && p->oh <= (1 << 16) && p->ow <= (1 << 16),
+             "output_height %lld and output_width %lld must be in [1, 65536]", (long long)p->oh, (long long)p->ow);
+    OR_CHECK(k, p->sampling >= 0 && p->sampling <= 1024, "sampling_ratio %lld is outside [0, 1024]",
+             (long long)p->sampling);
+    return ONNXRUN_OK;
+}
+
+static or_status roi_infer(or_kernel *k)
+{
+    const roi_params *p = k->params;
+    const or_tensor *x, *rois, *bi;
+    OR_TRY(or_need_input(k, 0, &x));
+    OR_TRY(or_need_input(k, 1, &rois));
+    OR_TRY(or_need_input(k, 2, &bi));
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_UNDEFINED));
+    OR_TRY(or_check_dtype(k, 1, ONNXRUN_FLOAT, ONNXRUN_UNDEFINED));
+    OR_TRY(or_check_dtype(k, 2, ONNXRUN_INT64, ONNXRUN_INT32, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank == 4, "X must be N x C x H x W (rank %d)", x->rank);
+    OR_CHECK_SHAPE(k, rois->rank == 2 && rois->dims[1] == 4, "rois must be [num_rois, 4]");
+    OR_CHECK_SHAPE(k, bi->rank == 1 && bi->dims[0] == rois->dims[0], "batch_indices must be [num_rois] = [%lld]",
+                   (long long)rois->dims[0]);
+    return or_set_shape(k, k->out[0], ONNXRUN_FLOAT, 4, (int64_t[]){ rois->dims[0], x->dims[1], p->oh, p->ow });
+}
+
+/* One bilinear sample of plane (H x W) at (y, x): the four corner values
+ * times their weights (all 0 outside). */
+static void roi_sample(const float *plane, int64_t H, int64_t W, double y, double x, double wv[4])
+{
+    wv[0] = wv[1] = wv[2] = wv[3] = 0;
+    if (y < -1.0 || y > (double)H || x < -1.0 || x > (double)W) return;
+    y = y <= 0 ? 0 : y;
+    x = x <= 0 ? 0 : x;
+    int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1 = y0 + 1, x1 = x0 + 1;
+    if (y0 >= H - 1) y0 = y1 = H - 1, y = (double)y0;
+    if (x0 >= W - 1) x0 = x1 = W - 1, x = (double)x0;
+    double ly = y - (double)y0, lx = x - (double)x0, hy = 1 - ly, hx = 1 - lx;
+    wv[0] = hy * hx * plane[y0 * W + x0];
+    wv[1] = hy * lx * plane[y0 * W + x1];
+    wv[2] = ly * hx * plane[y1 * W + x0];
+    wv[3] = ly * lx * plane[y1 * W + x1];
+}
+
+static or_status roi_run(or_kernel *k)
+{
+    const roi_params *p = k->params;
+    const or_tensor *x = k->in[0], *rois = k->in[1], *bi = k->in[2];
+    int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    const float *r = rois->data;
+    float *y = k->out[0]->data;
+    double off = p->half_pixel ? 0.5 : 0;
+    for (int64_t n = 0; n < rois->dims[0]; n++) {
+        int64_t b = bi->dtype == ONNXRUN_INT64 ? ((const int64_t *)bi->data)[n] : ((const int32_t *)bi->data)[n];
+        if (b < 0 || b >= N)
+            return or_fail(k, ONNXRUN_E_RUNTIME, "batch_indices[%lld] = %lld is outside [0, %lld)", (long long)n,
+                           (long long)b, (long long)N);
+        double x1 = r[n * 4] * p->scale - off, y1 = r[n * 4 + 1] * p->scale - off;
+        double rw = r[n * 4 + 2] * p->scale - off - x1, rh = r[n * 4 + 3] * p->scale - off - y1;
+        if (!p->half_pixel) {
+            rw = rw > 1 ? rw : 1;
+            rh = rh > 1 ? rh : 1;
+        }
+        double bh = rh / (double)p->oh, bw = rw / (double)p->ow;
+        double gh_d = p->sampling ? (double)p->sampling : ceil(rh / (double)p->oh);
+        double gw_d = p->sampling ? (double)p->sampling : ceil(rw / (double)p->ow);
+        int64_t gh = gh_d > 0 && gh_d < 1e6 ? (int64_t)gh_d : gh_d >= 1e6 ? 1000000 : 0;
+        int64_t gw = gw_d > 0 && gw_d < 1e6 ? (int64_t)gw_d : gw_d >= 1e6 ? 1000000 : 0;
+        double count = gh * gw > 0 ? (double)(gh * gw) : 1;
+        for (int64_t c = 0; c < C; c++) {
+            const float *plane = (const float *)x->data + (b * C + c) * H * W;
+            for (int64_t ph = 0; ph < p->oh; ph++)
+                for (int64_t pw = 0; pw < p->ow; pw++) {
+                    double acc = 0;
+                    bool first = true;
+                    for (int64_t iy = 0; iy < gh; iy++)
+                        for (int64_t ix = 0; ix < gw; ix++) {
+                            double sy = y1 + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;
+                            double sx = x1 + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;
+                            double wv[4];
+                            roi_sample(plane, H, W, sy, sx, wv);
+                            if (!p->max) {
+                                acc += wv[0] + wv[1] + wv[2] + wv[3];
+                                continue;
+                            }
+                            double m = fmax(fmax(wv[0], wv[1]), fmax(wv[2], wv[3]));
+                            acc = first || m > acc ? m : acc;
+                            first = false;
+                        }
+                    y[((n * C + c) * p->oh + ph) * p->ow + pw] = (float)(p->max ? acc : acc / count);
+                }
+        }
+    }
+    return ONNXRUN_OK;
+}
+
+#define ROI(since) \
+    OR_OP("RoiAlign", since, .params_size = sizeof(roi_params), .init = roi_init, .infer = roi_infer, .run = roi_run)
+
 OR_OP_TABLE(resize) = {
     RESIZE("Upsample", 7),
     RESIZE("Upsample", 9),
@@ -690,5 +820,7 @@ OR_OP_TABLE(resize) = {
     RESIZE("Resize", 19),
     OR_OP("GridSample", 16, .params_size = sizeof(grid_params), .init = grid_init, .infer = grid_infer,
           .run = grid_run),
+    ROI(10),
+    ROI(16),
 };
 OR_OP_TABLE_END(resize);

@@ -434,9 +434,38 @@ static void test_resize_errors(void **state)
     free(y.data);
 }
 
+/* RoiAlign beyond tests/data/torch (torchvision's avg): max mode takes
+ * the largest weighted corner of a sample; bad batch indices and modes */
+static void test_roialign(void **state)
+{
+    (void)state;
+    float x[4] = { 1, 2, 3, 4 }, roi[4] = { 0, 0, 1, 1 };
+    int64_t b0 = 0, b1 = 1;
+    or_tensor tx = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 1, 2, 2), x), tr = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 4), roi);
+    or_tensor tb = kh_tensor(ONNXRUN_INT64, KH_DIMS(1), &b0), y;
+    or_tensor *ins[] = { &tx, &tr, &tb };
+    /* one sample at (0.5, 0.5): corners weighted 1/4 each */
+    or_attr at[] = { KH_INT("sampling_ratio", 1), KH_STRING("coordinate_transformation_mode", "output_half_pixel"),
+                     KH_STRING("mode", "max") };
+    assert_int_equal(run1("RoiAlign", 16, at, 3, ins, 3, &y), ONNXRUN_OK);
+    expect_floats(&y, (float[]){ 1.0f }, 1);
+    free(y.data);
+    assert_int_equal(run1("RoiAlign", 16, at, 2, ins, 3, &y), ONNXRUN_OK);
+    expect_floats(&y, (float[]){ 2.5f }, 1);
+    free(y.data);
+    tb.data = &b1;
+    assert_int_equal(run1("RoiAlign", 16, at, 2, ins, 3, &y), ONNXRUN_E_RUNTIME);
+    assert_non_null(strstr(err, "batch_indices[0] = 1"));
+    free(y.data);
+    or_attr bad = KH_STRING("mode", "median");
+    assert_int_equal(run1("RoiAlign", 16, &bad, 1, ins, 3, &y), ONNXRUN_E_INVALID);
+    free(y.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roialign),
         cmocka_unit_test(test_resize_random),
         cmocka_unit_test(test_upsample),
         cmocka_unit_test(test_resize_large),

@@ -13,7 +13,10 @@ are what torch computes for the same operation:
     align_corners (pytorch_half_pixel / align_corners; cubic_coeff_a
     -0.75), and the antialiased bilinear / bicubic downscaling of opset 18
     (torch's antialias is Resize's with exclude_outside=1, and
-    cubic_coeff_a -0.5 for bicubic).
+    cubic_coeff_a -0.5 for bicubic);
+  - RoiAlign (opset 16): torchvision.ops.roi_align, aligned (half_pixel)
+    and not (output_half_pixel), adaptive and fixed sampling_ratio, two
+    spatial scales, boxes partly outside the image and smaller than a bin.
 
   /usr/bin/python3 tools/make_torch_cases.py [OUT_DIR]
 """
@@ -25,6 +28,7 @@ import numpy as np
 import onnx
 import torch
 import torch.nn.functional as F
+import torchvision
 from onnx import TensorProto, helper, numpy_helper
 
 
@@ -97,6 +101,23 @@ def main():
                                         coordinate_transformation_mode="pytorch_half_pixel")
                 names.append(write_case(out, "test_torch_resize_%s_antialias_%s" % (tmode, tag), node,
                                         [("X", x), ("sizes", sizes)], [("Y", y)], 18))
+    # RoiAlign against torchvision's roi_align (avg)
+    x = rng.uniform(-2, 2, (2, 3, 10, 12)).astype(np.float32)
+    rois = np.array([[0, 0, 11, 9], [2.3, 1.1, 7.9, 6.2], [-3, -2, 4, 5], [8, 7, 15, 14], [5, 5, 5.4, 5.3],
+                     [1.5, 2.5, 10.5, 3]], dtype=np.float32)
+    bidx = np.array([0, 1, 1, 0, 1, 0], dtype=np.int64)
+    for aligned in (False, True):
+        for ratio in (0, 2):
+            for scale in (1.0, 0.5):
+                boxes = torch.from_numpy(np.concatenate([bidx[:, None].astype(np.float32), rois], axis=1))
+                y = torchvision.ops.roi_align(torch.from_numpy(x), boxes, output_size=(3, 4), spatial_scale=scale,
+                                              sampling_ratio=ratio, aligned=aligned).numpy()
+                node = helper.make_node("RoiAlign", ["X", "rois", "batch_indices"], ["Y"], output_height=3,
+                                        output_width=4, sampling_ratio=ratio, spatial_scale=scale,
+                                        coordinate_transformation_mode="half_pixel" if aligned else "output_half_pixel")
+                name = "test_torch_roialign_aligned%d_ratio%d_scale%g" % (aligned, ratio, scale)
+                names.append(write_case(out, name, node, [("X", x), ("rois", rois), ("batch_indices", bidx)],
+                                        [("Y", y)], 16))
     with open(os.path.join(out, "EXPECTED"), "w") as f:
         f.write("# written by tools/make_torch_cases.py: every case must pass\n")
         f.writelines(n + "\n" for n in sorted(names))
