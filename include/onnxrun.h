@@ -70,6 +70,9 @@ typedef enum onnxrun_dtype {
     ONNXRUN_DOUBLE = 11,
     ONNXRUN_UINT32 = 12,
     ONNXRUN_UINT64 = 13,
+    ONNXRUN_COMPLEX64 = 14,   /* named, not held */
+    ONNXRUN_COMPLEX128 = 15,  /* named, not held */
+    ONNXRUN_BFLOAT16 = 16,
     ONNXRUN_DTYPE_COUNT
 } onnxrun_dtype;
 
@@ -137,6 +140,11 @@ ONNXRUN_API size_t onnxrun_dtype_size(onnxrun_dtype t);
 ONNXRUN_API const char *onnxrun_dtype_name(onnxrun_dtype t);
 /* Element count of a tensor; -1 if the product overflows. */
 ONNXRUN_API int64_t onnxrun_tensor_numel(const onnxrun_tensor *t);
+/* Writes t's elements as float32 into dst (onnxrun_tensor_numel(t) of
+ * them): any number type, float16 and bfloat16 included (how to read a
+ * model's half-typed outputs; bool as 0 / 1). ONNXRUN_E_ARG for strings,
+ * complex types or missing data. */
+ONNXRUN_API onnxrun_status onnxrun_tensor_to_float(const onnxrun_tensor *t, float *dst);
 
 /* ---- models ---- */
 

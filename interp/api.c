@@ -76,6 +76,8 @@ const char *onnxrun_model_error(const onnxrun_model *m)
 void onnxrun_model_free(onnxrun_model *h)
 {
     if (!h) return;
+    for (size_t i = 0; h->wide_inits && i < h->m.graph.n_inits; i++) free(h->wide_inits[i].data);
+    free(h->wide_inits);
     or_model_free(&h->m);
     or_names_free(&h->names);
     free(h->value_names);
@@ -182,6 +184,7 @@ static or_status build_steps(onnxrun_session *s)
         k->in = st->in;
         k->out = st->out;
         k->threads = s->threads;
+        k->wide_halves = true;
         k->isa = s->isa;
         k->pool = s->pool;
         k->model_path = h->m.path;
@@ -204,7 +207,7 @@ static bool declared_inputs(onnxrun_session *s)
         size_t id;
         or_names_get(&h->names, vi->name, &id);
         or_tensor *t = &s->values[id].t;
-        t->dtype = vi->dtype;
+        t->dtype = or_held_dtype(vi->dtype);
         t->rank = vi->rank < 0 ? 0 : vi->rank;
         if (vi->rank < 0 || vi->dtype == ONNXRUN_UNDEFINED) all = false;
         for (int d = 0; d < t->rank; d++) {
@@ -268,6 +271,14 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
         size_t id;
         if (or_names_get(&m->names, m->m.graph.outputs[i].name, &id)) s->values[id].is_output = true;
     }
+    size_t n_in = m->n_api_inputs + 1, n_out = m->m.graph.n_outputs + 1;
+    s->held_in = calloc(n_in, sizeof *s->held_in);
+    s->wide_in = calloc(n_in, sizeof *s->wide_in);
+    s->wide_in_cap = calloc(n_in, sizeof *s->wide_in_cap);
+    s->wide_out = calloc(n_out, sizeof *s->wide_out);
+    s->wide_out_cap = calloc(n_out, sizeof *s->wide_out_cap);
+    if (!s->held_in || !s->wide_in || !s->wide_in_cap || !s->wide_out || !s->wide_out_cap)
+        return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory");
     or_status st = build_steps(s);
     if (!st && declared_inputs(s)) st = plan_static(s);
     if (!st) s->ok = true;
@@ -298,6 +309,13 @@ void onnxrun_session_free(onnxrun_session *s)
     }
     free(s->steps);
     free(s->values);
+    for (size_t i = 0; s->wide_in && i < s->model->n_api_inputs; i++) free(s->wide_in[i]);
+    for (size_t i = 0; s->wide_out && i < s->model->m.graph.n_outputs; i++) free(s->wide_out[i]);
+    free(s->held_in);
+    free(s->wide_in);
+    free(s->wide_in_cap);
+    free(s->wide_out);
+    free(s->wide_out_cap);
     or_pool_free(s->pool);
     free(s);
 }
@@ -320,7 +338,9 @@ static or_status check_input(onnxrun_session *s, const or_value_info *vi, const 
     int64_t n;
     if (onnxrun_dtype_size(t->dtype) == 0)
         return or_errf(s->err, ONNXRUN_E_ARG, "input '%s': unsupported dtype %d", vi->name, (int)t->dtype);
-    if (vi->dtype != ONNXRUN_UNDEFINED && t->dtype != vi->dtype)
+    /* a half-typed input may also be given as float32 (the session holds it so) */
+    if (vi->dtype != ONNXRUN_UNDEFINED && t->dtype != vi->dtype &&
+        !(or_is_half(vi->dtype) && t->dtype == ONNXRUN_FLOAT))
         return or_errf(s->err, ONNXRUN_E_ARG, "input '%s' is %s, the model expects %s", vi->name,
                        onnxrun_dtype_name(t->dtype), onnxrun_dtype_name(vi->dtype));
     if (t->rank < 0 || t->rank > OR_MAX_RANK || !or_shape_numel(t->rank, t->dims, t->dtype, &n))
@@ -359,6 +379,61 @@ onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *n
     return plan_static(s);
 }
 
+/* Buffer *buf of at least bytes (grown, kept for later runs). */
+static bool reserve(void **buf, size_t *cap, size_t bytes)
+{
+    if (*cap >= bytes && *buf) return true;
+    void *nb = realloc(*buf, bytes ? bytes : 1);
+    if (!nb) return false;
+    *buf = nb;
+    *cap = bytes;
+    return true;
+}
+
+/* The inputs as the session holds them: half-typed ones as float32 in
+ * the session's buffers (the caller's array itself when none is half). */
+static or_status hold_inputs(onnxrun_session *s, size_t n_in, const onnxrun_tensor *inputs,
+                             const onnxrun_tensor **held)
+{
+    bool any = false;
+    for (size_t j = 0; j < n_in; j++) any = any || or_is_half(inputs[j].dtype);
+    *held = inputs;
+    if (!any) return ONNXRUN_OK;
+    for (size_t j = 0; j < n_in; j++) {
+        s->held_in[j] = inputs[j];
+        if (!or_is_half(inputs[j].dtype)) continue;
+        int64_t n = or_numel(&inputs[j]);
+        if (!reserve(&s->wide_in[j], &s->wide_in_cap[j], (size_t)n * sizeof(float)))
+            return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory widening an input");
+        or_halves_to_float(inputs[j].dtype, inputs[j].data, s->wide_in[j], n);
+        s->held_in[j].dtype = ONNXRUN_FLOAT;
+        s->held_in[j].data = s->wide_in[j];
+    }
+    *held = s->held_in;
+    return ONNXRUN_OK;
+}
+
+/* Output value x as the caller gets it: in its declared half type when
+ * the graph declares one (converted into the session's buffer). */
+static or_status give_output(onnxrun_session *s, const char *name, const or_value *x, onnxrun_tensor *out)
+{
+    const or_graph *g = &s->model->m.graph;
+    *out = x->t;
+    if (x->kind == OR_V_INPUT) out->data = x->owned;
+    for (size_t i = 0; i < g->n_outputs; i++) {
+        if (strcmp(g->outputs[i].name, name) || !or_is_half(g->outputs[i].dtype) || out->dtype != ONNXRUN_FLOAT)
+            continue;
+        int64_t n = or_numel(out);
+        if (!reserve(&s->wide_out[i], &s->wide_out_cap[i], (size_t)n * sizeof(uint16_t)))
+            return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory narrowing an output");
+        or_float_to_halves(g->outputs[i].dtype, out->data, s->wide_out[i], n);
+        out->dtype = g->outputs[i].dtype;
+        out->data = s->wide_out[i];
+        break;
+    }
+    return ONNXRUN_OK;
+}
+
 onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *const *in_names,
                                    const onnxrun_tensor *inputs, size_t n_out,
                                    const char *const *out_names, onnxrun_tensor *outputs)
@@ -392,6 +467,12 @@ onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *
         if (!in_names[j] || !api_input(h, in_names[j], &id))
             return or_errf(s->err, ONNXRUN_E_ARG, "the model has no input named '%s'",
                            in_names[j] ? in_names[j] : "(null)");
+    }
+    or_status held_st = hold_inputs(s, n_in, inputs, &inputs);
+    if (held_st) return held_st;
+    for (size_t j = 0; j < n_in; j++) {
+        size_t id = 0; /* the names were checked above */
+        api_input(h, in_names[j], &id);
         or_tensor *t = &s->values[id].t;
         if (!or_same_shape(t, &inputs[j])) reshape = true;
         *t = inputs[j];
@@ -429,9 +510,8 @@ onnxrun_status onnxrun_session_run(onnxrun_session *s, size_t n_in, const char *
         if (!is_out)
             return or_errf(s->err, ONNXRUN_E_ARG, "the model has no output named '%s'",
                            name ? name : "(null)");
-        const or_value *x = &s->values[id];
-        outputs[j] = x->t;
-        if (x->kind == OR_V_INPUT) outputs[j].data = x->owned;
+        st = give_output(s, name, &s->values[id], &outputs[j]);
+        if (st) return st;
     }
     return ONNXRUN_OK;
 }
@@ -449,6 +529,20 @@ onnxrun_status onnxrun_tensor_clone(const onnxrun_tensor *src, onnxrun_tensor *d
     if (bytes) memcpy(d, src->data, bytes);
     *dst = *src;
     dst->data = d;
+    return ONNXRUN_OK;
+}
+
+onnxrun_status onnxrun_tensor_to_float(const onnxrun_tensor *t, float *dst)
+{
+    int64_t n;
+    if (!t || !dst || !or_shape_numel(t->rank, t->dims, t->dtype, &n) || !onnxrun_dtype_size(t->dtype) ||
+        (n && !t->data))
+        return ONNXRUN_E_ARG;
+    if (or_is_half(t->dtype)) {
+        or_halves_to_float(t->dtype, t->data, dst, n);
+        return ONNXRUN_OK;
+    }
+    for (int64_t i = 0; i < n; i++) dst[i] = (float)or_load_f64(t->data, t->dtype, i);
     return ONNXRUN_OK;
 }
 

@@ -77,6 +77,9 @@ struct onnxrun_model {
     const or_op_def **defs;        /* [n_nodes] resolved kernel per node (NULL if dead) */
     size_t n_api_inputs;
     size_t *api_inputs;            /* graph input indices the caller feeds (non-initializers) */
+    or_tensor *wide_inits;         /* [n_inits]: float32 copies of the float16 / bfloat16
+                                    * initializers (data NULL for the others): sessions hold
+                                    * half types as float32 (or_kernel.wide_halves) */
 };
 
 /* ---- the session handle ---- */
@@ -116,12 +119,27 @@ struct onnxrun_session {
     void *scratch;
     size_t scratch_bytes;
     uint64_t const_bytes;          /* folded constants */
+    /* half-typed graph inputs and outputs, converted at the edges */
+    onnxrun_tensor *held_in;       /* [n_api_inputs]: the inputs as held (halves widened) */
+    void **wide_in;                /* [n_api_inputs]: float32 copy of a half input */
+    size_t *wide_in_cap;
+    void **wide_out;               /* [graph outputs]: the half copy of a float32 output */
+    size_t *wide_out_cap;
 };
 
 /* ---- schedule.c ---- */
+/* The type a session holds a value of declared type dt in (half types:
+ * float32). */
+static inline onnxrun_dtype or_held_dtype(onnxrun_dtype dt)
+{
+    return or_is_half(dt) ? ONNXRUN_FLOAT : dt;
+}
+
 /* Builds names, schedule and kernel resolution into the model handle; all
  * problems go into h->err (unsupported ops listed together). */
 or_status or_model_check(onnxrun_model *h);
+/* Makes h->wide_inits (float32 copies of the half-typed initializers). */
+or_status or_model_widen(onnxrun_model *h);
 
 /* ---- plan.c ---- */
 /* Infers shapes from the current input shapes in s->values (and input data

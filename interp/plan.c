@@ -251,6 +251,7 @@ static void reset_values(onnxrun_session *s, bool with_data)
         if (h->value_init[v] >= 0) {
             x->kind = OR_V_WEIGHT;
             x->t = h->m.graph.inits[h->value_init[v]].t;
+            if (h->wide_inits && h->wide_inits[h->value_init[v]].data) x->t = h->wide_inits[h->value_init[v]];
         } else if (h->value_input[v] >= 0) {
             x->kind = OR_V_INPUT; /* shape set by the caller of or_plan */
             if (!with_data) x->t.data = NULL;

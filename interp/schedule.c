@@ -269,5 +269,27 @@ or_status or_model_check(onnxrun_model *h)
     if (!st) st = topo_sort(h, live);
     free(live);
     if (!st) st = resolve(h);
+    if (!st) st = or_model_widen(h);
     return st;
+}
+
+or_status or_model_widen(onnxrun_model *h)
+{
+    const or_graph *g = &h->m.graph;
+    for (size_t i = 0; i < g->n_inits; i++) {
+        const or_tensor *t = &g->inits[i].t;
+        if (!or_is_half(t->dtype)) continue;
+        if (!h->wide_inits) h->wide_inits = calloc(g->n_inits, sizeof *h->wide_inits);
+        if (!h->wide_inits) return or_errf(h->err, ONNXRUN_E_NOMEM, "%s: out of memory", h->m.path);
+        or_tensor *w = &h->wide_inits[i];
+        int64_t n = or_numel(t);
+        *w = *t;
+        w->dtype = ONNXRUN_FLOAT;
+        w->data = malloc((size_t)(n ? n : 1) * sizeof(float));
+        if (!w->data)
+            return or_errf(h->err, ONNXRUN_E_NOMEM, "%s: out of memory widening initializer '%s'", h->m.path,
+                           g->inits[i].name);
+        if (n) or_halves_to_float(t->dtype, t->data, w->data, n);
+    }
+    return ONNXRUN_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * tensor.c - dtype tables and checked shape arithmetic (see tensor.h).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ static const dtype_row dtypes[] = {
     [ONNXRUN_DOUBLE] = { "double", 8 },
     [ONNXRUN_UINT32] = { "uint32", 4 },
     [ONNXRUN_UINT64] = { "uint64", 8 },
+    [ONNXRUN_COMPLEX64] = { "complex64", 0 },
+    [ONNXRUN_COMPLEX128] = { "complex128", 0 },
+    [ONNXRUN_BFLOAT16] = { "bfloat16", 2 },
 };
 _Static_assert(sizeof dtypes / sizeof dtypes[0] == ONNXRUN_DTYPE_COUNT, "dtype table");
 
@@ -37,6 +41,67 @@ size_t onnxrun_dtype_size(onnxrun_dtype t)
 const char *onnxrun_dtype_name(onnxrun_dtype t)
 {
     return (unsigned)t < ONNXRUN_DTYPE_COUNT ? dtypes[t].name : "unknown";
+}
+
+float or_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    float f;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000 | (man << 13);               /* inf, nan */
+    } else if (exp) {
+        bits = sign | ((exp + 112) << 23) | (man << 13);      /* rebias 15 -> 127 */
+    } else {
+        f = (float)man * 0x1p-24f;                            /* zero, subnormal */
+        return sign ? -f : f;
+    }
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+uint16_t or_float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t ax = x & 0x7fffffff;
+    if (ax > 0x7f800000) return sign | 0x7e00;               /* nan */
+    if (ax >= 0x477ff000) return sign | 0x7c00;              /* >= 65520 rounds to inf */
+    if (ax < 0x38800000) {                                   /* below 2^-14: subnormal */
+        float a;
+        memcpy(&a, &ax, sizeof a);
+        return sign | (uint16_t)nearbyintf(a * 0x1p24f);     /* may round up to 0x400: right */
+    }
+    uint32_t h = ((ax >> 23) - 112) << 10 | ((ax >> 13) & 0x3ff), rest = ax & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++;  /* a carry moves into the exponent */
+    return sign | (uint16_t)h;
+}
+
+float or_bf16_to_float(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+uint16_t or_float_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40); /* nan stays nan */
+    x += 0x7fff + ((x >> 16) & 1);                                        /* nearest even */
+    return (uint16_t)(x >> 16);
+}
+
+void or_halves_to_float(onnxrun_dtype dt, const uint16_t *src, float *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] = dt == ONNXRUN_BFLOAT16 ? or_bf16_to_float(src[i]) : or_half_to_float(src[i]);
+}
+
+void or_float_to_halves(onnxrun_dtype dt, const float *src, uint16_t *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] = dt == ONNXRUN_BFLOAT16 ? or_float_to_bf16(src[i]) : or_float_to_half(src[i]);
 }
 
 static const char *const status_names[] = {

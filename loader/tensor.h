@@ -53,6 +53,20 @@ static inline size_t or_nbytes(const or_tensor *t)
 /* Writes "[1,3,224,224]" (or "[]" for a scalar) into buf. */
 void or_shape_str(const or_tensor *t, char *buf, size_t len);
 
+/* The 16-bit float types. IEEE half and bfloat16 to float and back
+ * (round to nearest even; overflow gives infinity, NaN stays NaN). */
+float or_half_to_float(uint16_t h);
+uint16_t or_float_to_half(float f);
+float or_bf16_to_float(uint16_t h);
+uint16_t or_float_to_bf16(float f);
+static inline bool or_is_half(onnxrun_dtype dt)
+{
+    return dt == ONNXRUN_FLOAT16 || dt == ONNXRUN_BFLOAT16;
+}
+/* n elements of half type dt (FLOAT16 or BFLOAT16) to float, and back. */
+void or_halves_to_float(onnxrun_dtype dt, const uint16_t *src, float *dst, int64_t n);
+void or_float_to_halves(onnxrun_dtype dt, const float *src, uint16_t *dst, int64_t n);
+
 /* Same dtype, rank and dims. */
 bool or_same_shape(const or_tensor *a, const or_tensor *b);
 

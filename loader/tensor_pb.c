@@ -40,6 +40,9 @@ static const pb_field field_of[] = {
     [ONNXRUN_DOUBLE] = F_DOUBLE,
     [ONNXRUN_UINT32] = F_UINT64,
     [ONNXRUN_UINT64] = F_UINT64,
+    [ONNXRUN_COMPLEX64] = F_NONE,
+    [ONNXRUN_COMPLEX128] = F_NONE,
+    [ONNXRUN_BFLOAT16] = F_INT32,  /* the bfloat16's bits in the low 16 bits */
 };
 _Static_assert(sizeof field_of / sizeof field_of[0] == ONNXRUN_DTYPE_COUNT, "field table");
 
@@ -94,7 +97,7 @@ static void convert_typed(const Onnx__TensorProto *tp, onnxrun_dtype dt, size_t 
     case ONNXRUN_BOOL:
         for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = i32[i] != 0;
         break;
-    case ONNXRUN_UINT16: case ONNXRUN_FLOAT16:
+    case ONNXRUN_UINT16: case ONNXRUN_FLOAT16: case ONNXRUN_BFLOAT16:
         for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = (uint16_t)i32[i];
         break;
     case ONNXRUN_INT16:

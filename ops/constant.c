@@ -9,6 +9,10 @@
  * integer truncate toward zero and saturate at the type's limits (NaN -> 0),
  * anything going to bool is "nonzero". Relies on a little-endian host (the
  * low bytes of a 64-bit integer are the narrower integer).
+ *
+ * In a session float16 and bfloat16 values are held as float32
+ * (k->wide_halves): a Cast to them gives float32 rounded to the half type,
+ * and Constant / ConstantOfShape values of those types become float32.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,9 +31,15 @@ typedef struct constant_params {
     onnxrun_dtype dtype;
     int rank;
     int64_t dims[OR_MAX_RANK];
-    const void *data;       /* in the model, or &scalar */
+    const void *data;       /* in the model, or &scalar, or wide */
     union { float f; int64_t i; } scalar;
+    float *wide;            /* a half-typed value as float32 (k->wide_halves) */
 } constant_params;
+
+static void constant_fini(or_kernel *k)
+{
+    free(((constant_params *)k->params)->wide);
+}
 
 static or_status constant_init(or_kernel *k)
 {
@@ -49,6 +59,14 @@ static or_status constant_init(or_kernel *k)
         p->rank = t->rank;
         memcpy(p->dims, t->dims, sizeof p->dims);
         p->data = t->data;
+        if (k->wide_halves && or_is_half(t->dtype)) {
+            int64_t n = or_numel(t);
+            p->wide = malloc((size_t)(n ? n : 1) * sizeof *p->wide);
+            if (!p->wide) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
+            or_halves_to_float(t->dtype, t->data, p->wide, n);
+            p->dtype = ONNXRUN_FLOAT;
+            p->data = p->wide;
+        }
     }
     if (k->def->since >= 12) {
         const or_attr *a;
@@ -120,6 +138,12 @@ static or_status constant_of_shape_init(or_kernel *k)
     OR_CHECK(k, or_numel(t) == 1, "attribute 'value' must hold one element");
     p->dtype = t->dtype;
     memcpy(p->value, t->data, es);
+    if (k->wide_halves && or_is_half(t->dtype)) {
+        float f;
+        or_halves_to_float(t->dtype, t->data, &f, 1);
+        p->dtype = ONNXRUN_FLOAT;
+        memcpy(p->value, &f, sizeof f);
+    }
     return ONNXRUN_OK;
 }
 
@@ -244,42 +268,6 @@ static or_status range_run(or_kernel *k)
 
 /* ---- Cast, CastLike ---- */
 
-/* IEEE half <-> float. */
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    float f;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000 | (man << 13);               /* inf, nan */
-    } else if (exp) {
-        bits = sign | ((exp + 112) << 23) | (man << 13);      /* rebias 15 -> 127 */
-    } else {
-        f = (float)man * 0x1p-24f;                            /* zero, subnormal */
-        return sign ? -f : f;
-    }
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-/* Rounds to nearest even; overflow gives infinity. */
-static uint16_t float_to_half(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-    uint32_t ax = x & 0x7fffffff;
-    if (ax > 0x7f800000) return sign | 0x7e00;               /* nan */
-    if (ax >= 0x477ff000) return sign | 0x7c00;              /* >= 65520 rounds to inf */
-    if (ax < 0x38800000) {                                   /* below 2^-14: subnormal */
-        float a;
-        memcpy(&a, &ax, sizeof a);
-        return sign | (uint16_t)nearbyintf(a * 0x1p24f);     /* may round up to 0x400: right */
-    }
-    uint32_t h = ((ax >> 23) - 112) << 10 | ((ax >> 13) & 0x3ff), rest = ax & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++;  /* a carry moves into the exponent */
-    return sign | (uint16_t)h;
-}
-
 typedef enum num_kind { NUM_SIGNED, NUM_UNSIGNED, NUM_FLOAT, NUM_BOOL } num_kind;
 
 static num_kind kind_of(onnxrun_dtype t)
@@ -287,7 +275,7 @@ static num_kind kind_of(onnxrun_dtype t)
     switch (t) {
     case ONNXRUN_INT8: case ONNXRUN_INT16: case ONNXRUN_INT32: case ONNXRUN_INT64:
         return NUM_SIGNED;
-    case ONNXRUN_FLOAT: case ONNXRUN_DOUBLE: case ONNXRUN_FLOAT16:
+    case ONNXRUN_FLOAT: case ONNXRUN_DOUBLE: case ONNXRUN_FLOAT16: case ONNXRUN_BFLOAT16:
         return NUM_FLOAT;
     case ONNXRUN_BOOL:
         return NUM_BOOL;
@@ -312,7 +300,7 @@ static num load(onnxrun_dtype t, num_kind kind, size_t es, const char *p)
         v.is_float = true;
         if (t == ONNXRUN_FLOAT) { float f; memcpy(&f, p, 4); v.f = f; }
         else if (t == ONNXRUN_DOUBLE) memcpy(&v.f, p, 8);
-        else { uint16_t h; memcpy(&h, p, 2); v.f = half_to_float(h); }
+        else { uint16_t h; memcpy(&h, p, 2); v.f = t == ONNXRUN_BFLOAT16 ? or_bf16_to_float(h) : or_half_to_float(h); }
         return v;
     }
     memcpy(&v.bits, p, es);
@@ -350,7 +338,7 @@ static void store(onnxrun_dtype t, num_kind kind, size_t es, char *p, num v)
             /* integers go straight to float: one rounding, not two */
             float g = v.is_float ? (float)f : v.is_signed ? (float)(int64_t)v.bits : (float)v.bits;
             if (t == ONNXRUN_FLOAT) memcpy(p, &g, 4);
-            else { uint16_t h = float_to_half(g); memcpy(p, &h, 2); }
+            else { uint16_t h = t == ONNXRUN_BFLOAT16 ? or_float_to_bf16(g) : or_float_to_half(g); memcpy(p, &h, 2); }
         }
         return;
     }
@@ -373,7 +361,7 @@ static void convert(onnxrun_dtype a, const char *src, onnxrun_dtype b, char *dst
         for (int64_t i = 0; i < n; i++) {
             float f;
             memcpy(&f, src + 4 * i, 4);
-            uint16_t h = float_to_half(f);
+            uint16_t h = or_float_to_half(f);
             memcpy(dst + 2 * i, &h, 2);
         }
         return;
@@ -425,14 +413,22 @@ static or_status cast_infer(or_kernel *k)
     OR_CHECK_TYPE(k, onnxrun_dtype_size(x->dtype) && onnxrun_dtype_size(p->to),
                   "cast from %s to %s is not supported", onnxrun_dtype_name(x->dtype),
                   onnxrun_dtype_name(p->to));
-    return or_set_shape(k, k->out[0], p->to, x->rank, x->dims);
+    bool wide = k->wide_halves && or_is_half(p->to);
+    return or_set_shape(k, k->out[0], wide ? ONNXRUN_FLOAT : p->to, x->rank, x->dims);
 }
 
 static or_status cast_run(or_kernel *k)
 {
+    const cast_params *p = k->params;
     const or_tensor *x = k->in[0];
     or_tensor *y = k->out[0];
     convert(x->dtype, x->data, y->dtype, y->data, or_numel(x));
+    if (y->dtype != p->to) { /* held wide: round through the half type */
+        float *f = y->data;
+        for (int64_t i = 0, n = or_numel(y); i < n; i++)
+            f[i] = p->to == ONNXRUN_BFLOAT16 ? or_bf16_to_float(or_float_to_bf16(f[i]))
+                                              : or_half_to_float(or_float_to_half(f[i]));
+    }
     return ONNXRUN_OK;
 }
 
@@ -486,9 +482,9 @@ static or_status eye_run(or_kernel *k)
 }
 
 OR_OP_TABLE(constant) = {
-    OR_OP("Constant", 1, .params_size = sizeof(constant_params), .init = constant_init,
+    OR_OP("Constant", 1, .params_size = sizeof(constant_params), .init = constant_init, .fini = constant_fini,
           .infer = constant_infer, .run = constant_run),
-    OR_OP("Constant", 12, .params_size = sizeof(constant_params), .init = constant_init,
+    OR_OP("Constant", 12, .params_size = sizeof(constant_params), .init = constant_init, .fini = constant_fini,
           .infer = constant_infer, .run = constant_run),
     OR_OP("ConstantOfShape", 9, .params_size = sizeof(fill_params), .init = constant_of_shape_init,
           .infer = constant_of_shape_infer, .run = constant_of_shape_run),

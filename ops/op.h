@@ -124,6 +124,9 @@ struct or_kernel {
     onnxrun_isa isa;            /* instruction set for the kernels (isa.h; AUTO: resolve) */
     or_algo algo;               /* forced algorithm (tests), OR_ALGO_AUTO = the op's choice */
     bool split_all;             /* tests: split every loop over the threads (or_par_worth) */
+    bool wide_halves;           /* sessions: float16 / bfloat16 values are held as float32,
+                                 * so ops that make a half type (Cast, Constant,
+                                 * ConstantOfShape) make float32 rounded to it */
     or_pool *pool;              /* the session's worker threads (NULL: run serially; parallel.h) */
     or_epilogue post;           /* fused epilogue (OR_OP_FUSES kernels); zero = none */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */

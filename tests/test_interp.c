@@ -387,6 +387,54 @@ static void test_shape_from_computed_value(void **state)
     onnxrun_model_free(m);
 }
 
+/* float16 / bfloat16: held as float32 inside, converted at the edges. A
+ * half input may be given as float16 or as float; a half output comes
+ * back as float16; Cast to bfloat16 rounds to nearest even. */
+static void test_half_types(void **state)
+{
+    (void)state;
+    mb b;
+    mb_init(&b, 13);
+    uint16_t w[4] = { 0x3400, 0x3c00, 0xc000, 0x0001 }; /* 0.25, 1, -2, 2^-24 */
+    mb_input(&b, "x", ONNXRUN_FLOAT16, 1, (int64_t[]){ 4 });
+    mb_input(&b, "z", ONNXRUN_FLOAT, 1, (int64_t[]){ 4 });
+    mb_init_raw(&b, "w", ONNXRUN_FLOAT16, 1, (int64_t[]){ 4 }, w, sizeof w);
+    mb_node(&b, "Add", "add", "x,w", "s");
+    mb_attr_int(&b, mb_node(&b, "Cast", "c1", "z", "zb"), "to", ONNXRUN_BFLOAT16);
+    mb_attr_int(&b, mb_node(&b, "Cast", "c2", "zb", "zr"), "to", ONNXRUN_FLOAT);
+    mb_output(&b, "s", ONNXRUN_FLOAT16);
+    mb_output(&b, "zr", ONNXRUN_FLOAT);
+    onnxrun_model *m = load_mb(&b, ONNXRUN_OK);
+    onnxrun_session *s;
+    if (onnxrun_session_create(m, NULL, &s) != ONNXRUN_OK) fail_msg("%s", onnxrun_session_error(s));
+    /* z: halfway cases of bfloat16 (7 mantissa bits) go to the even one */
+    float z[4] = { 1.0f + 0x1p-8f, 1.0f + 3 * 0x1p-8f, 3.0f, -2.5f - 0x1p-10f };
+    const float z_want[4] = { 1.0f, 1.0f + 0x1p-6f, 3.0f, -2.5f };
+    uint16_t xh[4] = { 0x3c00, 0x4000, 0x3800, 0x0001 };  /* 1, 2, 0.5, 2^-24 */
+    float xf[4] = { 1, 2, 0.5f, 0x1p-24f };
+    const uint16_t s_want[4] = { 0x3d00, 0x4200, 0xbe00, 0x0002 }; /* 1.25, 3, -1.5, 2^-23 */
+    for (int as_float = 0; as_float < 2; as_float++) {
+        onnxrun_tensor in[2] = { { as_float ? ONNXRUN_FLOAT : ONNXRUN_FLOAT16, 1, { 4 }, as_float ? (void *)xf : (void *)xh },
+                                 { ONNXRUN_FLOAT, 1, { 4 }, z } }, out[2];
+        const char *names[2] = { "x", "z" };
+        if (onnxrun_session_run(s, 2, names, in, 2, NULL, out) != ONNXRUN_OK) fail_msg("%s", onnxrun_session_error(s));
+        assert_int_equal(out[0].dtype, ONNXRUN_FLOAT16);
+        assert_memory_equal(out[0].data, s_want, sizeof s_want);
+        assert_int_equal(out[1].dtype, ONNXRUN_FLOAT);
+        for (int i = 0; i < 4; i++) assert_true(((float *)out[1].data)[i] == z_want[i]);
+        float back[4];
+        assert_int_equal(onnxrun_tensor_to_float(&out[0], back), ONNXRUN_OK);
+        assert_true(back[0] == 1.25f && back[1] == 3.0f && back[2] == -1.5f && back[3] == 0x1p-23f);
+    }
+    /* another type for a half input is refused */
+    int32_t xi[4] = { 0 };
+    onnxrun_tensor bad[2] = { { ONNXRUN_INT32, 1, { 4 }, xi }, { ONNXRUN_FLOAT, 1, { 4 }, z } }, out[2];
+    const char *names[2] = { "x", "z" };
+    assert_int_equal(onnxrun_session_run(s, 2, names, bad, 2, NULL, out), ONNXRUN_E_ARG);
+    onnxrun_session_free(s);
+    onnxrun_model_free(m);
+}
+
 /* inception-like branches: Concat on channels becomes slices, no copy */
 static void test_concat_slices(void **state)
 {
@@ -684,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_inplace_and_views),
         cmocka_unit_test(test_shape_from_input),
         cmocka_unit_test(test_shape_from_computed_value),
+        cmocka_unit_test(test_half_types),
         cmocka_unit_test(test_concat_slices),
         cmocka_unit_test(test_view_with_mask),
         cmocka_unit_test(test_dense_block_prefixes),
