@@ -374,6 +374,7 @@ onnxrun_status onnxrun_session_set_input_shape(onnxrun_session *s, const char *n
     or_status st = check_input(s, vi, &t);
     if (st) return st;
     t.data = NULL;
+    t.dtype = or_held_dtype(t.dtype);
     s->values[id].t = t;
     if (!inputs_ready(s)) return ONNXRUN_OK;
     return plan_static(s);
@@ -606,6 +607,8 @@ onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_i
 {
     if (!s || !s->ok || !info) return ONNXRUN_E_ARG;
     info->weights_bytes = s->model->m.weight_bytes + s->const_bytes;
+    for (size_t i = 0; s->model->wide_inits && i < s->model->m.graph.n_inits; i++) /* widened halves */
+        if (s->model->wide_inits[i].data) info->weights_bytes += or_nbytes(&s->model->wide_inits[i]);
     info->arena_bytes = s->arena_bytes;
     info->lower_bound_bytes = s->lower_bound;
     info->scratch_bytes = s->scratch_bytes;

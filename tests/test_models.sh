@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The seed architectures end to end: makes the PyTorch exports (cached in
 # $ONNXRUN_MODELS, regenerated when missing) and checks each with
-# `onnxrun --check`: max|ours - ref| / max|ref| <= 1e-4 and identical top-5.
+# `onnxrun --check`: max|ours - ref| / max|ref| <= 1e-4 and identical top-5,
+# or the options in the model folder's check_args (float16: 1e-2 and top-1;
+# segmentation: no top-k).
 #   test_models.sh ONNXRUN_BINARY SOURCE_DIR [NAME...]
 set -uo pipefail
 bin=$1
@@ -18,12 +20,26 @@ fi
 passed=0
 failed=0
 for n in "${names[@]}"; do
-  if out=$("$bin" --check --max-rel 1e-4 --top 5 "$models/$n" 2>&1); then
+  args="--max-rel 1e-4 --top 5"
+  [ -f "$models/$n/check_args" ] && args=$(cat "$models/$n/check_args")
+  # shellcheck disable=SC2086
+  if out=$("$bin" --check $args "$models/$n" 2>&1); then
     passed=$((passed + 1)); verdict=PASS
   else
     failed=$((failed + 1)); verdict=FAIL
   fi
   echo "$verdict $n: $(echo "$out" | tr '\n' ' ')"
 done
+# the CLI classifies with the float16 model: same top-1 class as float32
+if [[ " ${names[*]} " == *" resnet50_fp16 "* && " ${names[*]} " == *" resnet50 "* ]]; then
+  img="$root/tests/data/images/photo.jpg"
+  t16=$("$bin" --top 1 --json "$models/resnet50_fp16/model.onnx" "$img" 2>&1 | grep -o '"index": *[0-9]*')
+  t32=$("$bin" --top 1 --json "$models/resnet50/model.onnx" "$img" 2>&1 | grep -o '"index": *[0-9]*')
+  if [ -n "$t16" ] && [ "$t16" = "$t32" ]; then
+    passed=$((passed + 1)); echo "PASS resnet50_fp16 classifies photo.jpg as resnet50 does ($t16)"
+  else
+    failed=$((failed + 1)); echo "FAIL resnet50_fp16 classifies photo.jpg as '$t16', resnet50 as '$t32'"
+  fi
+fi
 echo "models: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -8,6 +8,8 @@ Writes, for each model NAME (default: all of them), the ONNX test layout
     OUT_DIR/NAME/model.onnx
     OUT_DIR/NAME/test_data_set_0/input_0.pb    seeded torch.randn input of the model's shape
     OUT_DIR/NAME/test_data_set_0/output_0.pb   PyTorch's eval-mode output for it
+A model whose check differs from the default (--max-rel 1e-4 --top 5) also gets
+    OUT_DIR/NAME/check_args                    the `onnxrun --check` options for it
 A folder that already holds all three files is skipped; a folder is written under a
 temporary name and renamed when complete, so an interrupted run leaves nothing half-made.
 Nothing is downloaded: every weight is random, seeded per model from its name.
@@ -152,9 +154,54 @@ class AlexNetCaffe(nn.Module):
 # ---------------------------------------------------------------- the model list
 
 def spec(build, shape=(1, 3, 224, 224), opset=13, seed_name=None, dynamic=False,
-         meta=IMAGENET_META, input_scale=1.0):
+         meta=IMAGENET_META, input_scale=1.0, half=False, check=None):
+    """half: the exported graph converted to float16 (weights, input, output);
+    check: `onnxrun --check` options replacing the default."""
     return dict(build=build, shape=shape, opset=opset, seed_name=seed_name,
-                dynamic=dynamic, meta=meta, input_scale=input_scale)
+                dynamic=dynamic, meta=meta, input_scale=input_scale, half=half, check=check)
+
+
+class UNet(nn.Module):
+    """A small U-Net: two down steps (conv, max pool), a bottleneck, and two up
+    steps - one by ConvTranspose, one by nearest and one by bilinear upsampling
+    (interpolate) - each concatenated with its skip connection."""
+
+    def __init__(self, c=8, classes=3):
+        super().__init__()
+        def block(i, o):
+            return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(inplace=True),
+                                 nn.Conv2d(o, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+        self.d1, self.d2, self.d3 = block(3, c), block(c, 2 * c), block(2 * c, 4 * c)
+        self.pool = nn.MaxPool2d(2)
+        self.mid = block(4 * c, 4 * c)
+        self.up3 = nn.ConvTranspose2d(4 * c, 4 * c, 2, stride=2)
+        self.u3, self.u2, self.u1 = block(8 * c, 2 * c), block(4 * c, c), block(2 * c, c)
+        self.head = nn.Conv2d(c, classes, 1)
+
+    def forward(self, x):
+        s1 = self.d1(x)
+        s2 = self.d2(self.pool(s1))
+        s3 = self.d3(self.pool(s2))
+        m = self.mid(self.pool(s3))
+        u = self.u3(torch.cat([self.up3(m), s3], 1))
+        u = nn.functional.interpolate(u, scale_factor=2, mode="nearest")
+        u = self.u2(torch.cat([u, s2], 1))
+        u = nn.functional.interpolate(u, size=s1.shape[-2:], mode="bilinear", align_corners=False)
+        return self.head(self.u1(torch.cat([u, s1], 1)))
+
+
+class SegOut(nn.Module):
+    """torchvision's segmentation models return {'out': ...}: the tensor alone."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+SEG = dict(meta={}, check="--max-rel 1e-4")
 
 
 tvm = torchvision.models
@@ -181,6 +228,17 @@ MODELS = {
     "resnet50_opset17": spec(lambda: tvm.resnet50(), opset=17, seed_name="resnet50"),
     "resnet50_dynamic": spec(lambda: tvm.resnet50(), shape=(4, 3, 224, 224),
                              seed_name="resnet50", dynamic=True),
+    # float16 (weights, input, output): PyTorch cannot run float16 convolutions on the
+    # CPU, so the reference is the float32 run of the float16-rounded weights and input,
+    # rounded to float16.
+    "resnet50_fp16": spec(lambda: tvm.resnet50(), seed_name="resnet50", half=True,
+                          check="--max-rel 1e-2 --top 1"),
+    # beyond classifiers: segmentation at a non-square size, and a small U-Net
+    "unet_small": spec(UNet, shape=(1, 3, 96, 128), **SEG),
+    "fcn_resnet50": spec(lambda: SegOut(tvm.segmentation.fcn_resnet50(
+        weights=None, weights_backbone=None, aux_loss=False)), shape=(1, 3, 240, 320), **SEG),
+    "deeplabv3_mobilenet_v3_large": spec(lambda: SegOut(tvm.segmentation.deeplabv3_mobilenet_v3_large(
+        weights=None, weights_backbone=None, aux_loss=False)), shape=(1, 3, 240, 320), **SEG),
 }
 
 
@@ -271,11 +329,36 @@ def seeded_model(name):
     return model, x
 
 
+def to_float16(m):
+    """The float32 graph m converted to float16: initializers, Constant values,
+    the graph's inputs, outputs and value_info, and Casts to float."""
+    F, H = onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16
+    for i, t in enumerate(m.graph.initializer):
+        if t.data_type == F:
+            m.graph.initializer[i].CopyFrom(onnx.numpy_helper.from_array(
+                onnx.numpy_helper.to_array(t).astype(np.float16), t.name))
+    for n in m.graph.node:
+        for a in n.attribute:
+            if n.op_type == "Constant" and a.name == "value" and a.t.data_type == F:
+                a.t.CopyFrom(onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
+            if n.op_type == "Cast" and a.name == "to" and a.i == F:
+                a.i = H
+    for v in list(m.graph.input) + list(m.graph.output) + list(m.graph.value_info):
+        if v.type.tensor_type.elem_type == F:
+            v.type.tensor_type.elem_type = H
+    return m
+
+
 def make_model(name, s, out_dir):
     """Build, export, check and write one model folder; returns (max |ref|, bytes)."""
     model, x = seeded_model(name)
+    if s["half"]:  # the float16 weights and input, computed in float32
+        model = model.half().float()
+        x = x.half().float()
     with torch.no_grad():
         ref = model(x).numpy()
+    if s["half"]:
+        ref = ref.astype(np.float16)
 
     final = os.path.join(out_dir, name)
     for stale in glob.glob(os.path.join(out_dir, ".%s.tmp*" % name)):   # an interrupted run's
@@ -291,6 +374,8 @@ def make_model(name, s, out_dir):
                           dynamic_axes=dyn, do_constant_folding=True,
                           training=torch.onnx.TrainingMode.EVAL)
     m = onnx.load(onnx_path)
+    if s["half"]:
+        m = to_float16(m)
     del m.metadata_props[:]
     for k, v in s["meta"].items():
         p = m.metadata_props.add()
@@ -299,7 +384,11 @@ def make_model(name, s, out_dir):
     assert [i.name for i in m.graph.input if i.name == INPUT_NAME] == [INPUT_NAME]
     assert [o.name for o in m.graph.output] == [OUTPUT_NAME]
     onnx.save(m, onnx_path)
-    save_tensor(x.numpy(), INPUT_NAME, os.path.join(tmp, "test_data_set_0", "input_0.pb"))
+    save_tensor(x.numpy().astype(np.float16) if s["half"] else x.numpy(), INPUT_NAME,
+                os.path.join(tmp, "test_data_set_0", "input_0.pb"))
+    if s["check"]:
+        with open(os.path.join(tmp, "check_args"), "w") as f:
+            f.write(s["check"] + "\n")
     save_tensor(ref, OUTPUT_NAME, os.path.join(tmp, "test_data_set_0", "output_0.pb"))
     if os.path.exists(final):
         shutil.rmtree(final)

@@ -100,7 +100,8 @@ static int make_plan(const onnxrun_model *m, const cli_args *a, plan *p)
     onnxrun_model_output(m, 0, &out);
     p->input = in.name;
     p->output = out.name;
-    if (in.rank != 4 || in.dtype != ONNXRUN_FLOAT) {
+    int half_in = in.dtype == ONNXRUN_FLOAT16 || in.dtype == ONNXRUN_BFLOAT16; /* given float32 data */
+    if (in.rank != 4 || (in.dtype != ONNXRUN_FLOAT && !half_in)) {
         char shape[256];
         cli_format_dims(shape, sizeof shape, in.rank, in.dims, in.dim_names);
         return cli_err(CLI_FAIL,
@@ -374,6 +375,8 @@ typedef struct runner {
     int64_t classes;       /* -1 until the first output is seen */
     int labels_loaded;
     int runs;              /* runs started so far */
+    float *wide;           /* a float16 / bfloat16 output's scores as float32 */
+    size_t wide_cap;
 } runner;
 
 /* Runs the n (<= batch) images preprocessed into r->x whose paths are
@@ -398,6 +401,18 @@ static int run_batch(runner *r, char **names, int n)
     if (onnxrun_session_run(r->s, 1, &p->input, &in, 1, &p->output, &out))
         return cli_err(CLI_FAIL, "%s", onnxrun_session_error(r->s));
     int64_t numel = onnxrun_tensor_numel(&out);
+    if (out.dtype == ONNXRUN_FLOAT16 || out.dtype == ONNXRUN_BFLOAT16) { /* scores as float32 */
+        if (numel > 0 && (size_t)numel > r->wide_cap) {
+            float *w = realloc(r->wide, (size_t)numel * sizeof *w);
+            if (!w) return cli_err(CLI_FAIL, "out of memory");
+            r->wide = w;
+            r->wide_cap = (size_t)numel;
+        }
+        if (numel > 0 && onnxrun_tensor_to_float(&out, r->wide))
+            return cli_err(CLI_FAIL, "output '%s' cannot be read as float", p->output);
+        out.dtype = ONNXRUN_FLOAT;
+        out.data = r->wide;
+    }
     if (out.dtype != ONNXRUN_FLOAT)
         return cli_err(CLI_FAIL, "output '%s' is %s: expected float class scores", p->output,
                        onnxrun_dtype_name(out.dtype));
@@ -490,6 +505,7 @@ int cli_classify(const cli_args *a)
     onnxrun_session_free(r.s);
     free(r.x);
     free(r.idx);
+    free(r.wide);
     cli_labels_free(&p.labels);
     free_items(&it);
     onnxrun_model_free(m);

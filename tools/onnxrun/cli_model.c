@@ -193,7 +193,8 @@ int cli_inputs_make(const onnxrun_model *m, int batch, int spatial, cli_inputs *
             return rc;
         }
         in->names[i] = info.name;
-        t->dtype = info.dtype;
+        /* a float16 / bfloat16 input takes float32 data (the session converts it) */
+        t->dtype = info.dtype == ONNXRUN_FLOAT16 || info.dtype == ONNXRUN_BFLOAT16 ? ONNXRUN_FLOAT : info.dtype;
         t->rank = info.rank;
         int64_t numel = onnxrun_tensor_numel(t);
         size_t esize = onnxrun_dtype_size(t->dtype);
