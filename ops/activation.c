@@ -2,7 +2,8 @@
  * activation.c - activation functions, float32 and float64 (Clip and Relu
  * also on integers):
  *   pointwise  Relu, LeakyRelu, Elu, Selu, Celu, Sigmoid, HardSigmoid,
- *              HardSwish, Tanh, Softplus, Softsign, ThresholdedRelu, Shrink: one
+ *              HardSwish, Tanh, Softplus, Softsign, ThresholdedRelu, Shrink, Mish
+ *              (18), Gelu (20; approximate none or tanh): one
  *              switch per type over a list of expressions with the
  *              attributes alpha / beta / gamma;
  *   Clip       bounds from attributes (opset 1, 6) or from optional scalar
@@ -41,7 +42,7 @@
 
 typedef enum act_op {
     A_RELU, A_LEAKY, A_ELU, A_SELU, A_CELU, A_SIGMOID, A_HARDSIGMOID, A_HARDSWISH, A_TANH,
-    A_SOFTPLUS, A_SOFTSIGN, A_THRESHOLDED, A_SHRINK,
+    A_SOFTPLUS, A_SOFTSIGN, A_THRESHOLDED, A_SHRINK, A_MISH, A_GELU, A_GELU_TANH,
     A_COUNT
 } act_op;
 
@@ -60,7 +61,10 @@ typedef enum act_op {
     Y(A_SOFTPLUS, log1p(exp(-fabs(x))) + fmax(x, zero)) \
     Y(A_SOFTSIGN, x / (one + fabs(x))) \
     Y(A_THRESHOLDED, x > a ? x : zero) \
-    Y(A_SHRINK, x < -a ? x + b : x > a ? x - b : zero)
+    Y(A_SHRINK, x < -a ? x + b : x > a ? x - b : zero) \
+    Y(A_MISH, x * tanh(log1p(exp(-fabs(x))) + fmax(x, zero))) \
+    Y(A_GELU, (elem)0.5 * x * (one + erf(x * (elem)0.70710678118654752440))) \
+    Y(A_GELU_TANH, (elem)0.5 * x * (one + tanh((elem)0.79788456080286535588 * (x + (elem)0.044715 * x * x * x))))
 
 typedef enum smax_mode { SM_SOFTMAX, SM_LOGSOFTMAX, SM_HARDMAX } smax_mode;
 
@@ -198,6 +202,8 @@ static const act_desc acts[] = {
     { .name = "ThresholdedRelu", .op = A_THRESHOLDED, .attrs = USES_ALPHA, .alpha = 1.0f },
     { .name = "Shrink", .op = A_SHRINK, .attrs = USES_ALPHA | USES_BETA, .alpha = 0.5f,
       .alpha_name = "lambd", .beta_name = "bias" },
+    { .name = "Mish", .op = A_MISH },
+    { .name = "Gelu", .op = A_GELU },   /* approximate = "tanh": A_GELU_TANH (act_init) */
 };
 
 static or_status one_input(or_kernel *k, or_tensor **x)
@@ -231,6 +237,13 @@ static or_status act_init(or_kernel *k)
     if (d->attrs & USES_BETA) OR_TRY(or_attr_float(k, bn, d->beta, &p->beta));
     if (d->attrs & USES_GAMMA) OR_TRY(or_attr_float(k, "gamma", d->gamma, &p->gamma));
     OR_CHECK(k, p->op != A_CELU || p->alpha != 0, "alpha must not be 0");
+    if (p->op == A_GELU) {
+        const char *ap;
+        OR_TRY(or_attr_string(k, "approximate", "none", &ap));
+        OR_CHECK(k, !strcmp(ap, "none") || !strcmp(ap, "tanh"), "attribute 'approximate' = '%s' is not none or tanh",
+                 ap);
+        if (!strcmp(ap, "tanh")) p->op = A_GELU_TANH;
+    }
     return ONNXRUN_OK;
 }
 
@@ -443,6 +456,7 @@ OR_OP_TABLE(activation) = {
     ACT("Relu", 1), ACT("LeakyRelu", 1), ACT("Elu", 1), ACT("Selu", 1), ACT("Celu", 12),
     ACT("Sigmoid", 1), ACT("HardSigmoid", 1), ACT("HardSwish", 14), ACT("Tanh", 1),
     ACT("Softplus", 1), ACT("Softsign", 1), ACT("ThresholdedRelu", 10), ACT("Shrink", 9),
+    ACT("Mish", 18), ACT("Gelu", 20),
     CLIP(1), CLIP(11),
     SMAX("Softmax"), SMAX("LogSoftmax"), SMAX("Hardmax"),
 };

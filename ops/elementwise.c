@@ -63,7 +63,7 @@
 
 typedef enum bop {
     B_ADD, B_SUB, B_MUL, B_DIV, B_MOD, B_FMOD, B_POW, B_MAX, B_MIN, B_PRELU,
-    B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR, B_SHL, B_SHR,
+    B_EQ, B_LT, B_GT, B_LE, B_GE, B_AND, B_OR, B_XOR, B_SHL, B_SHR, B_BAND, B_BOR, B_BXOR,
     B_COUNT
 } bop;
 
@@ -146,6 +146,9 @@ static inline double fmod_floor_d(double x, double y)
     Y(B_PRELU, prelu, dt, T, T, s, x < 0 ? x * y : x) \
     COMPARE_OPS(Y, dt, T, s)
 #define INT_BINOPS(Y, dt, T, s) \
+    Y(B_BAND, band, dt, T, T, s, x & y) \
+    Y(B_BOR, bor, dt, T, T, s, x | y) \
+    Y(B_BXOR, bxor, dt, T, T, s, x ^ y) \
     Y(B_ADD, add, dt, T, T, s, (uint64_t)x + (uint64_t)y) \
     Y(B_SUB, sub, dt, T, T, s, (uint64_t)x - (uint64_t)y) \
     Y(B_MUL, mul, dt, T, T, s, (uint64_t)x * (uint64_t)y) \
@@ -198,7 +201,7 @@ static const row2_fn bin_rows[B_COUNT][ONNXRUN_DTYPE_COUNT] = {
 typedef enum uop {
     U_NEG, U_ABS, U_SIGN, U_EXP, U_LOG, U_SQRT, U_RECIP, U_FLOOR, U_CEIL, U_ROUND, U_ERF,
     U_SIN, U_COS, U_TAN, U_ASIN, U_ACOS, U_ATAN, U_SINH, U_COSH, U_ASINH, U_ACOSH, U_ATANH,
-    U_ISNAN, U_ISINF, U_ISPOSINF, U_ISNEGINF, U_NOT,
+    U_ISNAN, U_ISINF, U_ISPOSINF, U_ISNEGINF, U_NOT, U_BNOT,
     U_COUNT
 } uop;
 
@@ -242,10 +245,12 @@ typedef void (*row1_fn)(const void *a, void *o, int64_t n);
     U(U_ISPOSINF, isposinf, dt, T, uint8_t, s, isinf(x) && x > 0) \
     U(U_ISNEGINF, isneginf, dt, T, uint8_t, s, isinf(x) && x < 0)
 #define SINT_UNOPS(U, dt, T, s) \
+    U(U_BNOT, bnot, dt, T, T, s, ~x) \
     U(U_NEG, neg, dt, T, T, s, 0 - (uint64_t)x) \
     U(U_ABS, abs, dt, T, T, s, x < 0 ? 0 - (uint64_t)x : (uint64_t)x) \
     U(U_SIGN, sign, dt, T, T, s, (x > 0) - (x < 0))
 #define UINT_UNOPS(U, dt, T, s) \
+    U(U_BNOT, bnot, dt, T, T, s, ~x) \
     U(U_ABS, abs, dt, T, T, s, x) \
     U(U_SIGN, sign, dt, T, T, s, x > 0)
 #define BOOL_UNOPS(U, dt, T, s) U(U_NOT, not, dt, T, T, s, !x)
@@ -490,6 +495,8 @@ static const ew_op ew_ops[] = {
     { "GreaterOrEqual", K_BINARY, B_GE, true },
     { "And", K_BINARY, B_AND, true },          { "Or", K_BINARY, B_OR, true },
     { "Xor", K_BINARY, B_XOR, true },
+    { "BitwiseAnd", K_BINARY, B_BAND, false }, { "BitwiseOr", K_BINARY, B_BOR, false },
+    { "BitwiseXor", K_BINARY, B_BXOR, false }, { "BitwiseNot", K_UNARY, U_BNOT, false },
     { "Sum", K_VARIADIC, B_ADD, false },       { "Mean", K_VARIADIC, B_ADD, false },
     { "Max", K_VARIADIC, B_MAX, false },       { "Min", K_VARIADIC, B_MIN, false },
     { "Where", K_WHERE, 0, false },
@@ -860,6 +867,8 @@ OR_OP_TABLE(elementwise) = {
     COMPARE("LessOrEqual", 12), COMPARE("GreaterOrEqual", 12),
     COMPARE("And", 1), COMPARE("And", 7), COMPARE("Or", 1), COMPARE("Or", 7),
     COMPARE("Xor", 1), COMPARE("Xor", 7),
+    BINARY("BitwiseAnd", 18, OR_OP_INPLACE), BINARY("BitwiseOr", 18, OR_OP_INPLACE),
+    BINARY("BitwiseXor", 18, OR_OP_INPLACE), UNARY("BitwiseNot", 18),
     VARIADIC("Sum"), VARIADIC("Mean"), VARIADIC("Max"), VARIADIC("Min"),
     OR_OP("Where", 9, .params_size = sizeof(ew_params), .init = ew_init, .infer = where_infer,
           .run = where_run),

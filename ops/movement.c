@@ -751,7 +751,7 @@ static or_status tile_run(or_kernel *k)
 
 /* ---- Pad ---- */
 
-typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } pad_mode;
+typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } pad_mode;
 
 typedef struct pad_params {
     pad_mode mode;
@@ -768,6 +768,7 @@ static or_status pad_init(or_kernel *k)
     if (!strcmp(mode, "constant")) p->mode = PAD_CONSTANT;
     else if (!strcmp(mode, "reflect")) p->mode = PAD_REFLECT;
     else if (!strcmp(mode, "edge")) p->mode = PAD_EDGE;
+    else if (!strcmp(mode, "wrap") && k->def->since >= 19) p->mode = PAD_WRAP;
     else return or_fail(k, ONNXRUN_E_UNSUPPORTED, "pad mode '%s' is not supported", mode);
     if (k->def->since < 11) OR_TRY(or_attr_float(k, "value", 0.0f, &p->value));
     return ONNXRUN_OK;
@@ -781,6 +782,7 @@ static int64_t pad_source(pad_mode mode, int64_t n, int64_t b, int64_t e, int64_
     if (t >= 0 && t < m) return c0 + t;
     if (mode == PAD_CONSTANT) return -1;
     if (mode == PAD_EDGE) return c0 + (t < 0 ? 0 : m - 1);
+    if (mode == PAD_WRAP) return m > 0 ? c0 + ((t % m) + m) % m : -1; /* periodic copy */
     if (m == 1) return c0;
     int64_t period = 2 * (m - 1), u = t % period;   /* reflect: periodic mirror */
     if (u < 0) u += period;
@@ -952,5 +954,7 @@ OR_OP_TABLE(movement) = {
           .run = pad_run),
     OR_OP("Pad", 18, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,
           .run = pad_run),
+    OR_OP("Pad", 19, .params_size = sizeof(pad_params), .init = pad_init, .infer = pad_infer,
+          .run = pad_run),  /* mode 'wrap' */
 };
 OR_OP_TABLE_END(movement);

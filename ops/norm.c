@@ -14,6 +14,8 @@
  *   spatial=0 takes per-element statistics of shape C x D1 x ... x Dn.
  * LRN  across channels, ONNX's formula (alpha divided by size).
  * InstanceNormalization  per (n, c) mean and population variance.
+ * GroupNormalization (18, 21)  the same per (n, group of C / num_groups
+ *   channels); scale and bias per group (18) or per channel (21).
  * LayerNormalization (17)  over axes [axis, rank); Scale and B broadcast to
  *   those dims; optional Mean and InvStdDev outputs (float).
  * MeanVarianceNormalization (9, 13)  over any set of axes (default
@@ -312,6 +314,76 @@ static or_status inorm_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
+/* ---- GroupNormalization ---- */
+
+typedef struct gnorm_params {
+    float epsilon;
+    int64_t groups;
+} gnorm_params;
+
+static or_status gnorm_init(or_kernel *k)
+{
+    gnorm_params *p = k->params;
+    int64_t stash;
+    OR_TRY(or_attr_float(k, "epsilon", 1e-5f, &p->epsilon));
+    OR_CHECK(k, p->epsilon >= 0, "epsilon must not be negative");
+    OR_CHECK(k, or_attr_has(k, "num_groups"), "attribute 'num_groups' is required");
+    OR_TRY(or_attr_int(k, "num_groups", 0, &p->groups));
+    OR_TRY(or_attr_int(k, "stash_type", 1, &stash)); /* statistics are in double here anyway */
+    return ONNXRUN_OK;
+}
+
+static or_status gnorm_infer(or_kernel *k)
+{
+    const gnorm_params *p = k->params;
+    const or_tensor *x = or_in(k, 0), *s = or_in(k, 1), *b = or_in(k, 2);
+    OR_CHECK(k, x && s && b, "inputs X, scale and bias are required");
+    OR_TRY(or_check_dtype(k, 0, ONNXRUN_FLOAT, ONNXRUN_DOUBLE, ONNXRUN_UNDEFINED));
+    OR_CHECK_SHAPE(k, x->rank >= 2, "X must have rank >= 2 (N x C x ...), has %d", x->rank);
+    OR_CHECK(k, p->groups >= 1 && x->dims[1] % p->groups == 0, "num_groups %lld does not divide C = %lld",
+             (long long)p->groups, (long long)x->dims[1]);
+    int64_t per = k->def->since >= 21 ? x->dims[1] : p->groups;
+    OR_CHECK_TYPE(k, s->dtype == x->dtype && b->dtype == x->dtype, "scale and bias must have type %s",
+                  onnxrun_dtype_name(x->dtype));
+    OR_CHECK_SHAPE(k, s->rank == 1 && s->dims[0] == per && b->rank == 1 && b->dims[0] == per,
+                   "scale and bias must be 1-D of size %lld (%s)", (long long)per,
+                   k->def->since >= 21 ? "C" : "num_groups");
+    return or_set_shape(k, or_out(k, 0), x->dtype, x->rank, x->dims);
+}
+
+/* (n, group) blocks [begin, end) */
+static void gnorm_blocks(void *ctx, int64_t begin, int64_t end)
+{
+    const or_kernel *k = ctx;
+    const gnorm_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    onnxrun_dtype dt = x->dtype;
+    int64_t cg = x->dims[1] / p->groups, inner = or_numel(x) / (x->dims[0] * x->dims[1]);
+    bool per_channel = k->def->since >= 21;
+    for (int64_t bl = begin; bl < end; bl++) {
+        int64_t g = bl % p->groups, off = bl * cg * inner;
+        double mean, inv;
+        moments(x->data, dt, off, cg * inner, p->epsilon, &mean, &inv);
+        for (int64_t c = 0; c < cg; c++) {
+            int64_t at = per_channel ? g * cg + c : g;
+            double a = ld(k->in[1]->data, dt, at) * inv, b = ld(k->in[2]->data, dt, at) - mean * a;
+            for (int64_t j = 0; j < inner; j++) {
+                int64_t e = off + c * inner + j;
+                st(k->out[0]->data, dt, e, a * ld(x->data, dt, e) + b);
+            }
+        }
+    }
+}
+
+static or_status gnorm_run(or_kernel *k)
+{
+    const gnorm_params *p = k->params;
+    const or_tensor *x = k->in[0];
+    int64_t blocks = x->dims[0] * p->groups;
+    if (blocks > 0 && or_numel(x) > 0) for_planes(k, blocks, or_numel(x) / blocks, gnorm_blocks);
+    return ONNXRUN_OK;
+}
+
 /* ---- LayerNormalization ---- */
 
 typedef struct lnorm_params {
@@ -526,6 +598,10 @@ OR_OP_TABLE(norm) = {
           .run = lrn_run),
     OR_OP("InstanceNormalization", 1, .params_size = sizeof(inorm_params), .init = inorm_init,
           .infer = inorm_infer, .run = inorm_run),
+    OR_OP("GroupNormalization", 18, .params_size = sizeof(gnorm_params), .init = gnorm_init,
+          .infer = gnorm_infer, .run = gnorm_run),
+    OR_OP("GroupNormalization", 21, .params_size = sizeof(gnorm_params), .init = gnorm_init,
+          .infer = gnorm_infer, .run = gnorm_run),
     OR_OP("LayerNormalization", 17, .params_size = sizeof(lnorm_params), .init = lnorm_init,
           .infer = lnorm_infer, .run = lnorm_run),
     OR_OP("MeanVarianceNormalization", 9, .params_size = sizeof(mvn_params), .init = mvn_init,

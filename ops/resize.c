@@ -1,6 +1,6 @@
 /*
  * resize.c - resampling: Resize (opsets 10, 11, 13, 18, 19) and Upsample
- * (7, 9) on float tensors of any rank; GridSample (16, below).
+ * (7, 9) on float tensors of any rank; GridSample (16, 20 in 2-D, below).
  *
  * Every mode is separable, so the op is a chain of 1-D passes, one per
  * axis whose size or sampling changes (innermost first), each through a
@@ -595,9 +595,11 @@ static or_status grid_init(or_kernel *k)
 {
     grid_params *p = k->params;
     static const char *const modes[] = { "bilinear", "nearest", "bicubic" };
+    static const char *const modes20[] = { "linear", "nearest", "cubic" }; /* opset 20's names */
     static const char *const pads[] = { "zeros", "border", "reflection" };
     int64_t align;
-    OR_TRY(string_choice(k, "mode", "bilinear", modes, 3, &p->mode));
+    if (k->def->since >= 20) OR_TRY(string_choice(k, "mode", "linear", modes20, 3, &p->mode));
+    else OR_TRY(string_choice(k, "mode", "bilinear", modes, 3, &p->mode));
     OR_TRY(string_choice(k, "padding_mode", "zeros", pads, 3, &p->padding));
     OR_TRY(or_attr_int(k, "align_corners", 0, &align));
     p->align = align != 0;
@@ -820,6 +822,8 @@ OR_OP_TABLE(resize) = {
     RESIZE("Resize", 19),
     OR_OP("GridSample", 16, .params_size = sizeof(grid_params), .init = grid_init, .infer = grid_infer,
           .run = grid_run),
+    OR_OP("GridSample", 20, .params_size = sizeof(grid_params), .init = grid_init, .infer = grid_infer,
+          .run = grid_run), /* mode names linear / cubic; 2-D only here */
     ROI(10),
     ROI(16),
 };

@@ -4,7 +4,10 @@
  * line "N passed, M failed, K skipped". Each test runs in a child process,
  * so a crash or hang is counted as a failure instead of ending the run.
  *
- *   conformance [--expected FILE] [--write-expected FILE] [--timeout S] DIR...
+ *   conformance [--expected FILE] [--write-expected FILE] [--timeout S] [--atol A] DIR...
+ *
+ * --atol raises the absolute tolerance (default 1e-7, next to rtol 1e-3) for
+ * references that are themselves float32 computations (ONNX Runtime's).
  *
  * A DIR holding model.onnx is one test; any other DIR is searched for test_*
  * folders. With --expected, every test named in FILE (one per line, '#'
@@ -84,6 +87,8 @@ static const char *wrong_data(const char *name)
 }
 
 /* Runs one test in a child; the result comes back through a pipe. */
+static double atol_opt = -1; /* --atol, or -1: the checker's default */
+
 static void run_isolated(test *t, int timeout)
 {
     int fd[2];
@@ -95,6 +100,7 @@ static void run_isolated(test *t, int timeout)
         alarm((unsigned)timeout);
         orc_options opt = orc_defaults();
         opt.threads = 1;
+        if (atol_opt >= 0) opt.atol = atol_opt;
         orc_check_dir(t->path, &opt, NULL, &t->res);
         ssize_t w = write(fd[1], &t->res, sizeof t->res);
         _exit(w == (ssize_t)sizeof t->res ? 0 : 3);
@@ -132,6 +138,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--expected") && i + 1 < argc) expected = argv[++i];
         else if (!strcmp(argv[i], "--write-expected") && i + 1 < argc) write_expected = argv[++i];
         else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) timeout = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--atol") && i + 1 < argc) atol_opt = atof(argv[++i]);
         else if (is_test_dir(argv[i])) add(&tests, &n, &cap, argv[i]);
         else {
             DIR *d = opendir(argv[i]);
