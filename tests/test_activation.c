@@ -115,6 +115,9 @@ static double ref_act(const act_case *c, double x)
     if (!strcmp(op, "Softsign")) return x / (1 + fabs(x));
     if (!strcmp(op, "ThresholdedRelu")) return x > a ? x : 0;
     if (!strcmp(op, "Shrink")) return x < -a ? x + b : x > a ? x - b : 0;
+    if (!strcmp(op, "Mish")) return x * tanh(log(1 + exp(x)));
+    if (!strcmp(op, "Gelu") && a == 0) return x * 0.5 * erfc(-x / sqrt(2.0));
+    if (!strcmp(op, "Gelu")) return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * pow(x, 3))));
     fail();
     return 0;
 }
@@ -143,6 +146,9 @@ static void test_pointwise(void **state)
         { "ThresholdedRelu", 10, 0.5, 0, 0, 1, { KH_FLOAT("alpha", 0.5f) } },
         { "Shrink", 9, 0.5, 0, 0, 0, { { 0 } } },
         { "Shrink", 9, 1.5, 1, 0, 2, { KH_FLOAT("lambd", 1.5f), KH_FLOAT("bias", 1) } },
+        { "Mish", 18, 0, 0, 0, 0, { { 0 } } },
+        { "Gelu", 20, 0, 0, 0, 0, { { 0 } } },
+        { "Gelu", 20, 1, 0, 0, 1, { KH_STRING("approximate", "tanh") } }, /* alpha 1: the tanh form */
     };
     int64_t dims[3] = { 3, 5, 7 }, n = 105;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)

@@ -475,6 +475,42 @@ static void test_mod(void **state)
     free(y.data);
 }
 
+/* BitwiseAnd / Or / Xor / Not (18) on every integer type, broadcasting */
+static void test_bitwise(void **state)
+{
+    (void)state;
+    int32_t a[6] = { -1, 0, 5, -8, 0x7fffffff, 12345 }, b[3] = { 3, -2, 0x0f0f };
+    or_tensor ta = tensor(ONNXRUN_INT32, 2, (int64_t[]){ 2, 3 }, a), tb = tensor(ONNXRUN_INT32, 1, (int64_t[]){ 3 }, b);
+    or_tensor y = { 0 }, *ins[] = { &ta, &tb }, *outs[] = { &y };
+    char err[512];
+    static const char *const ops[] = { "BitwiseAnd", "BitwiseOr", "BitwiseXor" };
+    for (int o = 0; o < 3; o++) {
+        assert_int_equal(kh_run("", ops[o], 18, NULL, 0, ins, 2, outs, 1, err, sizeof err), ONNXRUN_OK);
+        for (int i = 0; i < 6; i++) {
+            int32_t u = a[i], v = b[i % 3], want = o == 0 ? (u & v) : o == 1 ? (u | v) : (u ^ v);
+            assert_int_equal(((int32_t *)y.data)[i], want);
+        }
+        free(y.data);
+    }
+    assert_int_equal(kh_run("", "BitwiseNot", 18, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    for (int i = 0; i < 6; i++) assert_int_equal(((int32_t *)y.data)[i], ~a[i]);
+    free(y.data);
+    uint8_t u8[2] = { 0xf0, 0x0f };
+    or_tensor tu = tensor(ONNXRUN_UINT8, 1, (int64_t[]){ 2 }, u8);
+    ins[0] = &tu;
+    assert_int_equal(kh_run("", "BitwiseNot", 18, NULL, 0, ins, 1, outs, 1, err, sizeof err), ONNXRUN_OK);
+    assert_memory_equal(y.data, ((uint8_t[]){ 0x0f, 0xf0 }), 2);
+    free(y.data);
+    y.data = NULL;
+    /* floats have no bits to combine */
+    float f[3] = { 1, 2, 3 };
+    or_tensor tf = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 3 }, f);
+    ins[0] = &tf;
+    ins[1] = &tf;
+    assert_int_equal(kh_run("", "BitwiseAnd", 18, NULL, 0, ins, 2, outs, 1, err, sizeof err), ONNXRUN_E_UNSUPPORTED);
+    free(y.data);
+}
+
 static void test_bitshift_isinf(void **state)
 {
     (void)state;
@@ -838,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_logic),
         cmocka_unit_test(test_unary),
         cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

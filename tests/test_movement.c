@@ -652,6 +652,16 @@ static void test_pad(void **state)
     assert_int_equal(run1("Pad", 18, NULL, 0, ins18, 4, &y), ONNXRUN_OK);
     expect_floats(&y, (float[]){ 0, 1, 2, 0, 0, 0, 3, 4, 0, 0 }, 10);
     free(y.data);
+    /* opset 19 wrap: a periodic copy (numpy's 'wrap'), also past the size; refused before 19 */
+    or_attr w2 = KH_STRING("mode", "wrap");
+    int64_t wp[] = { 4, 5 };
+    or_tensor twp = kh_tensor(ONNXRUN_INT64, KH_DIMS(2), wp);
+    or_tensor *insw[] = { &x3, &twp };
+    assert_int_equal(run1("Pad", 19, &w2, 1, insw, 2, &y), ONNXRUN_OK);
+    expect_floats(&y, (float[]){ 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2 }, 12);
+    free(y.data);
+    assert_int_equal(run1("Pad", 18, &w2, 1, insw, 2, &y), ONNXRUN_E_UNSUPPORTED);
+    free(y.data);
     /* errors: cropping more than the axis, wrong pads length, edge of nothing */
     assert_int_equal(pad13((int64_t[]){ -2, 0, -2, 0 }, "constant", NULL, &y), ONNXRUN_E_INVALID);
     free(y.data);

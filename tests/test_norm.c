@@ -196,6 +196,53 @@ static void test_bn_training(void **state)
     }
 }
 
+/* GroupNormalization: statistics per (n, group), scale and bias per group
+ * (18) or per channel (21); against sums written out here */
+static void test_group_norm(void **state)
+{
+    (void)state;
+    for (int it = 0; it < 12; it++) {
+        int64_t N = 1 + it % 2, G = 1 + it % 3, cg = 1 + it % 2, C = G * cg, S = 3 + it % 4, n = N * C * S;
+        int since = it % 2 ? 21 : 18;
+        int64_t per = since >= 21 ? C : G;
+        float x[2 * 6 * 6], sc[6], bi[6];
+        for (int64_t i = 0; i < n; i++) x[i] = (float)((i * 29 + it * 7) % 17) / 4.0f - 2.0f;
+        for (int64_t c = 0; c < per; c++) {
+            sc[c] = 0.5f + 0.25f * (float)c;
+            bi[c] = 0.1f * (float)c - 0.2f;
+        }
+        or_tensor tx = tensor(ONNXRUN_FLOAT, 3, (int64_t[]){ N, C, S }, x);
+        or_tensor ts = tensor(ONNXRUN_FLOAT, 1, &per, sc), tb = tensor(ONNXRUN_FLOAT, 1, &per, bi);
+        or_tensor y = { 0 }, *ins[] = { &tx, &ts, &tb }, *outs[] = { &y };
+        or_attr at[] = { KH_INT("num_groups", G), KH_FLOAT("epsilon", 1e-3f) };
+        char err[512];
+        if (kh_run("", "GroupNormalization", since, at, 2, ins, 3, outs, 1, err, sizeof err) != ONNXRUN_OK)
+            fail_msg("%s", err);
+        for (int64_t b = 0; b < N; b++)
+            for (int64_t g = 0; g < G; g++) {
+                double s = 0, ss = 0, cnt = (double)(cg * S);
+                for (int64_t i = 0; i < cg * S; i++) s += x[(b * C + g * cg) * S + i];
+                for (int64_t i = 0; i < cg * S; i++) ss += pow(x[(b * C + g * cg) * S + i] - s / cnt, 2);
+                for (int64_t i = 0; i < cg * S; i++) {
+                    int64_t e = (b * C + g * cg) * S + i, c = g * cg + i / S, at_sb = since >= 21 ? c : g;
+                    double want = (x[e] - s / cnt) / sqrt(ss / cnt + 1e-3) * sc[at_sb] + bi[at_sb];
+                    if (fabs(((float *)y.data)[e] - want) > 1e-5 * (1 + fabs(want)))
+                        fail_msg("case %d y[%lld]: got %g want %g", it, (long long)e, (double)((float *)y.data)[e], want);
+                }
+            }
+        free(y.data);
+    }
+    /* num_groups that does not divide C */
+    float x[6] = { 0 }, p3[3] = { 1, 1, 1 };
+    or_tensor tx = tensor(ONNXRUN_FLOAT, 2, (int64_t[]){ 2, 3 }, x), t3 = tensor(ONNXRUN_FLOAT, 1, (int64_t[]){ 3 }, p3);
+    or_tensor y = { 0 }, *ins[] = { &tx, &t3, &t3 }, *outs[] = { &y };
+    or_attr g2 = KH_INT("num_groups", 2);
+    char err[512];
+    assert_int_equal(kh_run("", "GroupNormalization", 21, &g2, 1, ins, 3, outs, 1, err, sizeof err), ONNXRUN_E_INVALID);
+    assert_non_null(strstr(err, "num_groups"));
+    free(y.data);
+}
+
 static void test_bn_errors(void **state)
 {
     (void)state;
@@ -558,6 +605,7 @@ int main(void)
         cmocka_unit_test(test_bn_forms),
         cmocka_unit_test(test_bn_double),
         cmocka_unit_test(test_bn_training),
+        cmocka_unit_test(test_group_norm),
         cmocka_unit_test(test_bn_errors),
         cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_instancenorm),
