@@ -246,9 +246,9 @@ static or_status unique_infer(or_kernel *k)
     OR_TRY(or_need_input(k, 0, &x));
     OR_CHECK_TYPE(k, x->dtype != ONNXRUN_STRING && x->dtype != ONNXRUN_FLOAT16,
                   "type %s is not supported", onnxrun_dtype_name(x->dtype));
-    OR_TRY(or_need_known(k, 0, "X", &d));
     p->ax = 0;
-    if (p->has_axis) OR_TRY(or_axis(k, p->axis, x->rank, &p->ax));
+    if (p->has_axis) OR_TRY(or_axis(k, p->axis, x->rank, &p->ax)); /* checked before the data is known */
+    OR_TRY(or_need_known(k, 0, "X", &d));
     p->outer = p->has_axis ? or_dims_prod(x->dims, 0, p->ax) : 1;
     p->len = p->has_axis ? x->dims[p->ax] : or_numel(x);
     p->inner = p->has_axis ? or_dims_prod(x->dims, p->ax + 1, x->rank) : 1;

@@ -224,7 +224,86 @@ def cases():
     add("pool_huge_pads.onnx",
         pool("MaxPool", [1, 1, 3], kernel_shape=[1], strides=[1], pads=[(1 << 31) - 1, (1 << 31) - 1]),
         "ONNXRUN_E_LIMIT", "memory limit: the plan needs 17179869248 bytes")
+
+    # the ops of issue 12: bad attributes and inputs name node and op
+    def one(op, ins, inputs, inits=(), opset=OPSET, outs=("y",), **attrs):
+        node = helper.make_node(op, list(ins), list(outs), name="n0", **attrs)
+        return model([node], inputs, [vi(o, None) for o in outs], inits, opset)
+
+    add("rnn_weight_shape.onnx",
+        one("RNN", ["x", "W", "R"], [vi("x", [3, 1, 2])], [const("W", [0.0] * 6, [1, 3, 2]),
+                                                        const("R", [0.0] * 4, [1, 2, 2])], hidden_size=2),
+        "ONNXRUN_E_SHAPE", "(#0, RNN): input W must be 1 x 2 x 2")
+    add("lstm_direction.onnx",
+        one("LSTM", ["x", "W", "R"], [vi("x", [3, 1, 2])], [const("W", [0.0] * 16, [1, 8, 2]),
+                                                         const("R", [0.0] * 16, [1, 8, 2])],
+            hidden_size=2, direction="sideways"),
+        "ONNXRUN_E_INVALID", "(#0, LSTM): attribute 'direction' = 'sideways'")
+    add("gru_huge_hidden.onnx",
+        one("GRU", ["x", "W", "R"], [vi("x", [3, 1, 2])], [const("W", [0.0] * 6, [1, 3, 2]),
+                                                        const("R", [0.0] * 3, [1, 3, 1])], hidden_size=1 << 40),
+        "ONNXRUN_E_INVALID", "(#0, GRU): attribute 'hidden_size' = 1099511627776 must be in [1, 2^20]")
+    add("quantize_zero_point_type.onnx",
+        one("QuantizeLinear", ["x", "s", "z"], [vi("x", [4])],
+            [const("s", [0.5], []), const("z", [0], [], TensorProto.INT32)]),
+        "ONNXRUN_E_UNSUPPORTED", "(#0, QuantizeLinear): the zero point has type int32")
+    add("qlinear_matmul_inner.onnx",
+        one("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"],
+            [vi("a", [2, 3], TensorProto.UINT8), vi("b", [4, 2], TensorProto.UINT8)],
+            [const("as", [1.0], []), const("bs", [1.0], []), const("ys", [1.0], []),
+             const("az", [0], [], TensorProto.UINT8), const("bz", [0], [], TensorProto.UINT8),
+             const("yz", [0], [], TensorProto.UINT8)], opset=10),
+        "ONNXRUN_E_SHAPE", "(#0, QLinearMatMul): inner dimensions differ")
+    add("einsum_unknown_label.onnx",
+        one("Einsum", ["a", "b"], [vi("a", [2, 3]), vi("b", [3, 4])], equation="ij,jk->il", opset=12),
+        "ONNXRUN_E_INVALID", "(#0, Einsum): output label 'l'")
+    add("einsum_huge.onnx",
+        one("Einsum", ["a", "b", "c"], [vi("a", [4096]), vi("b", [4096]), vi("c", [8192])],
+            equation="i,j,k->ijk", opset=12),
+        "ONNXRUN_E_INVALID", "needs more than 2^36 multiply-adds")
+    add("nms_boxes_shape.onnx",
+        one("NonMaxSuppression", ["b", "s"], [vi("b", [1, 2, 3]), vi("s", [1, 1, 2])], opset=11),
+        "ONNXRUN_E_SHAPE", "(#0, NonMaxSuppression): boxes must be [batches, boxes, 4]")
+    add("compress_long_condition.onnx",
+        one("Compress", ["x", "c"], [vi("x", [2, 3])], [const("c", [1] * 4, [4], TensorProto.BOOL)], axis=1,
+            opset=11),
+        "ONNXRUN_E_SHAPE", "(#0, Compress): condition has 4 entries, more than the 3")
+    add("unique_axis.onnx", one("Unique", ["x"], [vi("x", [2, 3])], axis=5, opset=11),
+        "ONNXRUN_E_INVALID", "(#0, Unique): axis 5 is out of range")
+    add("dft_batch_axis.onnx", one("DFT", ["x"], [vi("x", [2, 8, 1])], axis=0, opset=17),
+        "ONNXRUN_E_INVALID", "(#0, DFT): axis 0 is not a signal axis")
+    add("stft_frame_too_long.onnx",
+        one("STFT", ["x", "step", "", "len"], [vi("x", [1, 8, 1])],
+            [const("step", [2], [], I64), const("len", [16], [], I64)], opset=17),
+        "ONNXRUN_E_INVALID", "(#0, STFT): frame length 16 exceeds the signal's 8")
+    add("window_negative_size.onnx",
+        one("HannWindow", ["n"], [], [const("n", [-3], [], I64)], opset=17),
+        "ONNXRUN_E_INVALID", "(#0, HannWindow): size -3 is outside")
+    add("groupnorm_groups.onnx",
+        one("GroupNormalization", ["x", "s", "b"], [vi("x", [1, 4, 5])],
+            [const("s", [1.0] * 4, [4]), const("b", [0.0] * 4, [4])], num_groups=3, opset=21),
+        "ONNXRUN_E_INVALID", "(#0, GroupNormalization): num_groups 3 does not divide C = 4")
+    add("roialign_mode.onnx",
+        one("RoiAlign", ["x", "r", "i"], [vi("x", [1, 1, 4, 4])],
+            [const("r", [0.0, 0.0, 2.0, 2.0], [1, 4]), const("i", [0], [1], I64)], mode="median", opset=16),
+        "ONNXRUN_E_INVALID", "(#0, RoiAlign): attribute 'mode' = 'median'")
+    add("adam_state_shape.onnx", adam_model(),
+        "ONNXRUN_E_SHAPE", "(#0, Adam): input 3 must have the type and shape of X 0")
     return c
+
+
+def adam_model():
+    """Adam (ai.onnx.preview.training) whose gradient has another shape than X."""
+    node = helper.make_node("Adam", ["r", "t", "x", "g", "v", "h"], ["x2", "v2", "h2"], name="n0",
+                            domain="ai.onnx.preview.training")
+    g = helper.make_graph([node], "g", [vi("x", [3]), vi("g", [2]), vi("v", [3]), vi("h", [3])],
+                          [vi("x2", None), vi("v2", None), vi("h2", None)],
+                          initializer=[const("r", [0.1], []), const("t", [1], [], I64)])
+    m = helper.make_model(g, producer_name="make_malformed_session",
+                          opset_imports=[helper.make_opsetid("", OPSET),
+                                         helper.make_opsetid("ai.onnx.preview.training", 1)])
+    m.ir_version = IR
+    return m.SerializeToString()
 
 
 def pending_cases():
