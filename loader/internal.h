@@ -66,10 +66,11 @@ typedef struct or_pb_alloc {
 } or_pb_alloc;
 void or_pb_alloc_init(or_pb_alloc *pa);
 
-/* Maps the whole regular file fd (sb from fstat, size > 0) read-only and
- * private onto ld->m->maps, or finds it there already (same device and
- * inode); *addr = its first byte. `name` is for messages. The mapping is
- * unmapped by or_model_free. */
+/* Reads the whole regular file fd (sb from fstat, size > 0) into memory
+ * the model owns (page aligned, ld->m->maps), or finds it there already
+ * (same device and inode); *addr = its first byte. `name` is for
+ * messages. Freed by or_model_free. Read, not mapped: a loaded model never
+ * sees its file change. */
 or_status or_ld_map(or_ld *ld, int fd, const struct stat *sb, const char *name, const uint8_t **addr);
 
 /* ---- the wire pass (wire.c) ---- */

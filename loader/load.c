@@ -1,6 +1,9 @@
 /*
- * load.c - ModelProto bytes -> or_model (graph.h). A model file is mapped,
- * not read (or_model_load_path); its bytes, or a caller's buffer, first go
+ * load.c - ModelProto bytes -> or_model (graph.h). A model file (and an
+ * external data file) is read whole into memory the model owns
+ * (or_ld_map), never mapped: changing, truncating or deleting the file
+ * afterwards cannot touch a loaded model (a mapping would raise SIGBUS in
+ * every process using it). Its bytes, or a caller's buffer, first go
  * through the wire pass (wire.c), which cuts the tensor payloads out, and
  * protobuf-c unpacks what is left - a small message. This file copies what
  * onnxrun keeps (IR version, opsets, metadata, graph inputs/outputs/
@@ -554,7 +557,7 @@ void or_model_free(or_model *m)
         if (!g->inits[i].mapped) free(g->inits[i].t.data);
     }
     free(g->inits);
-    for (size_t i = 0; m->maps && i < m->n_maps; i++) munmap(m->maps[i].addr, m->maps[i].len);
+    for (size_t i = 0; m->maps && i < m->n_maps; i++) free(m->maps[i].addr);
     free(m->maps);
     memset(m, 0, sizeof *m);
 }
@@ -594,10 +597,28 @@ or_status or_ld_map(or_ld *ld, int fd, const struct stat *sb, const char *name, 
     or_map *maps = or_ld_calloc(m->n_maps + 1, sizeof *maps);
     if (!maps) return NOMEM(ld);
     size_t len = (size_t)sb->st_size;
-    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
+    /* page-aligned like a mapping (payloads keep their alignment); from 4 MiB
+     * on 2 MiB aligned with transparent huge pages advised, so reading it
+     * takes up to 512 times fewer page faults */
+    size_t align = len >= ((size_t)4 << 20) ? (size_t)2 << 20 : 4096;
+    size_t padded = (len + align - 1) / align * align;
+    uint8_t *p = or_ld_fail_alloc > 0 && --or_ld_fail_alloc == 0 ? NULL : aligned_alloc(align, padded);
+    if (!p) {
         free(maps);
-        return or_ld_fail(ld, ONNXRUN_E_IO, "cannot map '%s': %s", name, strerror(errno));
+        return or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory reading '%s' (%zu bytes)", name, len);
+    }
+    if (align > 4096) madvise(p, padded, MADV_HUGEPAGE);
+    for (size_t got = 0; got < len;) {
+        ssize_t r = pread(fd, p + got, len - got, (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            free(p);
+            free(maps);
+            return r < 0 ? or_ld_fail(ld, ONNXRUN_E_IO, "cannot read '%s': %s", name, strerror(errno))
+                         : or_ld_fail(ld, ONNXRUN_E_IO, "'%s' shrank while being read (%zu of %zu bytes)",
+                                      name, got, len);
+        }
+        got += (size_t)r;
     }
     if (m->n_maps) memcpy(maps, m->maps, m->n_maps * sizeof *maps);
     free(m->maps);

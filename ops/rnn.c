@@ -245,6 +245,12 @@ static void cell(const rnn_params *p, const act_fn *a, float *g, const float *rh
     }
 }
 
+/* Element off of an optional float tensor (NULL when absent or empty). */
+static const float *part(const or_tensor *t, int64_t off)
+{
+    return t && t->data ? (const float *)t->data + off : NULL;
+}
+
 static or_status rnn_run(or_kernel *k)
 {
     const rnn_params *p = k->params;
@@ -260,17 +266,20 @@ static or_status rnn_run(or_kernel *k)
                 return or_fail(k, ONNXRUN_E_RUNTIME, "sequence_lens[%lld] = %d is outside [0, %lld]", (long long)b,
                                (int)l, (long long)S);
         }
+    if (B == 0) return ONNXRUN_OK; /* every output is empty (and there is no scratch) */
     float *xw = k->scratch, *g = xw + S * B * GH, *hs = g + B * GH, *cs = hs + B * H, *rh = cs + B * H;
-    if (y) memset(y->data, 0, (size_t)or_numel(y) * sizeof(float));
+    if (y && y->data) memset(y->data, 0, (size_t)or_numel(y) * sizeof(float));
     for (int dir = 0; dir < D; dir++) {
         bool rev = p->reverse || dir == 1;
         const act_fn *a = p->acts + dir * p->n_acts;
-        const float *W = (const float *)w->data + dir * GH * I, *R = (const float *)r->data + dir * GH * H;
-        const float *Wb = bias ? (const float *)bias->data + dir * 2 * GH : NULL, *Rb = Wb ? Wb + GH : NULL;
-        const float *P = peep ? (const float *)peep->data + dir * 3 * H : NULL;
+        const float *W = part(w, dir * GH * I), *R = part(r, dir * GH * H);
+        const float *Wb = part(bias, dir * 2 * GH), *Rb = Wb ? Wb + GH : NULL;
+        const float *P = part(peep, dir * 3 * H);
         /* 1. input parts of all steps (X's rows in memory order), biases added */
-        if (S * B > 0)
+        if (S * B > 0 && I > 0)
             or_blas_sgemm(k, false, true, S * B, GH, I, 1.0f, x->data, I, W, I, 0.0f, xw, GH);
+        else /* no input features: the input parts are 0 (BLAS wants lda >= 1) */
+            memset(xw, 0, (size_t)(S * B * GH) * sizeof *xw);
         for (int64_t row = 0; row < S * B; row++)
             for (int64_t j = 0; Wb && j < GH; j++)
                 xw[row * GH + j] += Wb[j] + (p->kind == K_GRU && j >= 2 * H ? 0 : Rb[j]);

@@ -282,6 +282,21 @@ if [ -f "$model" ] && ls "$src"/data/digits/digit_*.png >/dev/null 2>&1; then
     expect "LeNet-5 --json on the folder" 0
     $py -c 'import json,sys;[json.loads(l) for l in sys.stdin]' <"$tmp/out" && pass "LeNet-5 --json parses" || fail "LeNet-5 --json parses"
     clean_stderr "LeNet-5"
+    # the model file changes while --bench runs on it: truncated, overwritten
+    # in place, deleted. The model was read whole at load: every run finishes.
+    for change in truncate overwrite delete; do
+        cp "$model" "$tmp/changing.onnx"
+        "$bin" --bench --runs 30000 --threads 1 "$tmp/changing.onnx" >"$tmp/out" 2>"$tmp/err" &
+        pid=$!
+        sleep 0.2
+        case $change in
+            truncate) truncate -s 0 "$tmp/changing.onnx" ;;
+            overwrite) head -c "$(stat -c %s "$model")" /dev/urandom 1<>"$tmp/changing.onnx" ;;
+            delete) rm -f "$tmp/changing.onnx" ;;
+        esac
+        wait "$pid"; rc=$?
+        expect "--bench survives the model file changing under it ($change)" 0 "latency"
+    done
 else
     echo "skip  LeNet-5 (no data/lenet5/model.onnx or data/digits)"
     skipped=$((skipped + 1))

@@ -223,6 +223,19 @@ static void test_rnn_random(void **state)
 static void test_rnn_errors(void **state)
 {
     (void)state;
+    /* an empty batch: empty outputs, nothing read (a fuzz find: no scratch) */
+    {
+        float w0[6] = { 0 }, r0[4] = { 0 };
+        or_tensor tx = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 0, 2), NULL), tw = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 2, 2), w0);
+        or_tensor tr = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 2, 2), r0), y = { 0 }, yh = { 0 };
+        or_tensor *ins[] = { &tx, &tw, &tr }, *outs[] = { &y, &yh };
+        or_attr h = KH_INT("hidden_size", 2);
+        assert_int_equal(kh_run("", "RNN", 14, &h, 1, ins, 3, outs, 2, err, sizeof err), ONNXRUN_OK);
+        assert_int_equal(or_numel(&y), 0);
+        assert_int_equal(or_numel(&yh), 0);
+        free(y.data);
+        free(yh.data);
+    }
     float x[6] = { 0 }, w[6] = { 0 }, r[4] = { 0 };
     int32_t lens[1] = { 4 };
     or_tensor tx = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(3, 1, 2), x), tw = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(1, 2, 2), w);
