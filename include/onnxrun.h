@@ -151,7 +151,8 @@ ONNXRUN_API onnxrun_status onnxrun_tensor_to_float(const onnxrun_tensor *t, floa
 /* Loads and validates a model file. *out receives a model that the caller
  * frees with onnxrun_model_free, also on failure (then it only carries the
  * error message). opts may be NULL. External data is read relative to the
- * file's folder. */
+ * file's folder. The file (and its external data) is read whole into
+ * memory: changing or deleting it afterwards does not affect the model. */
 ONNXRUN_API onnxrun_status onnxrun_model_load_file(const char *path, const onnxrun_load_options *opts,
                                        onnxrun_model **out);
 /* Same, from a caller's buffer (not kept after the call returns). External
