@@ -14,6 +14,7 @@
 #define DEFAULT_MAX_TENSOR_BYTES ((uint64_t)4 << 30)
 #define DEFAULT_MAX_NODES 1000000u
 #define DEFAULT_MAX_MEMORY ((uint64_t)8 << 30)
+#define DEFAULT_MAX_MACS ((uint64_t)1 << 40)
 
 /* ---- models ---- */
 
@@ -259,6 +260,8 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
         return or_errf(s->err, ONNXRUN_E_ARG, "unknown isa %d in the session options", (int)isa);
     s->isa = or_isa_resolve(isa);
     s->max_memory = opts && opts->max_memory_bytes ? opts->max_memory_bytes : DEFAULT_MAX_MEMORY;
+    s->max_macs = opts && opts->max_macs ? opts->max_macs : DEFAULT_MAX_MACS;
+    atomic_init(&s->cancel, false);
     s->pool = or_pool_create(s->threads);
     s->n_values = m->n_values;
     s->values = calloc(s->n_values + 1, sizeof *s->values);
@@ -283,6 +286,13 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
     if (!st && declared_inputs(s)) st = plan_static(s);
     if (!st) s->ok = true;
     return st;
+}
+
+onnxrun_status onnxrun_session_cancel(onnxrun_session *s)
+{
+    if (!s) return ONNXRUN_E_ARG;
+    atomic_store(&s->cancel, true);
+    return ONNXRUN_OK;
 }
 
 onnxrun_isa onnxrun_session_isa(const onnxrun_session *s)

@@ -1,6 +1,7 @@
 /*
  * exec.c - the run loop: every scheduled step that was not folded or
- * aliased away runs its kernel on the planned buffers; and the message helper.
+ * aliased away runs its kernel on the planned buffers, unless the session
+ * was cancelled (checked before each node); and the message helper.
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,10 @@ or_status or_exec(onnxrun_session *s)
             st->ms = 0;
             continue;
         }
+        if (atomic_load_explicit(&s->cancel, memory_order_relaxed) &&
+            atomic_exchange(&s->cancel, false))
+            return or_errf(s->err, ONNXRUN_E_CANCELLED, "%s: run cancelled before node '%s' (#%d, %s)",
+                           s->model->m.path, st->k.node->name, st->node, st->k.node->op_type);
         double t0 = s->profile ? now_ms() : 0;
         or_status r = st->k.def->run(&st->k);
         if (s->profile) st->ms = now_ms() - t0;

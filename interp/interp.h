@@ -12,6 +12,7 @@
 #ifndef OR_INTERP_H
 #define OR_INTERP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +105,8 @@ struct onnxrun_session {
     int threads;
     onnxrun_isa isa;               /* resolved (never AUTO): what the kernels use */
     uint64_t max_memory;           /* limit on arena + scratch + folded constants */
+    uint64_t max_macs;             /* limit on a run's multiply-adds */
+    atomic_bool cancel;            /* onnxrun_session_cancel: stop at the next node */
     or_pool *pool;                 /* worker threads, NULL for one thread (ops/parallel.h) */
     bool profile;
     size_t n_values;

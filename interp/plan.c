@@ -268,6 +268,7 @@ static void reset_values(onnxrun_session *s, bool with_data)
  * then get further). */
 static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
 {
+    uint64_t macs = 0; /* of every step so far, folded ones too: checked before any runs */
     for (size_t i = 0; i < s->n_steps; i++) {
         or_step *st = &s->steps[i];
         or_kernel *k = &st->k;
@@ -291,6 +292,11 @@ static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
             }
             return r;
         }
+        uint64_t m = k->def->macs ? k->def->macs(k) : 0;
+        if (__builtin_add_overflow(macs, m, &macs) || macs > s->max_macs)
+            return or_fail(k, ONNXRUN_E_LIMIT,
+                           "compute limit: the plan needs more than %llu multiply-adds per run (this node %llu), "
+                           "above the session's limit", (unsigned long long)s->max_macs, (unsigned long long)m);
         const char *op = k->node->op_type;
         bool shape_only = !strcmp(k->node->domain, "") && (!strcmp(op, "Shape") || !strcmp(op, "Size"));
         if (all_known || shape_only) {

@@ -115,6 +115,7 @@ static const char *const status_names[] = {
     [ONNXRUN_E_LIMIT] = "limit exceeded",
     [ONNXRUN_E_NOMEM] = "out of memory",
     [ONNXRUN_E_RUNTIME] = "runtime error",
+    [ONNXRUN_E_CANCELLED] = "cancelled",
 };
 _Static_assert(sizeof status_names / sizeof status_names[0] == ONNXRUN_STATUS_COUNT, "status table");
 

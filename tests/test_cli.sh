@@ -297,6 +297,11 @@ if [ -f "$model" ] && ls "$src"/data/digits/digit_*.png >/dev/null 2>&1; then
         wait "$pid"; rc=$?
         expect "--bench survives the model file changing under it ($change)" 0 "latency"
     done
+    # --timeout stops a long bench with exit status 124
+    run "$bin" --bench --runs 1000000 --threads 1 --timeout 0.3 "$model"
+    expect "--timeout stops the runs" 124 "" "stopped by --timeout 0.3 s"
+    run "$bin" --bench --runs 2 --timeout 0 "$model"
+    expect "--timeout 0 is refused" 2 "" "--timeout wants seconds"
 else
     echo "skip  LeNet-5 (no data/lenet5/model.onnx or data/digits)"
     skipped=$((skipped + 1))

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -435,6 +436,105 @@ static void test_half_types(void **state)
     onnxrun_model_free(m);
 }
 
+/* A chain of n MatMuls by one [d, d] weight (scaled so values stay finite). */
+static onnxrun_model *matmul_chain(int n, int64_t d)
+{
+    mb b;
+    mb_init(&b, 13);
+    mb_input(&b, "x", ONNXRUN_FLOAT, 2, (int64_t[]){ d, d });
+    float *w = malloc((size_t)(d * d) * sizeof *w);
+    for (int64_t i = 0; i < d * d; i++) w[i] = (i % 7 == 0 ? 1.0f : 0.0f) / (float)(d / 7 + 1);
+    mb_init_raw(&b, "w", ONNXRUN_FLOAT, 2, (int64_t[]){ d, d }, w, (size_t)(d * d) * sizeof *w);
+    free(w);
+    char in[32] = "x", out[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(out, sizeof out, i == n - 1 ? "y" : "t%d", i);
+        char ins[80], nm[32];
+        snprintf(ins, sizeof ins, "%s,w", in);
+        snprintf(nm, sizeof nm, "mm%d", i);
+        mb_node(&b, "MatMul", nm, ins, out);
+        strcpy(in, out);
+    }
+    mb_output(&b, "y", ONNXRUN_FLOAT);
+    return load_mb(&b, ONNXRUN_OK);
+}
+
+typedef struct cancel_job {
+    onnxrun_session *s;
+    onnxrun_status st;
+    double ms;          /* from the cancel to the run's return */
+    float *x;
+    int64_t d;
+} cancel_job;
+
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void *cancel_runner(void *arg)
+{
+    cancel_job *j = arg;
+    const char *name = "x";
+    onnxrun_tensor in = { ONNXRUN_FLOAT, 2, { j->d, j->d }, j->x }, out;
+    j->st = onnxrun_session_run(j->s, 1, &name, &in, 1, NULL, &out);
+    return NULL;
+}
+
+/* onnxrun_session_cancel: before a run (that run stops at once, the next
+ * works), and from another thread during a long run (it stops at the next
+ * node); the compute limit refuses a plan before anything runs. */
+static void test_cancel_and_compute_limit(void **state)
+{
+    (void)state;
+    const int64_t d = 448;
+    const int n = 200; /* 200 products of 90M multiply-adds (the builder holds 256 nodes) */
+    onnxrun_model *m = matmul_chain(n, d);
+    onnxrun_session_options o = { .threads = 1 };
+    onnxrun_session *s;
+    assert_int_equal(onnxrun_session_create(m, &o, &s), ONNXRUN_OK);
+    float *x = calloc((size_t)(d * d), sizeof *x);
+    for (int64_t i = 0; i < d; i++) x[i * d + i] = 1;
+    cancel_job j = { .s = s, .x = x, .d = d };
+    /* a cancel with no run in progress stops the next run, and only that one */
+    assert_int_equal(onnxrun_session_cancel(s), ONNXRUN_OK);
+    cancel_runner(&j);
+    assert_int_equal(j.st, ONNXRUN_E_CANCELLED);
+    assert_non_null(strstr(onnxrun_session_error(s), "cancelled before node 'mm0'"));
+    double t0 = mono_ms();
+    cancel_runner(&j);
+    double full = mono_ms() - t0;
+    assert_int_equal(j.st, ONNXRUN_OK);
+    /* from another thread, mid-run */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, cancel_runner, &j), 0);
+    struct timespec wait = { 0, (long)(full / 4 * 1e6) };
+    nanosleep(&wait, NULL);
+    t0 = mono_ms();
+    assert_int_equal(onnxrun_session_cancel(s), ONNXRUN_OK);
+    pthread_join(th, NULL);
+    j.ms = mono_ms() - t0;
+    print_message("cancel: a full run takes %.0f ms; cancelled a quarter in, it returned %.2f ms after the cancel\n",
+                  full, j.ms);
+    assert_int_equal(j.st, ONNXRUN_E_CANCELLED);
+    assert_true(j.ms < full / 2);
+    cancel_runner(&j); /* usable afterwards */
+    assert_int_equal(j.st, ONNXRUN_OK);
+    onnxrun_session_free(s);
+    /* the compute limit: this plan needs n * d^3 multiply-adds */
+    o.max_macs = (uint64_t)n * (uint64_t)(d * d * d) - 1;
+    assert_int_equal(onnxrun_session_create(m, &o, &s), ONNXRUN_E_LIMIT);
+    assert_non_null(strstr(onnxrun_session_error(s), "compute limit"));
+    onnxrun_session_free(s);
+    o.max_macs += 1;
+    assert_int_equal(onnxrun_session_create(m, &o, &s), ONNXRUN_OK);
+    onnxrun_session_free(s);
+    free(x);
+    onnxrun_model_free(m);
+}
+
 /* inception-like branches: Concat on channels becomes slices, no copy */
 static void test_concat_slices(void **state)
 {
@@ -733,6 +833,7 @@ int main(void)
         cmocka_unit_test(test_shape_from_input),
         cmocka_unit_test(test_shape_from_computed_value),
         cmocka_unit_test(test_half_types),
+        cmocka_unit_test(test_cancel_and_compute_limit),
         cmocka_unit_test(test_concat_slices),
         cmocka_unit_test(test_view_with_mask),
         cmocka_unit_test(test_dense_block_prefixes),

@@ -1808,7 +1808,7 @@ static const char *status_enum_name(or_status st)
 {
     static const char *const names[] = {
         "ONNXRUN_OK", "ONNXRUN_E_ARG", "ONNXRUN_E_IO", "ONNXRUN_E_PARSE", "ONNXRUN_E_INVALID",
-        "ONNXRUN_E_UNSUPPORTED", "ONNXRUN_E_SHAPE", "ONNXRUN_E_LIMIT", "ONNXRUN_E_NOMEM", "ONNXRUN_E_RUNTIME",
+        "ONNXRUN_E_UNSUPPORTED", "ONNXRUN_E_SHAPE", "ONNXRUN_E_LIMIT", "ONNXRUN_E_NOMEM", "ONNXRUN_E_RUNTIME", "ONNXRUN_E_CANCELLED",
     };
     _Static_assert(sizeof names / sizeof names[0] == ONNXRUN_STATUS_COUNT, "status names");
     return (unsigned)st < ONNXRUN_STATUS_COUNT ? names[st] : "?";

@@ -287,6 +287,13 @@ def cases():
         one("RoiAlign", ["x", "r", "i"], [vi("x", [1, 1, 4, 4])],
             [const("r", [0.0, 0.0, 2.0, 2.0], [1, 4]), const("i", [0], [1], I64)], mode="median", opset=16),
         "ONNXRUN_E_INVALID", "(#0, RoiAlign): attribute 'mode' = 'median'")
+    # a 300-byte file asking for 2^42 multiply-adds: refused before anything runs
+    add("conv_absurd_compute.onnx",
+        model([helper.make_node("ConstantOfShape", ["ws"], ["W"], name="w0",
+                                value=helper.make_tensor("v", F, [1], [0.01])),
+               helper.make_node("Conv", ["x", "W"], ["y"], name="conv0", pads=[32, 32, 31, 31])],
+              [vi("x", [1, 64, 512, 512])], [vi("y", None)], [const("ws", [64, 64, 64, 64], elem=I64)]),
+        "ONNXRUN_E_LIMIT", "(#1, Conv): compute limit: the plan needs more than 1099511627776 multiply-adds")
     add("adam_state_shape.onnx", adam_model(),
         "ONNXRUN_E_SHAPE", "(#0, Adam): input 3 must have the type and shape of X 0")
     return c

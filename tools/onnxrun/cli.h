@@ -20,7 +20,7 @@
 
 #include "onnxrun.h"
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_TIMEOUT = 124 /* as timeout(1) */ };
 
 typedef enum cli_form { CLI_CLASSIFY, CLI_CHECK, CLI_INFO, CLI_BENCH, CLI_FORM_COUNT } cli_form;
 
@@ -51,7 +51,15 @@ typedef struct cli_args {
     int has_rtol, has_atol;
     /* bench */
     int runs, warmup, profile;
+    double timeout;      /* --timeout S (classify, bench, info): 0 = none */
 } cli_args;
+
+/* --timeout: a watchdog thread that, `seconds` after cli_watch_start,
+ * cancels the session made by cli_create_session (and any made later);
+ * cli_free_session stops watching one. cli_timed_out: whether it fired. */
+void cli_watch_start(double seconds);
+void cli_free_session(onnxrun_session *s);
+int cli_timed_out(void);
 
 /* Parses argv (argv[0] is the program) into *a. On a bad command line
  * prints "onnxrun: ..." and a hint to stderr and returns CLI_USAGE; on

@@ -26,7 +26,7 @@
 typedef enum flag_id {
     O_HELP, O_VERSION, O_CHECK, O_INFO, O_BENCH, O_THREADS, O_TOP, O_BATCH, O_SIZE, O_MEAN,
     O_STD, O_SCALE, O_BGR, O_INVERT, O_RESIZE, O_LABELS, O_JSON, O_SAVE_INPUT, O_RTOL, O_ATOL,
-    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_ISA, O_COUNT
+    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_ISA, O_TIMEOUT, O_COUNT
 } flag_id;
 
 typedef struct flag_def {
@@ -62,6 +62,7 @@ static const flag_def flags[] = {
     [O_WARMUP] = { "--warmup", 1, F_BENCH },
     [O_PROFILE] = { "--profile", 0, F_BENCH },
     [O_PLAN_SVG] = { "--plan-svg", 1, F_INFO },
+    [O_TIMEOUT] = { "--timeout", 1, F_CLASSIFY | F_INFO | F_BENCH },
 };
 _Static_assert(sizeof flags / sizeof flags[0] == O_COUNT, "one entry per flag");
 
@@ -204,6 +205,11 @@ static int set_value(cli_args *a, flag_id id, const char *v)
         if (id == O_RTOL) a->rtol = d, a->has_rtol = 1;
         else if (id == O_ATOL) a->atol = d, a->has_atol = 1;
         else a->max_rel = d;
+        break;
+    case O_TIMEOUT:
+        if (parse_double(v, &d) || !(d > 0) || d > 1e6)
+            return usage_err(a->form, "%s wants seconds, more than 0, not '%s'", name, v);
+        a->timeout = d;
         break;
     case O_RUNS:
         if (parse_int(v, 1, 1000000, &a->runs))

@@ -272,7 +272,7 @@ int cli_bench(const cli_args *a)
     free(nt);
     free(times);
     cli_inputs_free(&in);
-    onnxrun_session_free(s);
+    cli_free_session(s);
     onnxrun_model_free(m);
     return rc;
 }

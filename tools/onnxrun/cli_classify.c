@@ -502,7 +502,7 @@ int cli_classify(const cli_args *a)
     }
     if (!rc && !(r.s = cli_create_session(m, a->threads, a->isa))) rc = CLI_FAIL;
     if (!rc) rc = run_all(&r, &it);
-    onnxrun_session_free(r.s);
+    cli_free_session(r.s);
     free(r.x);
     free(r.idx);
     free(r.wide);

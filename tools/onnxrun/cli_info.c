@@ -175,7 +175,7 @@ int cli_info(const cli_args *a)
         print_table(s);
         if (a->plan_svg) rc = cli_plan_svg(s, a->plan_svg);
     }
-    onnxrun_session_free(s);
+    cli_free_session(s);
     onnxrun_model_free(m);
     return rc;
 }

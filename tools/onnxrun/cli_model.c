@@ -3,6 +3,7 @@
  * loading with messages, sessions, concrete shapes for open dims, and the
  * number formatting of the tables.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,52 @@ onnxrun_model *cli_load_model(const char *path)
     return m;
 }
 
+/* ---- --timeout ---- */
+
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static onnxrun_session *watched; /* the session to cancel when the time is up */
+static int fired;
+static double watch_seconds;
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    struct timespec t = { (time_t)watch_seconds, (long)((watch_seconds - (double)(time_t)watch_seconds) * 1e9) };
+    while (nanosleep(&t, &t) != 0) {}
+    for (;;) { /* from now on every watched session is cancelled, also ones made later */
+        pthread_mutex_lock(&watch_mu);
+        fired = 1;
+        if (watched) onnxrun_session_cancel(watched);
+        pthread_mutex_unlock(&watch_mu);
+        struct timespec tick = { 0, 5000000 };
+        nanosleep(&tick, NULL);
+    }
+    return NULL;
+}
+
+void cli_watch_start(double seconds)
+{
+    pthread_t t;
+    watch_seconds = seconds;
+    if (pthread_create(&t, NULL, watchdog, NULL) == 0) pthread_detach(t);
+}
+
+int cli_timed_out(void)
+{
+    pthread_mutex_lock(&watch_mu);
+    int f = fired;
+    pthread_mutex_unlock(&watch_mu);
+    return f;
+}
+
+void cli_free_session(onnxrun_session *s)
+{
+    pthread_mutex_lock(&watch_mu);
+    if (watched == s) watched = NULL;
+    pthread_mutex_unlock(&watch_mu);
+    onnxrun_session_free(s);
+}
+
 onnxrun_session *cli_create_session(const onnxrun_model *m, int threads, onnxrun_isa isa)
 {
     onnxrun_session_options so = { .threads = threads, .isa = isa };
@@ -35,6 +82,9 @@ onnxrun_session *cli_create_session(const onnxrun_model *m, int threads, onnxrun
         onnxrun_session_free(s);
         return NULL;
     }
+    pthread_mutex_lock(&watch_mu);
+    watched = s;
+    pthread_mutex_unlock(&watch_mu);
     return s;
 }
 

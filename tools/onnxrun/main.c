@@ -33,6 +33,7 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --batch N          images per run when the batch axis is dynamic (default 32)\n"
         "  --save-input FILE  write the first run's preprocessed input tensor (N,C,H,W) to FILE\n"
         "                     as a serialized ONNX TensorProto (.pb), named as the model's input\n"
+        "  --timeout S        stop the runs after S seconds (exit status 124)\n"
         "  --threads N        threads (default 0 = all cores)\n"
         "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
         "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
@@ -63,6 +64,7 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --size N           height and width to plan with when the model leaves them open\n"
         "  --plan-svg FILE    draw the memory plan: steps left to right, arena offsets bottom\n"
         "                     to top, one rectangle per planned tensor, the lower bound as a line\n"
+        "  --timeout S        stop the runs after S seconds (exit status 124)\n"
         "  --threads N        threads (default 0 = all cores)\n"
         "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
         "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
@@ -74,6 +76,7 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --runs N           timed runs (default 20)\n"
         "  --warmup N         untimed runs first (default 3)\n"
         "  --profile          per-node and per-op time table\n"
+        "  --timeout S        stop the runs after S seconds (exit status 124)\n"
         "  --batch N          batch size when the batch axis is dynamic (default 1)\n"
         "  --size N           height and width when the model leaves them open\n"
         "  --threads N        threads (default 0 = all cores)\n"
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
         }
         cli_usage(stdout, a.form);
     } else {
+        if (a.timeout > 0) cli_watch_start(a.timeout);
         switch (a.form) {
         case CLI_CHECK: rc = cli_check(&a); break;
         case CLI_INFO: rc = cli_info(&a); break;
@@ -123,6 +127,8 @@ int main(int argc, char **argv)
         default: rc = cli_classify(&a); break;
         }
     }
+    if (a.timeout > 0 && cli_timed_out() && rc != CLI_OK)
+        rc = cli_err(CLI_TIMEOUT, "stopped by --timeout %g s", a.timeout);
     cli_args_free(&a);
     if (fflush(stdout) != 0 && rc == CLI_OK) rc = cli_err(CLI_FAIL, "cannot write to stdout");
     return rc;
