@@ -160,7 +160,7 @@ out:
 
 void or_plan_free(onnxrun_session *s)
 {
-    for (size_t v = 0; v < s->n_values; v++) {
+    for (size_t v = 0; s->values && v < s->n_values; v++) {
         free(s->values[v].owned);
         s->values[v].owned = NULL;
     }
