@@ -18,7 +18,8 @@
  *             of each first occurrence, each item's group, and the counts.
  *             Items are ordered by a stable merge sort on their values.
  *   NonMaxSuppression  per batch and class, boxes by descending score
- *             (ties: lower index first) above score_threshold, each kept
+ *             (ties: lower index first; qsort on that total order) above
+ *             score_threshold, each kept
  *             unless its IoU with a kept box exceeds iou_threshold, at most
  *             max_output_boxes_per_class; rows (batch, class, box).
  */
@@ -344,35 +345,47 @@ static bool suppresses(const nms_params *p, const float *a, const float *b)
     return inter / (area_a + area_b - inter) > p->iou;
 }
 
-/* Selects for every batch and class; writes rows into y when not NULL.
- * work: 2 * boxes int64. Returns the number of rows. */
-static int64_t nms_select(const nms_params *p, const float *boxes, const float *scores, int64_t *work, int64_t *y)
+typedef struct scored {
+    float score;
+    int64_t index;
+} scored;
+
+/* Descending score, lower index first on ties: a total order, so qsort's
+ * instability cannot show. */
+static int by_score(const void *a, const void *b)
 {
-    int64_t rows = 0, N = p->boxes, *order = work, *kept = work + N;
+    const scored *x = a, *y = b;
+    bool xn = x->score != x->score, yn = y->score != y->score; /* NaN after every number */
+    if (xn != yn) return xn ? 1 : -1;
+    if (!xn && x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Selects for every batch and class; writes rows into y when not NULL.
+ * work: NMS_WORK(boxes) bytes. Returns the number of rows. */
+#define NMS_WORK(n) ((size_t)(n) * (sizeof(scored) + sizeof(int64_t)) + 16)
+static int64_t nms_select(const nms_params *p, const float *boxes, const float *scores, void *work, int64_t *y)
+{
+    int64_t rows = 0, N = p->boxes;
+    scored *order = work;
+    int64_t *kept = (int64_t *)(order + N);
     for (int64_t b = 0; b < p->batches; b++)
         for (int64_t c = 0; c < p->classes; c++) {
             const float *sc = scores + (b * p->classes + c) * N, *bx = boxes + b * N * 4;
             int64_t n = 0, nk = 0;
             for (int64_t i = 0; i < N; i++)
-                if (!p->has_score || sc[i] > p->score) order[n++] = i;
-            /* descending score, lower index first on ties (insertion sort, stable) */
-            for (int64_t i = 1; i < n; i++) {
-                int64_t v = order[i], j = i;
-                while (j > 0 && sc[order[j - 1]] < sc[v]) {
-                    order[j] = order[j - 1];
-                    j--;
-                }
-                order[j] = v;
-            }
+                if (!p->has_score || sc[i] > p->score) order[n++] = (scored){ sc[i], i };
+            qsort(order, (size_t)n, sizeof *order, by_score);
             for (int64_t i = 0; i < n && nk < p->max_out; i++) {
+                int64_t at = order[i].index;
                 bool keep = true;
-                for (int64_t q = 0; q < nk && keep; q++) keep = !suppresses(p, bx + kept[q] * 4, bx + order[i] * 4);
+                for (int64_t q = 0; q < nk && keep; q++) keep = !suppresses(p, bx + kept[q] * 4, bx + at * 4);
                 if (!keep) continue;
-                kept[nk++] = order[i];
+                kept[nk++] = at;
                 if (y) {
                     y[rows * 3] = b;
                     y[rows * 3 + 1] = c;
-                    y[rows * 3 + 2] = order[i];
+                    y[rows * 3 + 2] = at;
                 }
                 rows++;
             }
@@ -424,11 +437,11 @@ static or_status nms_infer(or_kernel *k)
     OR_TRY(or_need_known(k, 0, "boxes", &bd));
     OR_TRY(or_need_known(k, 1, "scores", &sd));
     OR_CHECK(k, p->boxes <= ((int64_t)1 << 32), "too many boxes");
-    int64_t *work = malloc((size_t)(2 * p->boxes + 1) * sizeof *work);
+    void *work = malloc(NMS_WORK(p->boxes));
     if (!work) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory");
     p->selected = nms_select(p, bd, sd, work, NULL);
     free(work);
-    k->scratch_bytes = (size_t)(2 * p->boxes + 1) * sizeof(int64_t);
+    k->scratch_bytes = NMS_WORK(p->boxes);
     return or_set_shape(k, k->out[0], ONNXRUN_INT64, 2, (int64_t[]){ p->selected, 3 });
 }
 
