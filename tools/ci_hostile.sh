@@ -4,8 +4,8 @@
 #      FUZZ_SECONDS (default 60) each, all three at once, seeded with the
 #      checked-in corpora and regression files (new inputs go to a temporary
 #      folder; the corpora are not modified);
-#   2. tests/test_threads.c under ThreadSanitizer (build-tsan,
-#      suppressions in tests/tsan.supp);
+#   2. tests/test_threads.c and 60 s (STRESS_SECONDS) of tools/stress.c under
+#      ThreadSanitizer (build-tsan, suppressions in tests/tsan.supp);
 #   3. tests/valgrind.sh: memcheck on the CLI (build-valgrind, Debug);
 #   4. the limits corpus (tests/malformed/EXPECTED.limits) through the CLI,
 #      as tests/test_malformed_cli.sh does for EXPECTED: --info and --bench
@@ -88,7 +88,7 @@ fi
 
 # ---- 2. ThreadSanitizer ----
 echo "== tsan: build ($builds/build-tsan)"
-if build "$builds/build-tsan" "$tmp/build-tsan.log" test_threads -- \
+if build "$builds/build-tsan" "$tmp/build-tsan.log" test_threads stress -- \
      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONNXRUN_TSAN=ON; then
   if (cd "$root/tests" && TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=1 exitcode=66" \
         "$builds/build-tsan/tests/test_threads" >"$tmp/tsan.log" 2>&1); then
@@ -96,6 +96,14 @@ if build "$builds/build-tsan" "$tmp/build-tsan.log" test_threads -- \
   else
     bad "test_threads under ThreadSanitizer"
     grep -vE '^\[ *(OK|RUN) ' "$tmp/tsan.log" | head -60
+  fi
+  # 60 s of tools/stress.c: 4 threads x 3 sessions on LeNet-5, random batches, churn
+  if TSAN_OPTIONS="suppressions=$root/tests/tsan.supp halt_on_error=1 exitcode=66" \
+       "$builds/build-tsan/stress" "$root/data/lenet5/model.onnx" "${STRESS_SECONDS:-60}" 4 3 >"$tmp/stress.log" 2>&1; then
+    ok "stress under ThreadSanitizer: $(grep -o '[0-9]* runs' "$tmp/stress.log")"
+  else
+    bad "stress under ThreadSanitizer"
+    head -60 "$tmp/stress.log"
   fi
 else
   bad "tsan build (log: $tmp/build-tsan.log)"
