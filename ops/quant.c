@@ -206,7 +206,7 @@ static or_status dynq_run(or_kernel *k)
         mx = xf[i] > mx ? xf[i] : mx;
     }
     float s = (mx - mn) / 255.0f, zf = s > 0 ? rintf(-mn / s) : 0;
-    int32_t zero = zf < 0 ? 0 : zf > 255 ? 255 : (int32_t)zf;
+    int32_t zero = !(zf >= 0) ? 0 : zf > 255 ? 255 : (int32_t)zf; /* NaN (an infinite range): 0 */
     for (int64_t i = 0; i < n; i++) {
         if (s > 0) qput(k->out[0]->data, ONNXRUN_UINT8, i, xf[i] / s, zero, 0, 255);
         else ((uint8_t *)k->out[0]->data)[i] = 0;

@@ -744,7 +744,7 @@ static or_status roi_infer(or_kernel *k)
 static void roi_sample(const float *plane, int64_t H, int64_t W, double y, double x, double wv[4])
 {
     wv[0] = wv[1] = wv[2] = wv[3] = 0;
-    if (y < -1.0 || y > (double)H || x < -1.0 || x > (double)W) return;
+    if (!(y >= -1.0 && y <= (double)H && x >= -1.0 && x <= (double)W)) return; /* outside, or NaN */
     y = y <= 0 ? 0 : y;
     x = x <= 0 ? 0 : x;
     int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1 = y0 + 1, x1 = x0 + 1;

@@ -322,7 +322,8 @@ static or_status mel_infer(or_kernel *k)
     OR_CHECK(k, p->mels >= 1 && p->mels <= (1 << 16) && p->dft >= 1 && p->dft <= SIG_MAX_LEN && p->rate >= 1,
              "num_mel_bins %lld, dft_length %lld and sample_rate %lld must be positive (and not huge)",
              (long long)p->mels, (long long)p->dft, (long long)p->rate);
-    OR_CHECK(k, p->lo >= 0 && p->lo < p->hi, "the edges %g, %g must satisfy 0 <= lower < upper", p->lo, p->hi);
+    OR_CHECK(k, p->lo >= 0 && p->lo < p->hi && p->hi <= 1e12, "the edges %g, %g must satisfy 0 <= lower < upper <= 1e12",
+             p->lo, p->hi);
     return or_set_shape(k, k->out[0], p->dt, 2, (int64_t[]){ p->dft / 2 + 1, p->mels });
 }
 
