@@ -207,8 +207,8 @@ static or_status range_scalar(or_kernel *k, size_t i, double *f, int64_t *v)
 static or_status range_infer(or_kernel *k)
 {
     range_params *p = k->params;
-    double fs, fl, fd;
-    int64_t s, l, d;
+    double fs = 0, fl = 0, fd = 0;
+    int64_t s = 0, l = 0, d = 0;
     OR_CHECK(k, or_in(k, 0), "input 0 is missing");
     OR_TRY(range_scalar(k, 0, &fs, &s));
     OR_TRY(range_scalar(k, 1, &fl, &l));

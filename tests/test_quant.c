@@ -87,7 +87,7 @@ static void test_quantize_dequantize(void **state)
         float sc[4], *x = malloc((size_t)n * sizeof *x);
         int32_t *xi = malloc((size_t)n * sizeof *xi);
         int64_t zero[4];
-        uint8_t zbuf[8];
+        _Alignas(8) uint8_t zbuf[16];
         for (int64_t a = 0; a < len; a++) {
             sc[a] = (float)(0.05 + (rnd() % 100) / 40.0);
             zero[a] = with_zero ? rq(qt) / 2 : 0;
