@@ -11,7 +11,9 @@
  * output. Models: the shipped LeNet-5, and a graph whose convolutions take
  * every algorithm (1x1 GEMM, im2col, Winograd, depthwise, and the indirect
  * one on AVX-512) with a Resize, a Softmax and a NonZero-shaped tail (a
- * plan made from data). Prints how many sites each model reached.
+ * plan made from data). Prints how many sites each model reached. With
+ * ONNXRUN_ALLOC_FAIL_MODEL=PATH (a model with one 4-D float input of static
+ * shape, e.g. googlenet) it also does that model: minutes, so not in CI.
  */
 #include <errno.h>
 #include <math.h>
@@ -226,11 +228,41 @@ static void test_conv_algorithms(void **state)
     free(bytes);
 }
 
+/* ONNXRUN_ALLOC_FAIL_MODEL: any model with one static 4-D float input */
+static void test_env_model(void **state)
+{
+    (void)state;
+    const char *path = getenv("ONNXRUN_ALLOC_FAIL_MODEL");
+    if (!path || !path[0]) {
+        print_message("ONNXRUN_ALLOC_FAIL_MODEL not set: no third model\n");
+        skip();
+    }
+    subject sj = { .name = path };
+    uint8_t *b = read_all(path, &sj.len);
+    assert_non_null(b);
+    sj.bytes = b;
+    onnxrun_model *m;
+    assert_int_equal(onnxrun_model_load_buffer(b, sj.len, path, NULL, &m), ONNXRUN_OK);
+    onnxrun_value_info vi;
+    onnxrun_model_input(m, 0, &vi);
+    assert_int_equal(vi.rank, 4);
+    int64_t n = 1;
+    for (int d = 0; d < 4; d++) n *= vi.dims[d] = vi.dims[d] > 0 ? vi.dims[d] : 1;
+    onnxrun_model_free(m);
+    float *x = malloc((size_t)n * sizeof *x);
+    for (int64_t i = 0; i < n; i++) x[i] = (float)(i % 13) / 6.0f - 1.0f;
+    sj.in = (onnxrun_tensor){ ONNXRUN_FLOAT, 4, { vi.dims[0], vi.dims[1], vi.dims[2], vi.dims[3] }, x };
+    every_site(&sj);
+    free(x);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lenet),
         cmocka_unit_test(test_conv_algorithms),
+        cmocka_unit_test(test_env_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
