@@ -386,6 +386,7 @@ static or_status qmatmul_run(or_kernel *k)
     const qslots *s = slots_of(k);
     const or_tensor *a = slot(k, s->a), *b = slot(k, s->b), *az = slot(k, s->a_zero),
                     *bzero = slot(k, s->b_zero), *bs = slot(k, s->b_scale);
+    if (g->m == 0 || g->n == 0 || g->batch_count == 0) return ONNXRUN_OK; /* an empty product (no scratch) */
     int32_t *bz = k->scratch, *acc = bz + g->k * g->n;
     int64_t idx[OR_MAX_RANK] = { 0 }, ao = 0, bo = 0;
     for (int64_t t = 0; t < g->batch_count; t++) {
@@ -486,6 +487,7 @@ static or_status qconv_run(or_kernel *k)
     const or_tensor *x = slot(k, s->a), *w = slot(k, s->b), *xzt = slot(k, s->a_zero),
                     *wzt = slot(k, s->b_zero), *ws = slot(k, s->b_scale), *bias = slot(k, s->bias);
     int64_t kdim = p->cg * p->w.kernel_size, cols = p->w.out_size, m = p->mg * p->group;
+    if (cols == 0 || or_numel(k->out[0]) == 0) return ONNXRUN_OK; /* an empty output (no scratch) */
     int32_t *col = k->scratch, *acc = col + kdim * cols;
     int32_t xz = xzt ? qget(xzt->data, xzt->dtype, 0) : 0;
     for (int64_t n = 0; n < x->dims[0]; n++)

@@ -278,6 +278,7 @@ static or_status unique_run(or_kernel *k)
 {
     const unique_params *p = k->params;
     const or_tensor *x = k->in[0];
+    if (p->len == 0) return ONNXRUN_OK; /* nothing to group: every output is empty (no scratch) */
     int64_t *work = k->scratch, *first = work + 3 * p->len, *group = work + 4 * p->len;
     if (unique_groups(p, x, work, first, group) != p->groups)
         return or_fail(k, ONNXRUN_E_RUNTIME, "the input changed after planning");

@@ -313,6 +313,25 @@ static void test_conv_integer(void **state)
 static void test_quant_errors(void **state)
 {
     (void)state;
+    /* empty products: no scratch, empty outputs (fuzz finds) */
+    {
+        uint8_t one[4] = { 1, 2, 3, 4 };
+        or_tensor ea = kh_tensor(ONNXRUN_UINT8, KH_DIMS(0, 2), one), eb = kh_tensor(ONNXRUN_UINT8, KH_DIMS(2, 2), one), y;
+        or_tensor *ins[] = { &ea, &eb };
+        assert_int_equal(run1("MatMulInteger", 10, NULL, 0, ins, 2, &y), ONNXRUN_OK);
+        assert_int_equal(or_numel(&y), 0);
+        free(y.data);
+        eb = kh_tensor(ONNXRUN_UINT8, KH_DIMS(2, 0), one);
+        ea = kh_tensor(ONNXRUN_UINT8, KH_DIMS(3, 2), one);
+        assert_int_equal(run1("MatMulInteger", 10, NULL, 0, ins, 2, &y), ONNXRUN_OK);
+        assert_int_equal(or_numel(&y), 0);
+        free(y.data);
+        or_tensor cx = kh_tensor(ONNXRUN_UINT8, KH_DIMS(0, 1, 3, 3), one), cw = kh_tensor(ONNXRUN_UINT8, KH_DIMS(1, 1, 1, 1), one);
+        or_tensor *cins[] = { &cx, &cw };
+        assert_int_equal(run1("ConvInteger", 10, NULL, 0, cins, 2, &y), ONNXRUN_OK);
+        assert_int_equal(or_numel(&y), 0);
+        free(y.data);
+    }
     float x[6] = { 0 }, s2[2] = { 1, 1 }, s = 1;
     uint8_t z = 0, q[6] = { 0 };
     int8_t z8 = 0;

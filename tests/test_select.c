@@ -264,6 +264,17 @@ static void test_nms_threshold(void **state)
 static void test_select_errors(void **state)
 {
     (void)state;
+    /* Unique of nothing: empty outputs, no scratch (a fuzz-class edge) */
+    {
+        float none[1] = { 0 };
+        or_tensor te = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(0), none), y0 = { 0 }, y1 = { 0 };
+        or_tensor *ins0[] = { &te }, *outs0[] = { &y0, &y1 };
+        assert_int_equal(kh_run("", "Unique", 11, NULL, 0, ins0, 1, outs0, 2, err, sizeof err), ONNXRUN_OK);
+        assert_int_equal(or_numel(&y0), 0);
+        assert_int_equal(or_numel(&y1), 0);
+        free(y0.data);
+        free(y1.data);
+    }
     float x[6] = { 0 };
     uint8_t c[7] = { 1, 1, 1, 1, 1, 1, 1 };
     or_tensor tx = kh_tensor(ONNXRUN_FLOAT, KH_DIMS(2, 3), x), tc = kh_tensor(ONNXRUN_BOOL, KH_DIMS(7), c), y;
