@@ -219,7 +219,11 @@ static bool is_known(const or_value *v)
  * inputs in turn, eager. Returns whether any step was newly marked. */
 static bool mark_eager(onnxrun_session *s, int v)
 {
-    int *stack = malloc(s->n_steps * sizeof *stack);
+    /* a step is marked once and then pushes its inputs: at most one entry
+     * per step input, plus v */
+    size_t cap = 1;
+    for (size_t i = 0; i < s->n_steps; i++) cap += s->steps[i].k.n_in;
+    int *stack = malloc(cap * sizeof *stack);
     size_t top = 0;
     bool marked = false;
     if (!stack) return false;
@@ -231,7 +235,7 @@ static bool mark_eager(onnxrun_session *s, int v)
             if (st->node != node || st->eager) continue;
             st->eager = marked = true;
             for (size_t j = 0; j < st->k.n_in; j++)
-                if (st->in_ids[j] >= 0 && s->values[st->in_ids[j]].kind == OR_V_ARENA && top < s->n_steps)
+                if (st->in_ids[j] >= 0 && s->values[st->in_ids[j]].kind == OR_V_ARENA)
                     stack[top++] = st->in_ids[j];
         }
     }

@@ -517,7 +517,9 @@ static or_status einsum_infer(or_kernel *k)
     }
     p->n_labels = n;
     p->n_out = n_out;
-    return or_set_shape(k, k->out[0], k->in[0]->dtype, n_out, dims);
+    OR_TRY(or_set_shape(k, k->out[0], k->in[0]->dtype, n_out, dims));
+    k->scratch_bytes = (size_t)or_numel(k->out[0]) * 8; /* the sums, double or int64 */
+    return ONNXRUN_OK;
 }
 
 static or_status einsum_run(or_kernel *k)
@@ -574,19 +576,12 @@ static or_status einsum_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-static or_status einsum_infer_scratch(or_kernel *k)
-{
-    OR_TRY(einsum_infer(k));
-    k->scratch_bytes = (size_t)or_numel(k->out[0]) * 8;
-    return ONNXRUN_OK;
-}
-
 OR_OP_TABLE(dense) = {
     GEMM(1),   /* `broadcast` attribute */
     GEMM(7),   /* unidirectional broadcast of C */
     GEMM(11),  /* C optional */
     MATMUL(1),
     OR_OP("Det", 11, .infer = det_infer, .run = det_run),
-    OR_OP("Einsum", 12, .params_size = sizeof(einsum_params), .infer = einsum_infer_scratch, .run = einsum_run),
+    OR_OP("Einsum", 12, .params_size = sizeof(einsum_params), .infer = einsum_infer, .run = einsum_run),
 };
 OR_OP_TABLE_END(dense);

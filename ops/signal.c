@@ -324,6 +324,7 @@ static or_status mel_infer(or_kernel *k)
              (long long)p->mels, (long long)p->dft, (long long)p->rate);
     OR_CHECK(k, p->lo >= 0 && p->lo < p->hi && p->hi <= 1e12, "the edges %g, %g must satisfy 0 <= lower < upper <= 1e12",
              p->lo, p->hi);
+    k->scratch_bytes = (size_t)(p->mels + 2) * sizeof(int64_t); /* the filter points */
     return or_set_shape(k, k->out[0], p->dt, 2, (int64_t[]){ p->dft / 2 + 1, p->mels });
 }
 
@@ -349,13 +350,6 @@ static or_status mel_run(or_kernel *k)
     return ONNXRUN_OK;
 }
 
-static or_status mel_infer_scratch(or_kernel *k)
-{
-    OR_TRY(mel_infer(k));
-    k->scratch_bytes = (size_t)(((mel_params *)k->params)->mels + 2) * sizeof(int64_t);
-    return ONNXRUN_OK;
-}
-
 #define WINDOW(op) \
     OR_OP(op, 17, .params_size = sizeof(window_params), .init = window_init, .infer = window_infer, .run = window_run)
 #define DFT(since) \
@@ -368,7 +362,7 @@ OR_OP_TABLE(signal) = {
     DFT(17),
     DFT(20),
     OR_OP("STFT", 17, .params_size = sizeof(stft_params), .init = stft_init, .infer = stft_infer, .run = stft_run),
-    OR_OP("MelWeightMatrix", 17, .params_size = sizeof(mel_params), .init = mel_init, .infer = mel_infer_scratch,
+    OR_OP("MelWeightMatrix", 17, .params_size = sizeof(mel_params), .init = mel_init, .infer = mel_infer,
           .run = mel_run),
 };
 OR_OP_TABLE_END(signal);
