@@ -120,9 +120,15 @@ ONNXRUN_API const char *onnxrun_isa_name(onnxrun_isa isa);
 typedef struct onnxrun_session_options {
     int threads;                /* 0 = all cores */
     onnxrun_isa isa;            /* kernels' instruction set (default AUTO) */
-    uint64_t max_memory_bytes;  /* arena + scratch + folded constants a plan may take
-                                 * (default 8 GiB); a larger plan fails with ONNXRUN_E_LIMIT
-                                 * before anything is allocated */
+    uint64_t max_memory_bytes;  /* memory budget of a plan: the model's weights in memory
+                                 * (as onnxrun_memory_info counts them: initializers held,
+                                 * the packed forms this session uses) plus arena, scratch
+                                 * and folded constants. When set, the session picks per
+                                 * node the algorithms whose packed weights fit (Winograd
+                                 * 4x4 -> 2x2 -> GEMM, the least speed lost per byte
+                                 * first); a budget nothing fits fails with ONNXRUN_E_LIMIT
+                                 * naming the smallest that would. Default (0): 8 GiB and
+                                 * the fastest algorithms */
     uint64_t max_macs;          /* multiply-adds one run may take (default 2^40, about a
                                  * thousand VGG-16s); a plan above fails with ONNXRUN_E_LIMIT
                                  * before any of it runs */
@@ -183,7 +189,15 @@ ONNXRUN_API int64_t onnxrun_model_opset(const onnxrun_model *m);
 /* Creates a session on a loaded model (the model must outlive it). Shapes
  * are inferred from the declared input shapes; inputs with symbolic dims are
  * planned at the first run, or earlier with onnxrun_session_set_input_shape.
- * *out is always set (see the top of this file). opts may be NULL. */
+ * *out is always set (see the top of this file). opts may be NULL.
+ * Weights the kernels transform (packed GEMM panels, Winograd) are made
+ * once per model and form, and shared by every session of the model that
+ * uses the same form (same ISA, algorithm, layout); creating sessions on
+ * several threads at once is safe. An initializer that is read only in
+ * packed forms is released from memory; if a later session needs it as it
+ * is (another ISA, thread count or input shape asking for a form not made
+ * yet), it is read back from the model's file, and that session fails with
+ * ONNXRUN_E_IO if the file changed since loading. */
 ONNXRUN_API onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_session_options *opts,
                                       onnxrun_session **out);
 ONNXRUN_API const char *onnxrun_session_error(const onnxrun_session *s);
@@ -249,14 +263,25 @@ typedef struct onnxrun_node_info {
     double ms;               /* time of the last run if profiling is on, else 0 */
     const char *algo;        /* the algorithm the kernel chose (e.g. "winograd 4x4",
                               * "gemm 1x1"), "" when the op has one way */
+    uint64_t packed_bytes;   /* weights the kernel reads transformed (Winograd, GEMM panels):
+                              * the model's copy, shared by every session that uses the form */
 } onnxrun_node_info;
 
+/* A session's memory. Its own: arena, scratch and folded constants. The
+ * model's, shared by all its sessions: the initializers still in memory and
+ * the packed weights. An initializer that every kernel reading it holds
+ * packed is released from memory (read back from the file if a later
+ * session needs it as it is, see onnxrun_session_create). */
 typedef struct onnxrun_memory_info {
-    uint64_t weights_bytes;      /* initializers and folded constants */
-    uint64_t packed_bytes;       /* weights the kernels keep transformed (Winograd, packed GEMM panels) */
+    uint64_t weights_bytes;      /* initializers still in memory, and folded constants */
+    uint64_t packed_bytes;       /* weights this session's kernels read transformed (Winograd,
+                                  * packed GEMM panels): the model's forms they use */
     uint64_t arena_bytes;        /* planned arena for intermediates */
     uint64_t lower_bound_bytes;  /* peak of live intermediate bytes over the schedule */
     uint64_t scratch_bytes;      /* largest kernel scratch */
+    uint64_t shared_bytes;       /* every packed form the model holds (all sessions' forms) */
+    uint64_t released_bytes;     /* initializer bytes released: held packed only */
+    uint64_t budget_bytes;       /* the session's max_memory_bytes */
 } onnxrun_memory_info;
 
 /* One buffer of the memory plan: an intermediate tensor that owns arena

@@ -21,6 +21,7 @@
 static or_status finish_load(onnxrun_model *h)
 {
     or_status st = or_model_check(h);
+    if (!st) st = or_weights_new(h);
     if (st) return st;
     const or_graph *g = &h->m.graph;
     h->api_inputs = malloc((g->n_inputs + 1) * sizeof *h->api_inputs);
@@ -79,6 +80,7 @@ void onnxrun_model_free(onnxrun_model *h)
     if (!h) return;
     for (size_t i = 0; h->wide_inits && i < h->m.graph.n_inits; i++) free(h->wide_inits[i].data);
     free(h->wide_inits);
+    or_weights_free(h);
     or_model_free(&h->m);
     or_names_free(&h->names);
     free(h->value_names);
@@ -283,6 +285,7 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
     if (!s->held_in || !s->wide_in || !s->wide_in_cap || !s->wide_out || !s->wide_out_cap)
         return or_errf(s->err, ONNXRUN_E_NOMEM, "out of memory");
     or_status st = build_steps(s);
+    if (!st) st = or_weights_session(s);
     if (!st && declared_inputs(s)) st = plan_static(s);
     if (!st) s->ok = true;
     return st;
@@ -309,6 +312,7 @@ void onnxrun_session_free(onnxrun_session *s)
 {
     if (!s) return;
     or_plan_free(s);
+    or_weights_session_free(s);
     for (size_t i = 0; s->steps && i < s->n_steps; i++) {
         or_step *st = &s->steps[i];
         if (st->k.def) or_kernel_fini(&st->k);
@@ -610,13 +614,15 @@ onnxrun_status onnxrun_session_node(const onnxrun_session *s, size_t i, onnxrun_
     }
     if (s->planned && st->k.def->macs) info->macs = st->k.def->macs(&st->k);
     info->algo = s->planned && !st->folded && st->k.def->algo_name ? st->k.def->algo_name(&st->k) : "";
+    info->packed_bytes = s->planned && !st->folded ? st->k.packed_bytes : 0;
     return ONNXRUN_OK;
 }
 
 onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_info *info)
 {
     if (!s || !s->ok || !info) return ONNXRUN_E_ARG;
-    info->weights_bytes = s->model->m.weight_bytes + s->const_bytes;
+    /* the file's bytes still in memory (released ones are held packed only) */
+    info->weights_bytes = s->model->m.weight_bytes - or_weights_released(s->model) + s->const_bytes;
     for (size_t i = 0; s->model->wide_inits && i < s->model->m.graph.n_inits; i++) /* widened halves */
         if (s->model->wide_inits[i].data) info->weights_bytes += or_nbytes(&s->model->wide_inits[i]);
     info->arena_bytes = s->arena_bytes;
@@ -625,6 +631,9 @@ onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_i
     info->packed_bytes = 0;
     for (size_t i = 0; i < s->n_steps; i++)
         if (!s->steps[i].folded) info->packed_bytes += s->steps[i].k.packed_bytes;
+    info->shared_bytes = or_packs_bytes(s->model->packs);
+    info->released_bytes = or_weights_released(s->model);
+    info->budget_bytes = s->max_memory;
     return ONNXRUN_OK;
 }
 

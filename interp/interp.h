@@ -78,6 +78,8 @@ struct onnxrun_model {
     const or_op_def **defs;        /* [n_nodes] resolved kernel per node (NULL if dead) */
     size_t n_api_inputs;
     size_t *api_inputs;            /* graph input indices the caller feeds (non-initializers) */
+    or_packs *packs;               /* packed weights shared by the sessions (ops/packs.c) */
+    struct or_weights *weights;    /* which initializers are released once packed (weights.c) */
     or_tensor *wide_inits;         /* [n_inits]: float32 copies of the float16 / bfloat16
                                     * initializers (data NULL for the others): sessions hold
                                     * half types as float32 (or_kernel.wide_halves) */
@@ -128,6 +130,13 @@ struct onnxrun_session {
     size_t *wide_in_cap;
     void **wide_out;               /* [graph outputs]: the half copy of a float32 output */
     size_t *wide_out_cap;
+    /* weights.c: per initializer, whether this plan reads it unpacked (being
+     * planned, and as counted in the model); per value, the last step
+     * reading it (-1: none); the message of a weight that could not be read
+     * back */
+    bool *raw_now, *raw_held;
+    int *last_use;
+    char fetch_err[OR_ERR_LEN];
 };
 
 /* ---- schedule.c ---- */
@@ -157,6 +166,24 @@ void or_plan_free(onnxrun_session *s);
  * size; *lower_bound gets the peak of live bytes. offsets must hold n. */
 or_status or_plan_offsets(size_t n, const size_t *sizes, const int *first, const int *last,
                           size_t *offsets, size_t *arena, size_t *lower_bound);
+
+/* ---- weights.c ---- */
+/* The model's store of packed weights and release state (at load). */
+or_status or_weights_new(onnxrun_model *h);
+void or_weights_free(onnxrun_model *h);
+/* Bytes of the model file released because only packed forms are read. */
+uint64_t or_weights_released(const onnxrun_model *h);
+/* After build_steps: the session's bookkeeping and its kernels' hooks. */
+or_status or_weights_session(onnxrun_session *s);
+void or_weights_session_free(onnxrun_session *s);
+/* Around a plan (or_plan): begin, reset at each inference pass, after
+ * step i's infer (reads back released weights it reads unpacked, releases
+ * the ones it was the last to pack), end (counts the weights the plan reads
+ * unpacked when ok). */
+void or_weights_plan_begin(onnxrun_session *s);
+void or_weights_plan_reset(onnxrun_session *s);
+or_status or_weights_step(onnxrun_session *s, size_t i);
+void or_weights_plan_end(onnxrun_session *s, bool ok);
 
 /* ---- exec.c ---- */
 /* Runs every scheduled, non-folded step. Inputs must be bound. */

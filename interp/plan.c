@@ -281,12 +281,19 @@ static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
         k->known_used = 0;
         k->scratch_bytes = 0;
         k->packed_bytes = 0;
+        k->packed_in = 0;
+        k->known_err = ONNXRUN_OK;
         bool all_known = true;
         for (size_t j = 0; j < k->n_in; j++) {
             const or_value *v = st->in_ids[j] >= 0 ? &s->values[st->in_ids[j]] : NULL;
             if (v && !is_known(v) && !(st->eager && with_data && v->kind == OR_V_INPUT)) all_known = false;
         }
         or_status r = k->def->infer(k);
+        if (k->known_err) { /* a released weight could not be read back */
+            memcpy(s->err, s->fetch_err, sizeof s->err);
+            return k->known_err;
+        }
+        if (!k->packed_in) or_pack_drop(k);
         if (r != ONNXRUN_OK) {
             for (size_t j = 0; j < k->n_in && j < 32; j++) {
                 const or_value *v = st->in_ids[j] >= 0 ? &s->values[st->in_ids[j]] : NULL;
@@ -301,6 +308,7 @@ static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
             return or_fail(k, ONNXRUN_E_LIMIT,
                            "compute limit: the plan needs more than %llu multiply-adds per run (this node %llu), "
                            "above the session's limit", (unsigned long long)s->max_macs, (unsigned long long)m);
+        if ((r = or_weights_step(s, i))) return r;
         const char *op = k->node->op_type;
         bool shape_only = !strcmp(k->node->domain, "") && (!strcmp(op, "Shape") || !strcmp(op, "Size"));
         if (all_known || shape_only) {
@@ -554,14 +562,17 @@ or_status or_plan(onnxrun_session *s, bool with_data)
 {
     or_status r;
     bool retry;
+    or_weights_plan_begin(s);
     do { /* again while a failure marks new eager steps (at most once per step) */
         or_plan_free(s);
         s->plan_needs_data = false;
         s->err[0] = 0;
         reset_values(s, with_data);
+        or_weights_plan_reset(s);
         retry = false;
         r = infer_all(s, with_data, &retry);
     } while (r && retry);
+    or_weights_plan_end(s, r == ONNXRUN_OK);
     if (!r) r = place(s);
     if (r) {
         or_plan_free(s);

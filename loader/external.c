@@ -134,7 +134,7 @@ or_status or_ld_external(or_ld *ld, const Onnx__TensorProto *tp, const char *wha
     } else if (!want) {
         /* nothing to map (the file may even be empty): >= 1 byte as always */
         if (!(t->data = or_ld_malloc(1))) st = or_ld_fail(ld, ONNXRUN_E_NOMEM, "out of memory");
-    } else if (!(st = or_ld_map(ld, fd, &sb, loc, &base))) {
+    } else if (!(st = or_ld_map(ld, fd, &sb, rfile, &base))) {
         st = or_ld_place(ld, base + offset, want, true, t, mapped);
     }
     close(fd);

@@ -88,6 +88,8 @@ typedef struct or_init {
     char *name;
     or_tensor t;
     bool mapped;               /* t.data points into one of the model's maps (not malloc'd) */
+    const void *src;           /* where its bytes lie in one of the maps (== t.data when
+                                * mapped; the source of a malloc'd copy), or NULL */
 } or_init;
 
 typedef struct or_graph {
@@ -120,6 +122,8 @@ typedef struct or_map {
     void *addr;
     size_t len;
     uint64_t dev, ino;         /* the file's identity, to map it once */
+    char *path;                /* the file's resolved path (malloc'd), or NULL if unknown:
+                                * where released weights are read back from (interp/weights.c) */
 } or_map;
 
 typedef struct or_model {

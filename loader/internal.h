@@ -39,6 +39,8 @@ typedef struct or_ld {
     const or_span *spans;   /* [n_spans] */
     size_t n_spans;
     bool in_place;          /* src is one of m's mappings: aligned payloads become views */
+    const uint8_t *placed;  /* where in a mapping the last tensor's bytes were (NULL: not
+                             * in one): or_ld_place sets it, or_ld_tensor clears it first */
 } or_ld;
 
 /* Writes "path: <fmt>" into ld->err (always NUL-terminated); returns st. */

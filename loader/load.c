@@ -363,6 +363,7 @@ static or_status convert_graph(or_ld *ld, const Onnx__GraphProto *g, uint64_t ma
         if (!w) return NOMEM(ld);
         sprintf(w, "initializer '%s'", o->inits[i].name);
         st = or_ld_tensor(ld, g->initializer[i], w, &o->inits[i].t, &o->inits[i].mapped);
+        o->inits[i].src = ld->placed;
         free(w);
         if (st) return st;
     }
@@ -557,7 +558,10 @@ void or_model_free(or_model *m)
         if (!g->inits[i].mapped) free(g->inits[i].t.data);
     }
     free(g->inits);
-    for (size_t i = 0; m->maps && i < m->n_maps; i++) free(m->maps[i].addr);
+    for (size_t i = 0; m->maps && i < m->n_maps; i++) {
+        free(m->maps[i].addr);
+        free(m->maps[i].path);
+    }
     free(m->maps);
     memset(m, 0, sizeof *m);
 }
@@ -623,7 +627,7 @@ or_status or_ld_map(or_ld *ld, int fd, const struct stat *sb, const char *name, 
     if (m->n_maps) memcpy(maps, m->maps, m->n_maps * sizeof *maps);
     free(m->maps);
     m->maps = maps;
-    m->maps[m->n_maps++] = (or_map){ p, len, (uint64_t)sb->st_dev, (uint64_t)sb->st_ino };
+    m->maps[m->n_maps++] = (or_map){ p, len, (uint64_t)sb->st_dev, (uint64_t)sb->st_ino, realpath(name, NULL) };
     *addr = p;
     return ONNXRUN_OK;
 }

@@ -146,6 +146,7 @@ or_status or_ld_place(or_ld *ld, const uint8_t *src, uint64_t bytes, bool in_pla
 {
     size_t align = onnxrun_dtype_size(t->dtype);
     bool ok = in_place && align && (uintptr_t)src % align == 0;
+    ld->placed = in_place ? src : NULL;
     if (ok && t->dtype == ONNXRUN_BOOL)
         for (uint64_t i = 0; i < bytes && ok; i++) ok = src[i] <= 1;
     if (ok) {
@@ -167,6 +168,7 @@ or_status or_ld_tensor(or_ld *ld, Onnx__TensorProto *tp, const char *what, or_te
 {
     memset(t, 0, sizeof *t);
     *mapped = false;
+    ld->placed = NULL;
     if (!tp->has_data_type || tp->data_type == ONNXRUN_UNDEFINED)
         return or_ld_fail(ld, ONNXRUN_E_INVALID, "%s has no data type", what);
     int32_t pdt = tp->data_type;

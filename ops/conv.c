@@ -98,18 +98,11 @@ typedef struct conv_params {
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
      * ALGO_WINOGRAD: the 36 (or 16) U_f; otherwise one matrix per group */
-    float *pack;        /* owned */
-    size_t pack_cap;    /* floats allocated */
+    const float *pack;  /* k->pack's data (the model's, or_pack_get) */
     size_t pack_step;   /* floats per packed matrix */
     bool packed;        /* pack holds this plan's weights */
     bool mv;            /* ... in the mv layout (or_gemm_pack_mv: few columns, AVX-512) */
 } conv_params;
-
-static void conv_fini(or_kernel *k)
-{
-    conv_params *p = k->params;
-    free(p->pack);
-}
 
 static or_status conv_init(or_kernel *k)
 {
@@ -201,21 +194,10 @@ static int wino_tile(const conv_params *p)
     return oh >= 5 && ow >= 5 ? 2 : 0;
 }
 
-/* p->pack with room for n floats (kept across infers when large enough). */
-static or_status pack_alloc(or_kernel *k, conv_params *p, size_t n)
-{
-    if (n <= p->pack_cap) return ONNXRUN_OK;
-    free(p->pack);
-    p->pack_cap = 0;
-    p->pack = or_alloc_large(n * sizeof *p->pack);
-    if (!p->pack) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the packed weights");
-    p->pack_cap = n;
-    return ONNXRUN_OK;
-}
-
 typedef struct wino_pack_job {
     const conv_params *p;
     const float *wt;
+    float *dst;
     int rows;
     atomic_bool ok;
 } wino_pack_job;
@@ -225,23 +207,70 @@ static void wino_pack_part(void *ctx, int64_t p0, int64_t p1)
 {
     wino_pack_job *j = ctx;
     const conv_params *p = j->p;
-    if (!or_wino_weights(&p->wino, j->wt, j->rows, p->pack, p->pack_step, p0, p1))
+    if (!or_wino_weights(&p->wino, j->wt, j->rows, j->dst, p->pack_step, p0, p1))
         atomic_store(&j->ok, false);
 }
 
+/* W, read for packing: the original comes back (or_known) only when the
+ * model has no copy of the form yet. */
+static or_status weights_of(or_kernel *k, const float **wt)
+{
+    *wt = or_known(k, 1);
+    if (*wt) return ONNXRUN_OK;
+    return k->known_err ? k->known_err : or_fail(k, ONNXRUN_E_INVALID, "weight W is not known");
+}
+
+/* or_pack_fill of the Winograd weights. */
+static or_status wino_fill(or_kernel *k, void *ctx, float *dst)
+{
+    (void)ctx;
+    const conv_params *p = k->params;
+    const float *wt;
+    OR_TRY(weights_of(k, &wt));
+    wino_pack_job job = { .p = p, .wt = wt, .dst = dst, .rows = p->mv ? OR_GEMM_MV : OR_GEMM_MR };
+    atomic_init(&job.ok, true);
+    or_parallel_for_work(k, (p->m + job.rows - 1) / job.rows, (double)p->wino.f * p->m * p->c,
+                         wino_pack_part, &job);
+    if (!atomic_load(&job.ok)) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
+    return ONNXRUN_OK;
+}
+
+/* or_pack_fill of the GEMM panels, one matrix per group. */
+static or_status gemm_fill(or_kernel *k, void *ctx, float *dst)
+{
+    (void)ctx;
+    const conv_params *p = k->params;
+    const float *wt;
+    OR_TRY(weights_of(k, &wt));
+    for (int64_t g = 0; g < p->group; g++)
+        or_gemm_pack_threads(k, p->mv, p->mg, p->kdim, wt + g * p->mg * p->kdim, p->kdim,
+                             dst + g * p->pack_step);
+    return ONNXRUN_OK;
+}
+
+/* p->pack = W in the form of p's plan (the model's copy when there is
+ * one): `matrices` matrices of p->pack_step floats. The key holds what the
+ * layout depends on. */
+static or_status pack_weights(or_kernel *k, conv_params *p, const char *form, int64_t matrices,
+                              or_pack_fill fill)
+{
+    int64_t key[OR_PACK_KEY] = { or_isa_of(k->isa), p->mv, p->mv ? OR_GEMM_MV : OR_GEMM_MR,
+                                 p->m, p->kdim, p->group, matrices, (int64_t)p->pack_step };
+    uint64_t floats;
+    if (!or_mul_ok((uint64_t)matrices, p->pack_step, &floats) || floats > SIZE_MAX / sizeof(float))
+        return or_fail(k, ONNXRUN_E_LIMIT, "packed weights overflow");
+    OR_TRY(or_pack_get(k, 1, form, key, (size_t)floats, fill, NULL, &p->pack));
+    p->packed = true;
+    return ONNXRUN_OK;
+}
+
 /* ALGO_WINOGRAD: geometry, scratch and the transformed weights. */
-static or_status wino_prepare(or_kernel *k, conv_params *p, const float *wt)
+static or_status wino_prepare(or_kernel *k, conv_params *p)
 {
     const int nf = p->wino.f;
     p->mv = or_gemm_mv_pays(k->isa, p->m, p->wino.rows * p->wino.tw, p->c);
     p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->m, p->c) : or_gemm_packed_floats(p->m, p->c);
-    OR_TRY(pack_alloc(k, p, (size_t)nf * p->pack_step));
-    wino_pack_job job = { .p = p, .wt = wt, .rows = p->mv ? OR_GEMM_MV : OR_GEMM_MR };
-    atomic_init(&job.ok, true);
-    or_parallel_for_work(k, (p->m + job.rows - 1) / job.rows, (double)nf * p->m * p->c, wino_pack_part,
-                         &job);
-    if (!atomic_load(&job.ok)) return or_fail(k, ONNXRUN_E_NOMEM, "out of memory for the Winograd weights");
-    p->packed = true;
+    OR_TRY(pack_weights(k, p, nf == 36 ? "winograd 4x4" : "winograd 2x2", nf, wino_fill));
     p->algo = ALGO_WINOGRAD;
     k->scratch_bytes = (p->wino_blocks ? (size_t)p->threads * or_wino_scratch_floats(&p->wino, 1)
                                        : or_wino_scratch_floats(&p->wino, p->threads)) * sizeof(float);
@@ -257,7 +286,7 @@ static bool indirect_plan(or_kernel *k, conv_params *p, bool unit)
     if (or_isa_of(k->isa) < ONNXRUN_ISA_AVX512 || w->n != 2 || p->group != 1 || unit ||
         w->dilation[0] != 1 || w->dilation[1] != 1 || p->kdim <= 0 || p->m <= 0 ||
         w->out_size <= 0 || w->out[1] > ((int64_t)1 << 20) || w->kernel[1] > ((int64_t)1 << 20) ||
-        !or_known(k, 1))
+        !or_is_known(k, 1))
         return false;
     int64_t sh = w->stride[0], sw = w->stride[1], kh = w->kernel[0];
     /* a line: the output row rounded up to the kernel's 32 columns, plus
@@ -347,12 +376,7 @@ static or_status conv_plan(or_kernel *k)
                      (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0);
     if (p->wino_blocks) p->wino = small;
     if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
-        const float *wt = or_known(k, 1);
-        if (wt) {
-            or_status st = wino_prepare(k, p, wt);
-            k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0;
-            return st;
-        }
+        if (or_is_known(k, 1)) return wino_prepare(k, p);
     }
     bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
     if (force == OR_ALGO_INDIRECT ||
@@ -372,20 +396,15 @@ static or_status conv_plan(or_kernel *k)
         /* a tile per thread */
         k->scratch_bytes = (size_t)(p->kdim * p->tile * (p->threads > 1 ? p->threads : 1)) * sizeof(float);
     }
-    const float *wt = p->algo != ALGO_DIRECT && p->mg > 0 && p->kdim > 0 ? or_known(k, 1) : NULL;
-    if (wt) { /* one packed matrix per group */
-        int64_t cols = p->algo == ALGO_1X1 ? p->w.out_size : p->tile;
-        p->mv = p->algo != ALGO_INDIRECT && or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
-        p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->mg, p->kdim)
-                             : or_gemm_packed_floats(p->mg, p->kdim);
-        OR_TRY(pack_alloc(k, p, p->pack_step * (size_t)p->group));
-        for (int64_t g = 0; g < p->group; g++)
-            or_gemm_pack_threads(k, p->mv, p->mg, p->kdim, wt + g * p->mg * p->kdim, p->kdim,
-                                 p->pack + g * p->pack_step);
-        p->packed = true;
+    if (p->algo == ALGO_DIRECT || p->mg <= 0 || p->kdim <= 0 || !or_is_known(k, 1)) {
+        or_pack_drop(k);
+        return ONNXRUN_OK;
     }
-    k->packed_bytes = p->packed ? p->pack_cap * sizeof(float) : 0; /* reported by --info */
-    return ONNXRUN_OK;
+    /* one packed matrix per group */
+    int64_t cols = p->algo == ALGO_1X1 ? p->w.out_size : p->tile;
+    p->mv = p->algo != ALGO_INDIRECT && or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
+    p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->mg, p->kdim) : or_gemm_packed_floats(p->mg, p->kdim);
+    return pack_weights(k, p, "gemm panels", p->group, gemm_fill);
 }
 
 /* With at least as many batch items as threads, each thread takes whole
@@ -1007,10 +1026,10 @@ static or_status convt_run(or_kernel *k)
 #define CONV(since)                                                                    \
     OR_OP("Conv", since, .flags = OR_OP_FUSES, .algos = CONV_ALGOS,                   \
           .params_size = sizeof(conv_params), .init = conv_init, .infer = conv_infer, \
-          .run = conv_run, .fini = conv_fini, .macs = conv_macs, .algo_name = conv_algo_name)
+          .run = conv_run, .macs = conv_macs, .algo_name = conv_algo_name)
 #define CONVT(since)                                                                      \
     OR_OP("ConvTranspose", since, .params_size = sizeof(conv_params), .init = conv_init, \
-          .infer = convt_infer, .run = convt_run, .fini = conv_fini, .macs = conv_macs)
+          .infer = convt_infer, .run = convt_run, .macs = conv_macs)
 
 OR_OP_TABLE(conv) = {
     CONV(1), CONV(11), CONV(22), CONVT(1), CONVT(11), CONVT(22),

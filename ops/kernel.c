@@ -158,6 +158,7 @@ void or_kernel_fini(or_kernel *k)
     if (k->params && k->def && k->def->fini) k->def->fini(k);
     free(k->params);
     k->params = NULL;
+    or_pack_drop(k);
 }
 
 const void *or_known(or_kernel *k, size_t i)
@@ -165,7 +166,15 @@ const void *or_known(or_kernel *k, size_t i)
     or_tensor *t = or_in(k, i);
     if (!t) return NULL;
     if (i < 32) k->known_used |= 1u << i;
+    if (t->data && k->fetch && k->fetch(k, i) != ONNXRUN_OK) return NULL;
     return t->data;
+}
+
+bool or_is_known(or_kernel *k, size_t i)
+{
+    or_tensor *t = or_in(k, i);
+    if (i < 32 && t) k->known_used |= 1u << i;
+    return t && t->data;
 }
 
 or_status or_need_known(or_kernel *k, size_t i, const char *what, const void **data)

@@ -84,6 +84,8 @@ typedef enum or_algo {
 } or_algo;
 
 typedef struct or_kernel or_kernel;
+typedef struct or_packs or_packs;   /* a model's packed weights (packs.c) */
+typedef struct or_pack or_pack;     /* one form of one weight in it */
 
 typedef struct or_op_def {
     const char *domain;                       /* "" = default ONNX domain */
@@ -118,7 +120,7 @@ struct or_kernel {
     or_tensor **out;            /* [n_out]; NULL where an optional output is absent */
     void *params;               /* kernel-private, set by init */
     size_t scratch_bytes;       /* set by infer: scratch the run needs */
-    size_t packed_bytes;        /* set by infer: bytes of weights kept pre-transformed in params */
+    size_t packed_bytes;        /* set by or_pack_get: bytes of the weights read transformed */
     void *scratch;              /* at run: scratch_bytes of 64-byte aligned memory */
     int threads;                /* threads the session may use (>= 1) */
     onnxrun_isa isa;            /* instruction set for the kernels (isa.h; AUTO: resolve) */
@@ -130,6 +132,22 @@ struct or_kernel {
     or_pool *pool;              /* the session's worker threads (NULL: run serially; parallel.h) */
     or_epilogue post;           /* fused epilogue (OR_OP_FUSES kernels); zero = none */
     unsigned known_used;        /* bit i set when infer read in[i]'s data via or_known */
+    /* packed weights (or_pack_get): the model's store (NULL: none, every
+     * form private), the inputs that are the model's initializers (bit i:
+     * the same data in every session, so forms of it can be shared), the
+     * kernel's reference, and the inputs it holds packed (bit i: in[i]'s
+     * own data is not read again until the next infer) */
+    or_packs *packs;
+    unsigned shared_in;
+    or_pack *pack;
+    unsigned packed_in;
+    /* may be NULL: called by or_known before it hands out in[i]'s data;
+     * the interpreter brings back a weight whose memory it released once
+     * packed. On failure it writes the message and sets known_err, and
+     * or_known returns NULL */
+    or_status (*fetch)(or_kernel *k, size_t i);
+    void *fetch_ctx;
+    or_status known_err;
     const char *model_path;     /* for messages */
     char *err;                  /* session's message buffer */
     size_t err_len;
@@ -178,6 +196,34 @@ void or_kernel_fini(or_kernel *k);
  * NULL when out of memory. */
 void *or_alloc_large(size_t bytes);
 
+/* ---- packed weights (ops/packs.c) ---- */
+
+#define OR_PACK_KEY 8
+/* Fills dst (the entry's floats) from the kernel's weights; returns a
+ * status, with the message written through or_fail. */
+typedef or_status (*or_pack_fill)(or_kernel *k, void *ctx, float *dst);
+
+/* *data = in[i] transformed into `form` (a static name, e.g. "winograd
+ * 4x4") with layout key[] (everything the layout depends on; unused
+ * fields zero), `floats` long: the model's copy when a session made it
+ * before, else made now by fill and, when in[i] is an initializer
+ * (k->shared_in), kept for the next sessions. The kernel holds it (k->pack,
+ * one per kernel) until the next get, or_pack_drop or fini; bit i of
+ * k->packed_in says in[i] need not stay in memory; k->packed_bytes is set. */
+or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t key[OR_PACK_KEY],
+                      size_t floats, or_pack_fill fill, void *ctx, const float **data);
+/* Releases k->pack (NULL afterwards). */
+void or_pack_drop(or_kernel *k);
+/* A model's store: made empty, freed with every entry. keep (may be
+ * NULL) says whether the weight feeding input `input` of node `node` (the
+ * file's node index) has no original in memory: its unused forms then stay.
+ * It is called with the store's lock held. */
+typedef bool (*or_packs_keep_fn)(void *ctx, size_t node, size_t input);
+or_packs *or_packs_new(or_packs_keep_fn keep, void *ctx);
+void or_packs_free(or_packs *s);
+/* Bytes of every form in the store. */
+uint64_t or_packs_bytes(or_packs *s);
+
 /* ---- errors ---- */
 
 /* Writes "path: node 'name' (#index, Op): <fmt>" into k->err; returns st. */
@@ -212,6 +258,11 @@ static inline or_tensor *or_out(const or_kernel *k, size_t i)
  * interpreter re-plans when that value changes. Use this - never
  * in[i]->data - inside infer. */
 const void *or_known(or_kernel *k, size_t i);
+
+/* Whether in[i]'s data is known at infer, without reading it: for
+ * weights a kernel may never read (a packed form of it exists, or_pack_get).
+ * Read it with or_known when needed. */
+bool or_is_known(or_kernel *k, size_t i);
 
 /* *data = or_known(k, i) for an input whose values decide the output's
  * shape; fails naming it (what) when it is present but not known. The

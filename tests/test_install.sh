@@ -69,7 +69,7 @@ cp "$src/tools/example.c" "$tmp/proj/"
 cat >"$tmp/proj/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.25)
 project(uses_onnxrun C)
-find_package(onnxrun 0.1 REQUIRED)
+find_package(onnxrun 0.2 REQUIRED)
 add_executable(ex_shared example.c)
 target_link_libraries(ex_shared PRIVATE onnxrun::onnxrun)
 add_executable(ex_static example.c)
