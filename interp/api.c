@@ -262,6 +262,7 @@ onnxrun_status onnxrun_session_create(const onnxrun_model *m, const onnxrun_sess
         return or_errf(s->err, ONNXRUN_E_ARG, "unknown isa %d in the session options", (int)isa);
     s->isa = or_isa_resolve(isa);
     s->max_memory = opts && opts->max_memory_bytes ? opts->max_memory_bytes : DEFAULT_MAX_MEMORY;
+    s->budget = opts && opts->max_memory_bytes;
     s->max_macs = opts && opts->max_macs ? opts->max_macs : DEFAULT_MAX_MACS;
     atomic_init(&s->cancel, false);
     s->pool = or_pool_create(s->threads);
@@ -622,9 +623,7 @@ onnxrun_status onnxrun_session_memory(const onnxrun_session *s, onnxrun_memory_i
 {
     if (!s || !s->ok || !info) return ONNXRUN_E_ARG;
     /* the file's bytes still in memory (released ones are held packed only) */
-    info->weights_bytes = s->model->m.weight_bytes - or_weights_released(s->model) + s->const_bytes;
-    for (size_t i = 0; s->model->wide_inits && i < s->model->m.graph.n_inits; i++) /* widened halves */
-        if (s->model->wide_inits[i].data) info->weights_bytes += or_nbytes(&s->model->wide_inits[i]);
+    info->weights_bytes = or_weights_held(s) + s->const_bytes;
     info->arena_bytes = s->arena_bytes;
     info->lower_bound_bytes = s->lower_bound;
     info->scratch_bytes = s->scratch_bytes;

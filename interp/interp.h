@@ -106,7 +106,10 @@ struct onnxrun_session {
     bool ok;                       /* false: failed create */
     int threads;
     onnxrun_isa isa;               /* resolved (never AUTO): what the kernels use */
-    uint64_t max_memory;           /* limit on arena + scratch + folded constants */
+    uint64_t max_memory;           /* limit on arena + scratch + folded constants, or with
+                                    * budget, on the plan's whole memory (plan.c) */
+    bool budget;                   /* max_memory was given: plan to it */
+    bool sizing;                   /* planning for sizes only (plan.c's fit_budget) */
     uint64_t max_macs;             /* limit on a run's multiply-adds */
     atomic_bool cancel;            /* onnxrun_session_cancel: stop at the next node */
     or_pool *pool;                 /* worker threads, NULL for one thread (ops/parallel.h) */
@@ -173,6 +176,9 @@ or_status or_weights_new(onnxrun_model *h);
 void or_weights_free(onnxrun_model *h);
 /* Bytes of the model file released because only packed forms are read. */
 uint64_t or_weights_released(const onnxrun_model *h);
+/* Initializer bytes in memory once this plan's (s->raw_now) releases are
+ * made, widened halves included: what a plan counts as its weights. */
+uint64_t or_weights_held(const onnxrun_session *s);
 /* After build_steps: the session's bookkeeping and its kernels' hooks. */
 or_status or_weights_session(onnxrun_session *s);
 void or_weights_session_free(onnxrun_session *s);

@@ -283,11 +283,13 @@ static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
         k->packed_bytes = 0;
         k->packed_in = 0;
         k->known_err = ONNXRUN_OK;
+        k->sizing = false;
         bool all_known = true;
         for (size_t j = 0; j < k->n_in; j++) {
             const or_value *v = st->in_ids[j] >= 0 ? &s->values[st->in_ids[j]] : NULL;
             if (v && !is_known(v) && !(st->eager && with_data && v->kind == OR_V_INPUT)) all_known = false;
         }
+        k->sizing = s->sizing && !all_known; /* a folded step runs: its forms are made */
         or_status r = k->def->infer(k);
         if (k->known_err) { /* a released weight could not be read back */
             memcpy(s->err, s->fetch_err, sizeof s->err);
@@ -558,7 +560,87 @@ static or_status place(onnxrun_session *s)
     return ONNXRUN_OK;
 }
 
+/* The plan's whole memory: weights in memory once its releases are
+ * made, the packed forms its kernels use, arena, scratch, folded constants. */
+static uint64_t plan_total(const onnxrun_session *s)
+{
+    uint64_t t = or_weights_held(s) + s->arena_bytes + s->scratch_bytes + s->const_bytes;
+    for (size_t i = 0; i < s->n_steps; i++)
+        if (!s->steps[i].folded) t += s->steps[i].k.packed_bytes;
+    return t;
+}
+
+/* Speed lost per byte saved by moving step st one algorithm down (Winograd
+ * 4x4 -> 2x2 -> GEMM) into *to; < 0 when it has nowhere to go. Time is
+ * estimated from the product's multiply-adds M at what each algorithm
+ * costs per direct multiply-add on resnet50 / vgg16's 3x3 layers at one
+ * thread (about 0.45, 0.6 and 1.0); the bytes saved, from the form's size
+ * (36, 16 and 9 floats per weight). */
+static double loss_per_byte(const or_step *st, or_algo *to)
+{
+    const or_kernel *k = &st->k;
+    const char *a = k->def->algo_name ? k->def->algo_name(k) : "";
+    double macs = k->def->macs ? (double)k->def->macs(k) : 0, bytes = (double)k->packed_bytes;
+    if (st->folded || !bytes || !(k->def->algos & (1u << OR_ALGO_IM2COL))) return -1;
+    if (!strncmp(a, "winograd 4x4", 12) && (k->def->algos & (1u << OR_ALGO_WINO2))) {
+        *to = OR_ALGO_WINO2;
+        return macs * (0.6 - 0.45) / (bytes * 20.0 / 36.0);
+    }
+    if (!strncmp(a, "winograd 2x2", 12)) {
+        *to = OR_ALGO_IM2COL;
+        return macs * (1.0 - 0.6) / (bytes * 7.0 / 16.0);
+    }
+    return -1;
+}
+
+static or_status plan_once(onnxrun_session *s, bool with_data);
+
+/* With a budget: plans for sizes only (nothing packed), and while the
+ * plan is above the budget moves the node losing least speed per byte
+ * saved to its next algorithm; fails naming the smallest plan it reached
+ * (GEMM's scratch can outweigh what it saves on a small layer). */
+static or_status fit_budget(onnxrun_session *s, bool with_data)
+{
+    for (size_t i = 0; i < s->n_steps; i++) s->steps[i].k.algo = OR_ALGO_AUTO;
+    uint64_t smallest = UINT64_MAX;
+    for (;;) {
+        s->sizing = true;
+        or_status r = plan_once(s, with_data);
+        s->sizing = false;
+        if (r) return r;
+        uint64_t total = plan_total(s);
+        if (total <= s->max_memory) return ONNXRUN_OK;
+        if (total < smallest) smallest = total;
+        int best = -1;
+        double best_loss = 0;
+        or_algo best_to = OR_ALGO_AUTO;
+        for (size_t i = 0; i < s->n_steps; i++) {
+            or_algo to;
+            double l = loss_per_byte(&s->steps[i], &to);
+            if (l >= 0 && (best < 0 || l < best_loss)) {
+                best = (int)i;
+                best_loss = l;
+                best_to = to;
+            }
+        }
+        if (best < 0) {
+            or_plan_free(s);
+            return or_errf(s->err, ONNXRUN_E_LIMIT,
+                           "%s: memory budget: the smallest plan needs %llu bytes (%.1f MiB), above the "
+                           "session's budget of %llu", s->model->m.path, (unsigned long long)smallest,
+                           (double)smallest / 1048576.0, (unsigned long long)s->max_memory);
+        }
+        s->steps[best].k.algo = best_to;
+    }
+}
+
 or_status or_plan(onnxrun_session *s, bool with_data)
+{
+    if (s->budget) OR_TRY(fit_budget(s, with_data));
+    return plan_once(s, with_data);
+}
+
+static or_status plan_once(onnxrun_session *s, bool with_data)
 {
     or_status r;
     bool retry;
@@ -581,14 +663,15 @@ or_status or_plan(onnxrun_session *s, bool with_data)
     for (size_t i = 0; i < s->n_steps; i++)
         if (!s->steps[i].folded && s->steps[i].k.scratch_bytes > s->scratch_bytes)
             s->scratch_bytes = s->steps[i].k.scratch_bytes;
-    uint64_t total = (uint64_t)s->arena_bytes + s->scratch_bytes + s->const_bytes;
+    if (s->sizing) return ONNXRUN_OK; /* fit_budget reads the sizes */
+    uint64_t total = s->budget ? plan_total(s) : (uint64_t)s->arena_bytes + s->scratch_bytes + s->const_bytes;
     if (total > s->max_memory) {
         or_status st = or_errf(s->err, ONNXRUN_E_LIMIT,
                                "%s: memory limit: the plan needs %llu bytes (arena %zu, scratch %zu, "
-                               "constants %llu), above the session's limit of %llu",
+                               "constants %llu%s), above the session's limit of %llu",
                                s->model->m.path, (unsigned long long)total, s->arena_bytes,
                                s->scratch_bytes, (unsigned long long)s->const_bytes,
-                               (unsigned long long)s->max_memory);
+                               s->budget ? ", weights and packed weights" : "", (unsigned long long)s->max_memory);
         or_plan_free(s);
         return st;
     }

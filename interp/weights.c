@@ -133,21 +133,16 @@ static uint64_t hash_bytes(const uint8_t *p, size_t len)
     return (h[0] * 31 + h[1]) * 31 + h[2] * 7 + h[3] + len;
 }
 
-/* Releases the pages of initializer `init` if it can be
- * (see the top). Lock held. */
-static void release(onnxrun_session *s, size_t init)
+/* The range of initializer `init` a release would drop into *r (not
+ * released yet), or false when it cannot be released (see the top). */
+static bool releasable(const onnxrun_model *h, size_t init, released *r)
 {
-    const onnxrun_model *h = s->model;
-    or_weights *w = h->weights;
-    released *r = &w->rel[init];
     const or_init *in = &h->m.graph.inits[init];
-    if (r->on || w->raw_users[init] || w->planning != 1 || !in->src ||
-        (h->wide_inits && h->wide_inits[init].data) || !in->t.data)
-        return;
+    if (!in->src || (h->wide_inits && h->wide_inits[init].data) || !in->t.data) return false;
     const uint8_t *d = in->t.data, *src = in->src;
     size_t bytes = or_nbytes(&in->t);
     long ps = sysconf(_SC_PAGESIZE);
-    if (ps <= 0) return;
+    if (ps <= 0) return false;
     int map = -1;
     for (size_t i = 0; i < h->m.n_maps; i++) {
         const or_map *mp = &h->m.maps[i];
@@ -155,20 +150,54 @@ static void release(onnxrun_session *s, size_t init)
             (size_t)(src - (const uint8_t *)mp->addr) <= mp->len - bytes)
             map = (int)i;
     }
-    if (map < 0 || !h->m.maps[map].path) return;
+    if (map < 0 || !h->m.maps[map].path) return false;
     uintptr_t lo = ((uintptr_t)d + (uintptr_t)ps - 1) / (uintptr_t)ps * (uintptr_t)ps;
     uintptr_t hi = ((uintptr_t)d + bytes) / (uintptr_t)ps * (uintptr_t)ps;
-    if (hi <= lo || hi - lo < RELEASE_MIN) return;
-    r->hash = hash_bytes((const uint8_t *)lo, hi - lo);
-    /* no huge page may fold the range back in later (khugepaged fills the
-     * holes of a range it collapses) */
-    madvise((void *)lo, hi - lo, MADV_NOHUGEPAGE);
-    if (madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0) return;
+    if (hi <= lo || hi - lo < RELEASE_MIN) return false;
     /* the file offset of lo: the tensor's bytes start at src in the map
      * (data may be a copy of them) */
     uint64_t off = (uint64_t)(src - (const uint8_t *)h->m.maps[map].addr) + (uint64_t)(lo - (uintptr_t)d);
-    *r = (released){ true, map, off, (uint8_t *)lo, hi - lo, r->hash };
-    w->released_bytes += r->len;
+    *r = (released){ false, map, off, (uint8_t *)lo, hi - lo, 0 };
+    return true;
+}
+
+/* Releases the pages of initializer `init` if it can be (see the top).
+ * Lock held. */
+static void release(onnxrun_session *s, size_t init)
+{
+    const onnxrun_model *h = s->model;
+    or_weights *w = h->weights;
+    released r;
+    if (w->rel[init].on || w->raw_users[init] || w->planning != 1 || s->sizing || !releasable(h, init, &r))
+        return;
+    r.hash = hash_bytes(r.lo, r.len);
+    /* no huge page may fold the range back in later (khugepaged fills the
+     * holes of a range it collapses) */
+    madvise(r.lo, r.len, MADV_NOHUGEPAGE);
+    if (madvise(r.lo, r.len, MADV_DONTNEED) != 0) return;
+    r.on = true;
+    w->rel[init] = r;
+    w->released_bytes += r.len;
+}
+
+uint64_t or_weights_held(const onnxrun_session *s)
+{
+    const onnxrun_model *h = s->model;
+    or_weights *w = h->weights;
+    uint64_t held = h->m.weight_bytes;
+    for (size_t i = 0; h->wide_inits && i < h->m.graph.n_inits; i++) /* widened halves */
+        if (h->wide_inits[i].data) held += or_nbytes(&h->wide_inits[i]);
+    pthread_mutex_lock(&w->mu);
+    held -= w->released_bytes;
+    for (size_t v = 0; v < s->n_values; v++) {
+        int init = h->value_init[v];
+        released r;
+        if (init >= 0 && s->last_use[v] >= 0 && !s->raw_now[init] && !w->rel[init].on &&
+            !w->raw_users[init] && releasable(h, (size_t)init, &r))
+            held -= r.len;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return held;
 }
 
 /* Reads released initializer `init` back from its file. Lock held.

@@ -145,6 +145,9 @@ struct or_kernel {
      * the interpreter brings back a weight whose memory it released once
      * packed. On failure it writes the message and sets known_err, and
      * or_known returns NULL */
+    bool sizing;                /* planning to a memory budget: or_pack_get records the
+                                 * form's size and makes nothing (the kernel does not run
+                                 * before its next infer) */
     or_status (*fetch)(or_kernel *k, size_t i);
     void *fetch_ctx;
     or_status known_err;
@@ -209,7 +212,8 @@ typedef or_status (*or_pack_fill)(or_kernel *k, void *ctx, float *dst);
  * before, else made now by fill and, when in[i] is an initializer
  * (k->shared_in), kept for the next sessions. The kernel holds it (k->pack,
  * one per kernel) until the next get, or_pack_drop or fini; bit i of
- * k->packed_in says in[i] need not stay in memory; k->packed_bytes is set. */
+ * k->packed_in says in[i] need not stay in memory; k->packed_bytes is set.
+ * With k->sizing only the last two are set (*data NULL). */
 or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t key[OR_PACK_KEY],
                       size_t floats, or_pack_fill fill, void *ctx, const float **data);
 /* Releases k->pack (NULL afterwards). */

@@ -148,6 +148,11 @@ or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t ke
     *data = NULL;
     if (floats > SIZE_MAX / sizeof(float))
         return or_fail(k, ONNXRUN_E_LIMIT, "packed weights of %zu floats overflow", floats);
+    if (k->sizing) {
+        if (i < 32) k->packed_in |= 1u << i;
+        k->packed_bytes = floats * sizeof(float);
+        return ONNXRUN_OK;
+    }
     or_packs *s = i < 32 && (k->shared_in >> i & 1) ? k->packs : NULL;
     size_t node = k->node ? k->node->index : 0;
     or_pack *e = NULL;

@@ -302,6 +302,17 @@ if [ -f "$model" ] && ls "$src"/data/digits/digit_*.png >/dev/null 2>&1; then
     expect "--timeout stops the runs" 124 "" "stopped by --timeout 0.3 s"
     run "$bin" --bench --runs 2 --timeout 0 "$model"
     expect "--timeout 0 is refused" 2 "" "--timeout wants seconds"
+    # --sessions: more sessions on the model share its packed weights
+    run "$bin" --bench --runs 2 --threads 1 --sessions 3 "$model"
+    expect "--bench --sessions 3" 0 "sessions  3 \(2 more made and run once" "" 
+    grep -q "^shared    packed forms of the model" "$tmp/out" && pass "--bench reports shared packed forms" || fail "--bench reports shared packed forms"
+    # --max-memory: a budget the plan meets, one it cannot, one that is not a size
+    run "$bin" --info --threads 1 --max-memory 64M "$model"
+    expect "--info --max-memory 64M" 0 "plan total .*budget 64.0 MiB"
+    run "$bin" --info --threads 1 --max-memory 1K "$model"
+    expect "--max-memory 1K is refused naming the smallest plan" 1 "" "memory budget: the smallest plan needs [0-9]+ bytes"
+    run "$bin" --bench --max-memory 12X "$model"
+    expect "--max-memory 12X is a usage error" 2 "" "--max-memory wants a size"
 else
     echo "skip  LeNet-5 (no data/lenet5/model.onnx or data/digits)"
     skipped=$((skipped + 1))

@@ -85,10 +85,12 @@ static float xin[C * 20 * 20];
 /* A session of m with isa and threads, planned for an h x w input; run
  * once into out. Returns the create status (the session is freed unless
  * keep is given). */
+static uint64_t budget; /* max_memory_bytes of the sessions made by session() */
+
 static onnxrun_status session(onnxrun_model *m, onnxrun_isa isa, int threads, int h, int w, run_out *out,
                               onnxrun_session **keep, char *err)
 {
-    onnxrun_session_options o = { .threads = threads, .isa = isa };
+    onnxrun_session_options o = { .threads = threads, .isa = isa, .max_memory_bytes = budget };
     onnxrun_session *s;
     onnxrun_status st = onnxrun_session_create(m, &o, &s);
     if (!st) st = onnxrun_session_set_input_shape(s, "x", 4, (int64_t[]){ 1, C, h, w });
@@ -260,12 +262,70 @@ static void test_concurrent_sessions(void **state)
     rmdir(dir);
 }
 
+static uint64_t total(const onnxrun_memory_info *mi)
+{
+    return mi->weights_bytes + mi->packed_bytes + mi->arena_bytes + mi->scratch_bytes;
+}
+
+/* A budget below the default plan: Winograd 4x4 -> 2x2 -> GEMM until it
+ * fits, same results; below the smallest plan: refused, naming it. */
+static void test_budget(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/onnxrun_weightsXXXXXX", path[64], err[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/conv.onnx", dir);
+    write_model(path, 5);
+    onnxrun_model *m;
+    assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);
+    static run_out a;
+    onnxrun_session *s;
+    budget = 0;
+    assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 20, 20, &a, &s, NULL), ONNXRUN_OK);
+    onnxrun_memory_info d = mem(s);
+    onnxrun_node_info ni;
+    assert_int_equal(onnxrun_session_node(s, 0, &ni), ONNXRUN_OK);
+    assert_non_null(strstr(ni.algo, "winograd 4x4"));
+    assert_int_equal(ni.packed_bytes, d.packed_bytes);
+    onnxrun_session_free(s);
+    /* 4x4 holds 36 floats per 9 weights, 2x2 16: a budget below the
+     * default plan by half that saving takes 2x2 */
+    const uint64_t w = sizeof wts;
+    budget = total(&d) - (w * 36 / 9 - w * 16 / 9) / 2;
+    assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 20, 20, &a, &s, NULL), ONNXRUN_OK);
+    check_ref(&a);
+    onnxrun_memory_info mi = mem(s);
+    assert_true(total(&mi) <= budget);
+    assert_int_equal(mi.budget_bytes, budget);
+    assert_int_equal(onnxrun_session_node(s, 0, &ni), ONNXRUN_OK);
+    assert_non_null(strstr(ni.algo, "winograd 2x2"));
+    onnxrun_session_free(s);
+    /* too small: refused, naming the smallest plan, which then fits
+     * (GEMM takes more scratch here than 2x2: the smallest is 2x2's) */
+    budget = 64 << 10;
+    assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 20, 20, &a, NULL, err), ONNXRUN_E_LIMIT);
+    const char *at = strstr(err, "memory budget: the smallest plan needs ");
+    assert_non_null(at);
+    budget = strtoull(at + strlen("memory budget: the smallest plan needs "), NULL, 10);
+    assert_true(budget > 64 << 10);
+    assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 20, 20, &a, &s, NULL), ONNXRUN_OK);
+    check_ref(&a);
+    mi = mem(s);
+    assert_true(total(&mi) <= budget);
+    onnxrun_session_free(s);
+    budget = 0;
+    onnxrun_model_free(m);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shared_and_released),
         cmocka_unit_test(test_buffer_keeps),
         cmocka_unit_test(test_concurrent_sessions),
+        cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,8 @@ typedef struct cli_args {
     /* bench */
     int runs, warmup, profile;
     double timeout;      /* --timeout S (classify, bench, info): 0 = none */
+    uint64_t max_memory; /* --max-memory SIZE (classify, bench, info): the session's budget, 0 = none */
+    int sessions;        /* --sessions N (bench): sessions made on the model (default 1) */
 } cli_args;
 
 /* --timeout: a watchdog thread that, `seconds` after cli_watch_start,
@@ -89,7 +91,7 @@ onnxrun_model *cli_load_model(const char *path);
 
 /* Creates a session with `threads`; on failure prints the message, frees
  * it and returns NULL. */
-onnxrun_session *cli_create_session(const onnxrun_model *m, int threads, onnxrun_isa isa);
+onnxrun_session *cli_create_session(const onnxrun_model *m, const cli_args *a);
 
 /* The concrete shape to plan input `info` with: dims that are unknown or
  * symbolic become 1, except dim 0 (the batch) which becomes `batch` if

@@ -26,7 +26,7 @@
 typedef enum flag_id {
     O_HELP, O_VERSION, O_CHECK, O_INFO, O_BENCH, O_THREADS, O_TOP, O_BATCH, O_SIZE, O_MEAN,
     O_STD, O_SCALE, O_BGR, O_INVERT, O_RESIZE, O_LABELS, O_JSON, O_SAVE_INPUT, O_RTOL, O_ATOL,
-    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_ISA, O_TIMEOUT, O_COUNT
+    O_MAX_REL, O_RUNS, O_WARMUP, O_PROFILE, O_PLAN_SVG, O_ISA, O_TIMEOUT, O_MAX_MEMORY, O_SESSIONS, O_COUNT
 } flag_id;
 
 typedef struct flag_def {
@@ -63,6 +63,8 @@ static const flag_def flags[] = {
     [O_PROFILE] = { "--profile", 0, F_BENCH },
     [O_PLAN_SVG] = { "--plan-svg", 1, F_INFO },
     [O_TIMEOUT] = { "--timeout", 1, F_CLASSIFY | F_INFO | F_BENCH },
+    [O_MAX_MEMORY] = { "--max-memory", 1, F_CLASSIFY | F_INFO | F_BENCH },
+    [O_SESSIONS] = { "--sessions", 1, F_BENCH },
 };
 _Static_assert(sizeof flags / sizeof flags[0] == O_COUNT, "one entry per flag");
 
@@ -102,6 +104,26 @@ static int parse_int(const char *s, long lo, long hi, int *out)
     long v = strtol(s, &end, 10);
     if (!*s || *end || errno || v < lo || v > hi) return -1;
     *out = (int)v;
+    return 0;
+}
+
+/* "600M", "2G", "512K", "1048576": bytes (K, M, G are binary), at least 1
+ * and at most 2^50. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || errno || !(v > 0)) return -1;
+    double unit = 1;
+    if (*end == 'K' || *end == 'k') unit = 1024.0, end++;
+    else if (*end == 'M' || *end == 'm') unit = 1048576.0, end++;
+    else if (*end == 'G' || *end == 'g') unit = 1073741824.0, end++;
+    if (*end == 'i' && end[1] == 'B') end += 2;
+    else if (*end == 'B') end++;
+    v *= unit;
+    if (*end || v < 1 || v > 1125899906842624.0) return -1;
+    *out = (uint64_t)v;
     return 0;
 }
 
@@ -211,6 +233,15 @@ static int set_value(cli_args *a, flag_id id, const char *v)
             return usage_err(a->form, "%s wants seconds, more than 0, not '%s'", name, v);
         a->timeout = d;
         break;
+    case O_MAX_MEMORY:
+        if (parse_size(v, &a->max_memory))
+            return usage_err(a->form, "%s wants a size such as 600M or 2G (K, M, G: KiB, MiB, GiB), not '%s'",
+                             name, v);
+        break;
+    case O_SESSIONS:
+        if (parse_int(v, 1, 64, &a->sessions))
+            return usage_err(a->form, "%s wants a count 1..64, not '%s'", name, v);
+        break;
     case O_RUNS:
         if (parse_int(v, 1, 1000000, &a->runs))
             return usage_err(a->form, "%s wants a count 1..1000000, not '%s'", name, v);
@@ -269,6 +300,7 @@ int cli_args_parse(int argc, char **argv, cli_args *a)
     a->resize = -1;
     a->runs = 20;
     a->warmup = 3;
+    a->sessions = 1;
     int rc = find_form(argc, argv, &a->form);
     if (rc) return rc;
     a->top = a->form == CLI_CLASSIFY ? 5 : 0;

@@ -185,6 +185,28 @@ static int time_runs(onnxrun_session *s, const onnxrun_model *m, const cli_input
     return rc;
 }
 
+/* One more session on m (--sessions), planned like the first and run once. */
+static int bench_extra_session(const onnxrun_model *m, const cli_args *a, int spatial, const cli_inputs *in,
+                               onnxrun_session **out)
+{
+    onnxrun_session_options so = { .threads = a->threads, .isa = a->isa, .max_memory_bytes = a->max_memory };
+    onnxrun_session *s = NULL;
+    if (onnxrun_session_create(m, &so, &s)) {
+        int rc = cli_err(CLI_FAIL, "%s", s ? onnxrun_session_error(s) : "out of memory");
+        onnxrun_session_free(s);
+        return rc;
+    }
+    *out = s;
+    int rc = cli_plan_inputs(m, s, a->batch, spatial);
+    size_t n_out = onnxrun_model_output_count(m);
+    onnxrun_tensor *o = calloc(n_out + 1, sizeof *o);
+    if (!rc && !o) rc = cli_err(CLI_FAIL, "out of memory");
+    if (!rc && onnxrun_session_run(s, in->n, in->names, in->t, n_out, NULL, o))
+        rc = cli_err(CLI_FAIL, "%s", onnxrun_session_error(s));
+    free(o);
+    return rc;
+}
+
 int cli_bench(const cli_args *a)
 {
     const char *path = a->pos[0];
@@ -200,11 +222,17 @@ int cli_bench(const cli_args *a)
     size_t n_nodes = 0;
 
     t0 = cli_now_ms();
-    onnxrun_session *s = cli_create_session(m, a->threads, a->isa);
+    onnxrun_session *s = cli_create_session(m, a);
     if (!s) rc = CLI_FAIL;
     if (!rc) rc = cli_plan_inputs(m, s, a->batch, spatial);
     double t_session = cli_now_ms() - t0;
     if (!rc) rc = cli_inputs_make(m, a->batch, spatial, &in);
+    /* --sessions: more sessions on the model, each run once and kept */
+    onnxrun_session *more[64] = { 0 };
+    double t_more = cli_now_ms();
+    for (int i = 1; !rc && i < a->sessions; i++)
+        rc = bench_extra_session(m, a, spatial, &in, &more[i]);
+    t_more = cli_now_ms() - t_more;
     if (!rc) {
         times = calloc((size_t)a->runs, sizeof *times);
         n_nodes = onnxrun_session_node_count(s);
@@ -223,6 +251,9 @@ int cli_bench(const cli_args *a)
         printf("isa       %s\n", onnxrun_isa_name(onnxrun_session_isa(s)));
         printf("load      %.3f ms\n", t_load);
         printf("session   %.3f ms (creation and planning)\n", t_session);
+        if (a->sessions > 1)
+            printf("sessions  %d (%d more made and run once in %.3f ms)\n", a->sessions, a->sessions - 1,
+                   t_more);
         fflush(stdout);
         rc = time_runs(s, m, &in, a, times, nt, n_nodes);
     }
@@ -246,9 +277,24 @@ int cli_bench(const cli_args *a)
                 cli_format_bytes(ar, sizeof ar, mi.arena_bytes);
                 cli_format_bytes(sc, sizeof sc, mi.scratch_bytes);
                 cli_format_bytes(t, sizeof t, sum);
-                printf("planned   weights %s + packed %s + arena %s + scratch %s = %s "
-                       "(peak RSS / planned %.3f)\n", w, p, ar, sc, t,
+                /* the weights and packed forms are the model's: every further
+                 * session adds its own arena and scratch */
+                uint64_t own = mi.arena_bytes + mi.scratch_bytes;
+                sum += (uint64_t)(a->sessions - 1) * own;
+                cli_format_bytes(t, sizeof t, sum);
+                printf("planned   weights %s + packed %s + arena %s + scratch %s%s = %s "
+                       "(peak RSS / planned %.3f)\n", w, p, ar, sc,
+                       a->sessions > 1 ? " (per session)" : "", t,
                        sum ? (double)ru.ru_maxrss * 1024.0 / (double)sum : 0.0);
+                char sh[32], rel[32];
+                cli_format_bytes(sh, sizeof sh, mi.shared_bytes);
+                cli_format_bytes(rel, sizeof rel, mi.released_bytes);
+                printf("shared    packed forms of the model %s; file bytes released once packed %s\n", sh, rel);
+                if (mi.budget_bytes && a->max_memory) {
+                    char bu[32];
+                    cli_format_bytes(bu, sizeof bu, mi.budget_bytes);
+                    printf("budget    %s (--max-memory)\n", bu);
+                }
             }
         }
         if (nt) {
@@ -272,6 +318,7 @@ int cli_bench(const cli_args *a)
     free(nt);
     free(times);
     cli_inputs_free(&in);
+    for (int i = 1; i < a->sessions; i++) onnxrun_session_free(more[i]);
     cli_free_session(s);
     onnxrun_model_free(m);
     return rc;

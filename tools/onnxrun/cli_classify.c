@@ -500,7 +500,7 @@ int cli_classify(const cli_args *a)
         r.x = malloc((size_t)p.batch * p.per_image * sizeof *r.x);
         if (!r.x) rc = cli_err(CLI_FAIL, "out of memory for a batch of %d images", p.batch);
     }
-    if (!rc && !(r.s = cli_create_session(m, a->threads, a->isa))) rc = CLI_FAIL;
+    if (!rc && !(r.s = cli_create_session(m, a))) rc = CLI_FAIL;
     if (!rc) rc = run_all(&r, &it);
     cli_free_session(r.s);
     free(r.x);

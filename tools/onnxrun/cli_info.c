@@ -59,7 +59,7 @@ static int clamp_width(size_t w, int lo, int hi)
     return w < (size_t)lo ? lo : w > (size_t)hi ? hi : (int)w;
 }
 
-static void print_table(const onnxrun_session *s)
+static void print_table(const onnxrun_session *s, uint64_t max_memory)
 {
     size_t n = onnxrun_session_node_count(s);
     widths w = { 4, 2, 12 };
@@ -72,8 +72,12 @@ static void print_table(const onnxrun_session *s)
         w.op = clamp_width(strlen(ni.op_type) + (size_t)ni.folded, w.op, 32);
         w.shape = clamp_width(strlen(shape), w.shape, 40);
     }
-    printf("%5s  %-*s  %-*s  %-*s  %15s  %11s  %13s  %17s\n", "#", w.name, "name", w.op, "op",
-           w.shape, "output shape", "act. values", "act. memory", "params", "MACs");
+    printf("%5s  %-*s  %-*s  %-*s  %15s  %11s  %13s  %17s  %-16s  %10s\n", "#", w.name, "name", w.op, "op",
+           w.shape, "output shape", "act. values", "act. memory", "params", "MACs", "algorithm", "packed");
+    /* packed bytes by algorithm */
+    typedef struct algo_bytes { const char *algo; uint64_t bytes; int nodes; } algo_bytes;
+    algo_bytes by[16];
+    int n_by = 0;
     uint64_t params = 0, macs = 0, act = 0, act_bytes = 0;
     int any_folded = 0;
     for (size_t i = 0; i < n; i++) {
@@ -92,8 +96,17 @@ static void print_table(const onnxrun_session *s)
         cli_format_bytes(bytes, sizeof bytes, nb);
         cli_format_count(p, sizeof p, ni.params);
         cli_format_count(mc, sizeof mc, ni.macs);
-        printf("%5zu  %-*s  %-*s  %-*s  %15s  %11s  %13s  %17s\n", i + 1, w.name, name, w.op, op,
-               w.shape, shape, elems, bytes, p, mc);
+        char pk[32] = "-";
+        if (ni.packed_bytes) cli_format_bytes(pk, sizeof pk, ni.packed_bytes);
+        const char *algo = ni.algo && ni.algo[0] ? ni.algo : "-";
+        printf("%5zu  %-*s  %-*s  %-*s  %15s  %11s  %13s  %17s  %-16s  %10s\n", i + 1, w.name, name, w.op, op,
+               w.shape, shape, elems, bytes, p, mc, algo, pk);
+        if (ni.packed_bytes) {
+            int j = 0;
+            while (j < n_by && strcmp(by[j].algo, algo)) j++;
+            if (j == n_by && n_by < 16) by[n_by++] = (algo_bytes){ algo, 0, 0 };
+            if (j < n_by) by[j].bytes += ni.packed_bytes, by[j].nodes++;
+        }
         params += ni.params;
         macs += ni.macs;
         if (ni.folded) {
@@ -119,7 +132,9 @@ static void print_table(const onnxrun_session *s)
     printf("activations         %s values, %s (all node outputs, none reused)\n", a, b);
     if (onnxrun_session_memory(s, &mem) == ONNXRUN_OK) {
         cli_format_bytes(a, sizeof a, mem.weights_bytes);
-        printf("weights             %s (initializers and folded constants)\n", a);
+        cli_format_bytes(b, sizeof b, mem.released_bytes);
+        printf("weights             %s (initializers in memory and folded constants; %s of the file "
+               "released, held packed only)\n", a, b);
         cli_format_bytes(a, sizeof a, mem.arena_bytes);
         cli_format_bytes(b, sizeof b, mem.lower_bound_bytes);
         cli_format_bytes(c, sizeof c, mem.scratch_bytes);
@@ -127,7 +142,20 @@ static void print_table(const onnxrun_session *s)
         printf("lower bound         %s (peak of live intermediates)\n", b);
         printf("scratch             %s (largest kernel scratch)\n", c);
         cli_format_bytes(c, sizeof c, mem.packed_bytes);
-        printf("packed weights      %s (kept transformed by the kernels)\n", c);
+        printf("packed weights      %s (read transformed by the kernels; the model's, shared by its "
+               "sessions)\n", c);
+        for (int j = 0; j < n_by; j++) {
+            cli_format_bytes(c, sizeof c, by[j].bytes);
+            printf("  %-17s %s in %d node%s\n", by[j].algo, c, by[j].nodes, by[j].nodes == 1 ? "" : "s");
+        }
+        uint64_t total = mem.weights_bytes + mem.packed_bytes + mem.arena_bytes + mem.scratch_bytes;
+        cli_format_bytes(c, sizeof c, total);
+        printf("plan total          %s (weights + packed + arena + scratch)", c);
+        if (max_memory) {
+            cli_format_bytes(c, sizeof c, mem.budget_bytes);
+            printf(", budget %s (--max-memory)", c);
+        }
+        printf("\n");
         printf("buffers             %zu (planned tensors that own arena space)\n",
                onnxrun_session_plan_count(s));
         if (mem.lower_bound_bytes)
@@ -144,7 +172,7 @@ int cli_info(const cli_args *a)
     if (!m) return CLI_FAIL;
     int spatial = a->has_size ? a->size : cli_size_hint(m);
     int rc = CLI_OK;
-    onnxrun_session *s = cli_create_session(m, a->threads, a->isa);
+    onnxrun_session *s = cli_create_session(m, a);
     if (!s) rc = CLI_FAIL;
 
     printf("model   %s (opset %lld)\n", path, (long long)onnxrun_model_opset(m));
@@ -172,7 +200,7 @@ int cli_info(const cli_args *a)
             printf("planned %s %s\n", v.name, shape);
         }
         printf("\n");
-        print_table(s);
+        print_table(s, a->max_memory);
         if (a->plan_svg) rc = cli_plan_svg(s, a->plan_svg);
     }
     cli_free_session(s);

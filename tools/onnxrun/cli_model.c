@@ -72,9 +72,9 @@ void cli_free_session(onnxrun_session *s)
     onnxrun_session_free(s);
 }
 
-onnxrun_session *cli_create_session(const onnxrun_model *m, int threads, onnxrun_isa isa)
+onnxrun_session *cli_create_session(const onnxrun_model *m, const cli_args *a)
 {
-    onnxrun_session_options so = { .threads = threads, .isa = isa };
+    onnxrun_session_options so = { .threads = a->threads, .isa = a->isa, .max_memory_bytes = a->max_memory };
     onnxrun_session *s = NULL;
     onnxrun_status st = onnxrun_session_create(m, &so, &s);
     if (st) {
