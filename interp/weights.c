@@ -79,19 +79,22 @@ or_status or_weights_new(onnxrun_model *h)
 {
     size_t n = h->m.graph.n_inits;
     or_weights *w = calloc(1, sizeof *w);
-    h->weights = w;
-    h->packs = or_packs_new(released_input, h);
-    if (!w || !h->packs) return or_errf(h->err, ONNXRUN_E_NOMEM, "%s: out of memory", h->m.path);
-    w->n = n;
-    w->raw_users = calloc(n + 1, sizeof *w->raw_users);
-    w->rel = calloc(n + 1, sizeof *w->rel);
-    if (!w->raw_users || !w->rel || pthread_mutex_init(&w->mu, NULL)) {
-        free(w->raw_users);
-        free(w->rel);
-        free(w);
-        h->weights = NULL;
+    if (w) {
+        w->n = n;
+        w->raw_users = calloc(n + 1, sizeof *w->raw_users);
+        w->rel = calloc(n + 1, sizeof *w->rel);
+    }
+    if (!w || !w->raw_users || !w->rel || pthread_mutex_init(&w->mu, NULL)) {
+        if (w) {
+            free(w->raw_users);
+            free(w->rel);
+            free(w);
+        }
         return or_errf(h->err, ONNXRUN_E_NOMEM, "%s: out of memory", h->m.path);
     }
+    h->weights = w;
+    h->packs = or_packs_new(released_input, h);
+    if (!h->packs) return or_errf(h->err, ONNXRUN_E_NOMEM, "%s: out of memory", h->m.path);
     return ONNXRUN_OK;
 }
 

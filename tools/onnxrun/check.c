@@ -284,7 +284,7 @@ orc_verdict orc_check_dir(const char *dir, const orc_options *opt, FILE *out, or
         r->verdict = fail_or_skip(st);
         goto out;
     }
-    onnxrun_session_options so = { .threads = opt->threads, .isa = opt->isa };
+    onnxrun_session_options so = { .threads = opt->threads, .isa = opt->isa, .max_memory_bytes = opt->max_memory };
     st = onnxrun_session_create(m, &so, &s);
     if (st) {
         reasonf(r, "%s", s ? onnxrun_session_error(s) : "out of memory");

@@ -16,6 +16,7 @@ typedef struct orc_options {
     int topk;            /* if > 0: also require identical top-k indices per row of 2-D outputs */
     int threads;         /* session threads (0 = all cores) */
     onnxrun_isa isa;     /* session ISA (AUTO: the CPU's best) */
+    uint64_t max_memory; /* session memory budget (0: none) */
 } orc_options;
 
 typedef enum orc_verdict { ORC_PASS, ORC_FAIL, ORC_SKIP } orc_verdict;

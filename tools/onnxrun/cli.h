@@ -52,7 +52,7 @@ typedef struct cli_args {
     /* bench */
     int runs, warmup, profile;
     double timeout;      /* --timeout S (classify, bench, info): 0 = none */
-    uint64_t max_memory; /* --max-memory SIZE (classify, bench, info): the session's budget, 0 = none */
+    uint64_t max_memory; /* --max-memory SIZE: the sessions' budget, 0 = none */
     int sessions;        /* --sessions N (bench): sessions made on the model (default 1) */
 } cli_args;
 

@@ -63,7 +63,7 @@ static const flag_def flags[] = {
     [O_PROFILE] = { "--profile", 0, F_BENCH },
     [O_PLAN_SVG] = { "--plan-svg", 1, F_INFO },
     [O_TIMEOUT] = { "--timeout", 1, F_CLASSIFY | F_INFO | F_BENCH },
-    [O_MAX_MEMORY] = { "--max-memory", 1, F_CLASSIFY | F_INFO | F_BENCH },
+    [O_MAX_MEMORY] = { "--max-memory", 1, F_ALL },
     [O_SESSIONS] = { "--sessions", 1, F_BENCH },
 };
 _Static_assert(sizeof flags / sizeof flags[0] == O_COUNT, "one entry per flag");

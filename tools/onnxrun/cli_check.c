@@ -95,6 +95,7 @@ int cli_check(const cli_args *a)
     opt.max_rel = a->max_rel;
     opt.topk = a->top;
     opt.threads = a->threads;
+    opt.max_memory = a->max_memory;
     opt.isa = a->isa;
     tally t = { 0 };
     int rc = CLI_OK;

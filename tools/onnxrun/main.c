@@ -51,6 +51,7 @@ static const char *const usage_text[CLI_FORM_COUNT + 1] = {
         "  --atol A           (default 1e-7)\n"
         "  --max-rel R        pass if max|out - ref| <= R * max|ref| instead\n"
         "  --top K            also require identical top-K indices per row of 2-D outputs\n"
+        "  --max-memory SIZE  plan each session to this much memory (600M, 2G)\n"
         "  --threads N        threads (default 0 = all cores)\n"
         "  --isa NAME         kernels' instruction set: portable, avx2 or avx512 (default: the\n"
         "                     CPU's best, capped by the environment variable ONNXRUN_ISA)\n",
