@@ -12,8 +12,11 @@
  *     of each plan, for the weights its steps read unpacked or fold);
  *   - no other session is planning at that moment (it may be about to
  *     read it);
- *   - its bytes come from a file the model can read again (not a buffer,
- *     not a float16 weight held widened), and span at least RELEASE_MIN.
+ *   - its bytes come from a file the model can read again (not a buffer),
+ *     and span at least RELEASE_MIN.
+ * A float16 / bfloat16 weight is held widened to float32 (api.c): that
+ * copy is what is released, and it is made again from the half bytes
+ * (which stay) when wanted.
  * The step that reads a weight last releases it right after its infer, so
  * the peak during session creation is the file plus what was packed so far,
  * less what was already released.
@@ -42,7 +45,9 @@
 
 typedef struct released {
     bool on;
-    int map;                  /* index in the model's maps: the file it is read back from */
+    int map;                  /* index in the model's maps: the file it is read back from;
+                               * -1: the widened float32 copy of a half weight, made again
+                               * from the half bytes (which stay) */
     uint64_t off;             /* file offset of lo */
     uint8_t *lo;              /* whole pages [lo, lo + len) were released */
     size_t len;
@@ -141,25 +146,27 @@ static uint64_t hash_bytes(const uint8_t *p, size_t len)
 static bool releasable(const onnxrun_model *h, size_t init, released *r)
 {
     const or_init *in = &h->m.graph.inits[init];
-    if (!in->src || (h->wide_inits && h->wide_inits[init].data) || !in->t.data) return false;
-    const uint8_t *d = in->t.data, *src = in->src;
-    size_t bytes = or_nbytes(&in->t);
+    const or_tensor *wide = h->wide_inits && h->wide_inits[init].data ? &h->wide_inits[init] : NULL;
+    if (!in->t.data || (!wide && !in->src)) return false;
+    /* the bytes kernels read: the widened copy, else the initializer's own */
+    const uint8_t *d = wide ? wide->data : in->t.data, *src = in->src;
+    size_t bytes = or_nbytes(wide ? wide : &in->t);
     long ps = sysconf(_SC_PAGESIZE);
     if (ps <= 0) return false;
     int map = -1;
-    for (size_t i = 0; i < h->m.n_maps; i++) {
+    for (size_t i = 0; !wide && i < h->m.n_maps; i++) {
         const or_map *mp = &h->m.maps[i];
         if (src >= (const uint8_t *)mp->addr && bytes <= mp->len &&
             (size_t)(src - (const uint8_t *)mp->addr) <= mp->len - bytes)
             map = (int)i;
     }
-    if (map < 0 || !h->m.maps[map].path) return false;
+    if (!wide && (map < 0 || !h->m.maps[map].path)) return false;
     uintptr_t lo = ((uintptr_t)d + (uintptr_t)ps - 1) / (uintptr_t)ps * (uintptr_t)ps;
     uintptr_t hi = ((uintptr_t)d + bytes) / (uintptr_t)ps * (uintptr_t)ps;
     if (hi <= lo || hi - lo < RELEASE_MIN) return false;
     /* the file offset of lo: the tensor's bytes start at src in the map
      * (data may be a copy of them) */
-    uint64_t off = (uint64_t)(src - (const uint8_t *)h->m.maps[map].addr) + (uint64_t)(lo - (uintptr_t)d);
+    uint64_t off = wide ? 0 : (uint64_t)(src - (const uint8_t *)h->m.maps[map].addr) + (uint64_t)(lo - (uintptr_t)d);
     *r = (released){ false, map, off, (uint8_t *)lo, hi - lo, 0 };
     return true;
 }
@@ -173,7 +180,7 @@ static void release(onnxrun_session *s, size_t init)
     released r;
     if (w->rel[init].on || w->raw_users[init] || w->planning != 1 || s->sizing || !releasable(h, init, &r))
         return;
-    r.hash = hash_bytes(r.lo, r.len);
+    if (r.map >= 0) r.hash = hash_bytes(r.lo, r.len);
     /* no huge page may fold the range back in later (khugepaged fills the
      * holes of a range it collapses) */
     madvise(r.lo, r.len, MADV_NOHUGEPAGE);
@@ -210,8 +217,15 @@ static or_status restore(onnxrun_session *s, size_t init)
     const onnxrun_model *h = s->model;
     or_weights *w = h->weights;
     released *r = &w->rel[init];
-    const or_map *mp = &h->m.maps[r->map];
     const char *name = h->m.graph.inits[init].name;
+    if (r->map < 0) { /* widen the half bytes again */
+        const or_tensor *t = &h->m.graph.inits[init].t;
+        or_halves_to_float(t->dtype, t->data, h->wide_inits[init].data, or_numel(t));
+        r->on = false;
+        w->released_bytes -= r->len;
+        return ONNXRUN_OK;
+    }
+    const or_map *mp = &h->m.maps[r->map];
     off_t off = (off_t)r->off;
     int fd = open(mp->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -289,7 +289,7 @@ int cli_bench(const cli_args *a)
                 char sh[32], rel[32];
                 cli_format_bytes(sh, sizeof sh, mi.shared_bytes);
                 cli_format_bytes(rel, sizeof rel, mi.released_bytes);
-                printf("shared    packed forms of the model %s; file bytes released once packed %s\n", sh, rel);
+                printf("shared    packed forms of the model %s; weight bytes released once packed %s\n", sh, rel);
                 if (mi.budget_bytes && a->max_memory) {
                     char bu[32];
                     cli_format_bytes(bu, sizeof bu, mi.budget_bytes);
