@@ -13,7 +13,7 @@
  *   winograd 3x3, stride 1, one group, weights known at infer and layers big
  *          enough to pay (wino_tile): F(4x4, 3x3), or F(2x2, 3x3) when 4x4
  *          tiles would be few (conv_winograd.c), the weights transformed
- *          and packed at infer into params;
+ *          and packed at infer (the model's copy, or_pack_get);
  *   indirect 2-D, one group, no dilation, output rows of IND_MIN_OW or
  *          more, AVX-512, weights known: the 6 x 32 kernel reads each tap's
  *          row of windows in place from lines of the input (split by phase
@@ -26,8 +26,9 @@
  *          scratch (a tile written on one core and read on another cost
  *          resnet50's conv1 all its 2-thread gain; in the mv layout, at
  *          layer3.0.conv2, 1.83 ms against 0.97 on per-thread tiles).
- * Weights known at infer are packed then (or_gemm_pack, kept in params: a
- * second copy of the layer's weights, read as one stream per row panel);
+ * Weights known at infer are packed then (or_gemm_pack, read as one stream
+ * per row panel), into the model's store (or_pack_get: made once, shared by
+ * the sessions; the original is then released, interp/weights.c);
  * others are read in place. The products add the bias and apply the fused
  * epilogue (k->post: residual add and activation, see op.h) as they store
  * each block; the depthwise loop does it per plane. Work is split over the
@@ -221,9 +222,8 @@ static or_status weights_of(or_kernel *k, const float **wt)
 }
 
 /* or_pack_fill of the Winograd weights. */
-static or_status wino_fill(or_kernel *k, void *ctx, float *dst)
+static or_status wino_fill(or_kernel *k, float *dst)
 {
-    (void)ctx;
     const conv_params *p = k->params;
     const float *wt;
     OR_TRY(weights_of(k, &wt));
@@ -236,9 +236,8 @@ static or_status wino_fill(or_kernel *k, void *ctx, float *dst)
 }
 
 /* or_pack_fill of the GEMM panels, one matrix per group. */
-static or_status gemm_fill(or_kernel *k, void *ctx, float *dst)
+static or_status gemm_fill(or_kernel *k, float *dst)
 {
-    (void)ctx;
     const conv_params *p = k->params;
     const float *wt;
     OR_TRY(weights_of(k, &wt));
@@ -259,7 +258,7 @@ static or_status pack_weights(or_kernel *k, conv_params *p, const char *form, in
     uint64_t floats;
     if (!or_mul_ok((uint64_t)matrices, p->pack_step, &floats) || floats > SIZE_MAX / sizeof(float))
         return or_fail(k, ONNXRUN_E_LIMIT, "packed weights overflow");
-    OR_TRY(or_pack_get(k, 1, form, key, (size_t)floats, fill, NULL, &p->pack));
+    OR_TRY(or_pack_get(k, 1, form, key, (size_t)floats, fill, &p->pack));
     p->packed = true;
     return ONNXRUN_OK;
 }

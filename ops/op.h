@@ -204,7 +204,7 @@ void *or_alloc_large(size_t bytes);
 #define OR_PACK_KEY 8
 /* Fills dst (the entry's floats) from the kernel's weights; returns a
  * status, with the message written through or_fail. */
-typedef or_status (*or_pack_fill)(or_kernel *k, void *ctx, float *dst);
+typedef or_status (*or_pack_fill)(or_kernel *k, float *dst);
 
 /* *data = in[i] transformed into `form` (a static name, e.g. "winograd
  * 4x4") with layout key[] (everything the layout depends on; unused
@@ -215,7 +215,7 @@ typedef or_status (*or_pack_fill)(or_kernel *k, void *ctx, float *dst);
  * k->packed_in says in[i] need not stay in memory; k->packed_bytes is set.
  * With k->sizing only the last two are set (*data NULL). */
 or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t key[OR_PACK_KEY],
-                      size_t floats, or_pack_fill fill, void *ctx, const float **data);
+                      size_t floats, or_pack_fill fill, const float **data);
 /* Releases k->pack (NULL afterwards). */
 void or_pack_drop(or_kernel *k);
 /* A model's store: made empty, freed with every entry. keep (may be

@@ -121,7 +121,7 @@ static bool same(const or_pack *e, size_t node, size_t input, const char *form, 
 
 /* A new entry with its data filled by fill, or NULL (message in k). */
 static or_pack *make(or_kernel *k, size_t i, const char *form, const int64_t *key, size_t floats,
-                     or_pack_fill fill, void *ctx, or_status *st)
+                     or_pack_fill fill, or_status *st)
 {
     or_pack *e = calloc(1, sizeof *e);
     float *data = e ? or_alloc_large((floats ? floats : 1) * sizeof(float)) : NULL;
@@ -134,7 +134,7 @@ static or_pack *make(or_kernel *k, size_t i, const char *form, const int64_t *ke
     *e = (or_pack){ .node = k->node ? k->node->index : 0, .input = i, .form = form, .data = data,
                     .floats = floats, .refs = 1 };
     memcpy(e->key, key, sizeof e->key);
-    *st = fill(k, ctx, data);
+    *st = fill(k, data);
     if (*st) {
         entry_free(e);
         return NULL;
@@ -143,7 +143,7 @@ static or_pack *make(or_kernel *k, size_t i, const char *form, const int64_t *ke
 }
 
 or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t key[OR_PACK_KEY],
-                      size_t floats, or_pack_fill fill, void *ctx, const float **data)
+                      size_t floats, or_pack_fill fill, const float **data)
 {
     *data = NULL;
     if (floats > SIZE_MAX / sizeof(float))
@@ -168,7 +168,7 @@ or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t ke
         for (e = s->head; e && !same(e, node, i, form, key, floats); e = e->next) {}
         if (e) {
             e->refs++;
-        } else if ((e = make(k, i, form, key, floats, fill, ctx, &st))) {
+        } else if ((e = make(k, i, form, key, floats, fill, &st))) {
             e->store = s;
             e->next = s->head;
             s->head = e;
@@ -176,7 +176,7 @@ or_status or_pack_get(or_kernel *k, size_t i, const char *form, const int64_t ke
         }
         pthread_mutex_unlock(&s->mu);
     } else {
-        e = make(k, i, form, key, floats, fill, ctx, &st);
+        e = make(k, i, form, key, floats, fill, &st);
     }
     if (!e) return st;
     or_pack_drop(k); /* after taking the new one: the same entry is never refilled */
