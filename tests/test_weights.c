@@ -108,7 +108,7 @@ static onnxrun_status session(onnxrun_model *m, onnxrun_isa isa, int threads, in
                               onnxrun_session **keep, char *err)
 {
     onnxrun_session_options o = { .threads = threads, .isa = isa, .max_memory_bytes = budget };
-    onnxrun_session *s;
+    onnxrun_session *s = NULL;
     onnxrun_status st = onnxrun_session_create(m, &o, &s);
     if (!st) st = onnxrun_session_set_input_shape(s, "x", 4, (int64_t[]){ 1, C, h, w });
     if (st) {
@@ -156,7 +156,7 @@ static void test_shared_and_released(void **state)
 
     /* A: the weight is packed, then released from memory */
     static run_out a, b, c, e;
-    onnxrun_session *sa, *sb;
+    onnxrun_session *sa = NULL, *sb = NULL;
     assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 12, 12, &a, &sa, NULL), ONNXRUN_OK);
     check_ref(&a);
     onnxrun_memory_info ma = mem(sa);
@@ -227,7 +227,7 @@ static void test_buffer_keeps(void **state)
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_buffer(buf, len, "conv.onnx", NULL, &m), ONNXRUN_OK);
     static run_out a;
-    onnxrun_session *s;
+    onnxrun_session *s = NULL;
     assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 12, 12, &a, &s, NULL), ONNXRUN_OK);
     check_ref(&a);
     assert_int_equal(mem(s).released_bytes, 0);
@@ -298,7 +298,7 @@ static void test_budget(void **state)
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);
     static run_out a;
-    onnxrun_session *s;
+    onnxrun_session *s = NULL;
     budget = 0;
     assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 20, 20, &a, &s, NULL), ONNXRUN_OK);
     onnxrun_memory_info d = mem(s);
@@ -353,7 +353,7 @@ static void test_float16_widened(void **state)
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);
     static run_out a;
-    onnxrun_session *s;
+    onnxrun_session *s = NULL;
     assert_int_equal(session(m, ONNXRUN_ISA_AUTO, 1, 12, 12, &a, &s, NULL), ONNXRUN_OK);
     check_ref(&a);
     /* W widened is 144 KiB: most of it released */
