@@ -283,7 +283,6 @@ static or_status infer_all(onnxrun_session *s, bool with_data, bool *retry)
         k->packed_bytes = 0;
         k->packed_in = 0;
         k->known_err = ONNXRUN_OK;
-        k->sizing = false;
         bool all_known = true;
         for (size_t j = 0; j < k->n_in; j++) {
             const or_value *v = st->in_ids[j] >= 0 ? &s->values[st->in_ids[j]] : NULL;

@@ -141,13 +141,13 @@ struct or_kernel {
     unsigned shared_in;
     or_pack *pack;
     unsigned packed_in;
+    bool sizing;                /* planning to a memory budget: or_pack_get records the
+                                 * form's size and makes nothing (the kernel does not run
+                                 * before its next infer) */
     /* may be NULL: called by or_known before it hands out in[i]'s data;
      * the interpreter brings back a weight whose memory it released once
      * packed. On failure it writes the message and sets known_err, and
      * or_known returns NULL */
-    bool sizing;                /* planning to a memory budget: or_pack_get records the
-                                 * form's size and makes nothing (the kernel does not run
-                                 * before its next infer) */
     or_status (*fetch)(or_kernel *k, size_t i);
     void *fetch_ctx;
     or_status known_err;

@@ -74,6 +74,15 @@ static void write_model(const char *path, unsigned seed)
     mb_free(&b);
 }
 
+/* A fresh temporary folder dir (a mkdtemp template) holding the model of
+ * seed as `name`; its path in path. */
+static void temp_model(char *dir, char *path, size_t path_len, const char *name, unsigned seed)
+{
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, path_len, "%s/%s", dir, name);
+    write_model(path, seed);
+}
+
 /* y = relu(conv(x)) by the definition, for the weights in wts. */
 static void naive(const float *x, int h, int w, float *y)
 {
@@ -147,9 +156,7 @@ static void test_shared_and_released(void **state)
 {
     (void)state;
     char dir[] = "/tmp/onnxrun_weightsXXXXXX", path[64], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/conv.onnx", dir);
-    write_model(path, 1);
+    temp_model(dir, path, sizeof path, "conv.onnx", 1);
     for (size_t i = 0; i < sizeof xin / sizeof *xin; i++) xin[i] = (float)((i * 7919) % 201) / 100.0f - 1.0f;
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);
@@ -214,9 +221,7 @@ static void test_buffer_keeps(void **state)
 {
     (void)state;
     char dir[] = "/tmp/onnxrun_weightsXXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/conv.onnx", dir);
-    write_model(path, 3);
+    temp_model(dir, path, sizeof path, "conv.onnx", 3);
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     static uint8_t buf[1 << 20];
@@ -257,9 +262,7 @@ static void test_concurrent_sessions(void **state)
 {
     (void)state;
     char dir[] = "/tmp/onnxrun_weightsXXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/conv.onnx", dir);
-    write_model(path, 4);
+    temp_model(dir, path, sizeof path, "conv.onnx", 4);
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);
     enum { N = 6 };
@@ -292,9 +295,7 @@ static void test_budget(void **state)
 {
     (void)state;
     char dir[] = "/tmp/onnxrun_weightsXXXXXX", path[64], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/conv.onnx", dir);
-    write_model(path, 5);
+    temp_model(dir, path, sizeof path, "conv.onnx", 5);
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);
     static run_out a;
@@ -344,11 +345,9 @@ static void test_float16_widened(void **state)
 {
     (void)state;
     char dir[] = "/tmp/onnxrun_weightsXXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/conv16.onnx", dir);
     model_dt = ONNXRUN_FLOAT16;
     tol = 4e-3; /* y is rounded to float16 */
-    write_model(path, 6);
+    temp_model(dir, path, sizeof path, "conv16.onnx", 6);
     for (size_t i = 0; i < sizeof xin / sizeof *xin; i++) xin[i] = round_half(xin[i]);
     onnxrun_model *m;
     assert_int_equal(onnxrun_model_load_file(path, NULL, &m), ONNXRUN_OK);

@@ -89,9 +89,12 @@ int cli_plan_svg(const onnxrun_session *s, const char *path);
 /* Loads a model; on failure prints the library's message and returns NULL. */
 onnxrun_model *cli_load_model(const char *path);
 
-/* Creates a session with `threads`; on failure prints the message, frees
- * it and returns NULL. */
+/* Creates a session with a's threads, ISA and --max-memory, watched by
+ * --timeout; on failure prints the message, frees it and returns NULL. */
 onnxrun_session *cli_create_session(const onnxrun_model *m, const cli_args *a);
+/* The same session, not watched by --timeout (--bench --sessions' extras);
+ * free with onnxrun_session_free. */
+onnxrun_session *cli_new_session(const onnxrun_model *m, const cli_args *a);
 
 /* The concrete shape to plan input `info` with: dims that are unknown or
  * symbolic become 1, except dim 0 (the batch) which becomes `batch` if

@@ -189,13 +189,8 @@ static int time_runs(onnxrun_session *s, const onnxrun_model *m, const cli_input
 static int bench_extra_session(const onnxrun_model *m, const cli_args *a, int spatial, const cli_inputs *in,
                                onnxrun_session **out)
 {
-    onnxrun_session_options so = { .threads = a->threads, .isa = a->isa, .max_memory_bytes = a->max_memory };
-    onnxrun_session *s = NULL;
-    if (onnxrun_session_create(m, &so, &s)) {
-        int rc = cli_err(CLI_FAIL, "%s", s ? onnxrun_session_error(s) : "out of memory");
-        onnxrun_session_free(s);
-        return rc;
-    }
+    onnxrun_session *s = cli_new_session(m, a);
+    if (!s) return CLI_FAIL;
     *out = s;
     int rc = cli_plan_inputs(m, s, a->batch, spatial);
     size_t n_out = onnxrun_model_output_count(m);

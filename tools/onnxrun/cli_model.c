@@ -72,7 +72,7 @@ void cli_free_session(onnxrun_session *s)
     onnxrun_session_free(s);
 }
 
-onnxrun_session *cli_create_session(const onnxrun_model *m, const cli_args *a)
+onnxrun_session *cli_new_session(const onnxrun_model *m, const cli_args *a)
 {
     onnxrun_session_options so = { .threads = a->threads, .isa = a->isa, .max_memory_bytes = a->max_memory };
     onnxrun_session *s = NULL;
@@ -82,6 +82,13 @@ onnxrun_session *cli_create_session(const onnxrun_model *m, const cli_args *a)
         onnxrun_session_free(s);
         return NULL;
     }
+    return s;
+}
+
+onnxrun_session *cli_create_session(const onnxrun_model *m, const cli_args *a)
+{
+    onnxrun_session *s = cli_new_session(m, a);
+    if (!s) return NULL;
     pthread_mutex_lock(&watch_mu);
     watched = s;
     pthread_mutex_unlock(&watch_mu);
