@@ -26,6 +26,13 @@
  *          scratch (a tile written on one core and read on another cost
  *          resnet50's conv1 all its 2-thread gain; in the mv layout, at
  *          layer3.0.conv2, 1.83 ms against 0.97 on per-thread tiles).
+ *          Except when the weights outgrow the tile budget and all columns
+ *          fit IM2COL_WHOLE_MAX ("im2col 1 tile": resnet50's layer3.0 /
+ *          layer4.0 strided layers): then per-thread tiles would each
+ *          stream the weights from memory, so one tile of all columns is
+ *          gathered by all threads and each multiplies its own run of rows
+ *          (or_gemm.split_rows; at 2 threads layer3.0.downsample 1.13 ->
+ *          0.84 ms, layer4.0.conv2 1.23 -> 0.97).
  * Weights known at infer are packed then (or_gemm_pack, read as one stream
  * per row panel), into the model's store (or_pack_get: made once, shared by
  * the sessions; the original is then released, interp/weights.c);
@@ -59,6 +66,12 @@
  * 4 MiB tiles 56.9 ms, 512 KiB 54.8, 256 KiB 59.2, 1 MiB 58.4) */
 #define IM2COL_BUDGET ((int64_t)512 << 10)
 #define TILE_UNIT 16 /* im2col tiles are whole multiples of this many columns */
+/* im2col in one tile of all columns, shared by the threads, when the
+ * weights are more than a tile's L2 budget (per-tile products would each
+ * stream them from memory again: resnet50's layer3.0/layer4.0 strided
+ * convolutions read their 2.4 / 9.4 MiB 4-5 times per run) and the whole
+ * column matrix is at most this */
+#define IM2COL_WHOLE_MAX ((int64_t)2 << 20)
 #define WINO_BLOCK_BUDGET ((int64_t)256 << 10) /* V and M of one thread's block */
 #define WINO_BLOCK_MAX_U ((double)(1 << 20)) /* transformed weights that blocks may re-read */
 
@@ -83,6 +96,7 @@ typedef struct conv_params {
     int64_t kdim;       /* rows of the column matrix: Conv cg * kernel, ConvTranspose mg * kernel */
     int64_t tile;       /* columns per tile (im2col: the largest tile) */
     int64_t tiles;      /* im2col: tiles of TILE_UNIT columns (tile_at) */
+    bool whole;         /* im2col: one tile of all columns, its product split by rows */
     conv_algo algo;
     or_wino wino;       /* ALGO_WINOGRAD geometry */
     bool batch_split;   /* threads take whole batch items, each planned for 1 thread */
@@ -340,6 +354,7 @@ static or_status conv_plan(or_kernel *k)
              "weight sizes overflow");
     p->kdim = (int64_t)kdim;
     p->tile = 0;
+    p->whole = false;
     p->packed = false;
     p->mv = false;
     k->scratch_bytes = 0;
@@ -391,9 +406,18 @@ static or_status conv_plan(or_kernel *k)
         if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * p->threads) * sizeof(float);
     } else {
         p->algo = ALGO_IM2COL;
-        plan_tiles(p, p->threads);
-        /* a tile per thread */
-        k->scratch_bytes = (size_t)(p->kdim * p->tile * (p->threads > 1 ? p->threads : 1)) * sizeof(float);
+        double wbytes = (double)p->mg * (double)p->kdim * sizeof(float);
+        double cbytes = (double)p->kdim * (double)p->w.out_size * sizeof(float);
+        p->whole = wbytes > (double)IM2COL_BUDGET && cbytes <= (double)IM2COL_WHOLE_MAX;
+        if (p->whole) {
+            p->tiles = 1;
+            p->tile = p->w.out_size;
+        } else {
+            plan_tiles(p, p->threads);
+        }
+        /* a tile per thread, or the one shared tile */
+        k->scratch_bytes = (size_t)(p->kdim * p->tile * (p->threads > 1 && !p->whole ? p->threads : 1)) *
+                           sizeof(float);
     }
     if (p->algo == ALGO_DIRECT || p->mg <= 0 || p->kdim <= 0 || !or_is_known(k, 1)) {
         or_pack_drop(k);
@@ -744,6 +768,7 @@ static const char *conv_algo_name(const or_kernel *k)
     case ALGO_IM2COL:
         break;
     }
+    if (p->whole) return p->mv ? "im2col 1 tile mv" : "im2col 1 tile";
     return p->mv ? "im2col mv" : "im2col";
 }
 
@@ -809,6 +834,7 @@ static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
                 tile.ldb = cols;
                 tile.c = gm.c + j0;
                 tile.add = gm.add ? gm.add + j0 : NULL;
+                tile.split_rows = p->whole; /* each thread reads its rows of A once */
                 or_gemm_run(k, &tile);
             }
         }

@@ -212,24 +212,61 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
     } while (k0 < g->k);
 }
 
-/* The mv layout: panels [p0, p1) of 16 rows x columns [n0, n1), in blocks
- * of 16 columns, panel by panel (the panel's A is read from L1/L2 for each
- * column block; B, small when this layout is chosen, stays in L2). */
+/* The mv layout: panels [p0, p1) of 16 rows x columns [n0, n1). Groups
+ * of MV_PANELS panels; per group, passes of up to MV_COLS columns; per
+ * pass, K in chunks of MV_KC (the group's chunk of A, up to 256 KiB, stays
+ * in L2 while the pass's column blocks go over it; the first block streams
+ * it from memory), the sums waiting in part between chunks. Column blocks
+ * are of even widths up to MV_NJ (49 columns: 4 of 6 and 5 of 5). */
+#define MV_PANELS 4
+#define MV_NJ 6
+#define MV_KC 1024
+#define MV_COLS 96
 static void mv_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int64_t n1)
 {
     const or_epilogue *e = g->e && g->e->act != OR_ACT_NONE ? g->e : NULL;
-    for (int64_t p = p0; p < p1; p++) {
-        int64_t row = p * OR_GEMM_MV;
-        int mr = (int)(g->m - row < OR_GEMM_MV ? g->m - row : OR_GEMM_MV);
-        for (int64_t j0 = n0; j0 < n1; j0 += 16) {
+    if (n1 - n0 <= 16 && n1 - n0 > MV_NJ) { /* one pass per panel, all columns */
+        for (int64_t p = p0; p < p1; p++) {
+            int64_t row = p * OR_GEMM_MV;
             or_mv_args u = {
-                .k = g->k, .a = g->a + row * g->k, .b = g->b + j0, .ldb = g->ldb,
-                .c = g->c + row * g->ldc + j0, .ldc = g->ldc, .mr = mr,
-                .nj = (int)(n1 - j0 < 16 ? n1 - j0 : 16),
+                .k = g->k, .a = g->a + row * g->k, .panels = 1, .nj = (int)(n1 - n0),
+                .mr = (int)(g->m - row < OR_GEMM_MV ? g->m - row : OR_GEMM_MV),
+                .b = g->b + n0, .ldb = g->ldb, .first = true, .last = true,
+                .c = g->c + row * g->ldc + n0, .ldc = g->ldc,
                 .bias = g->bias ? g->bias + row : NULL,
-                .add = g->add ? g->add + row * g->ldc + j0 : NULL, .e = e,
+                .add = g->add ? g->add + row * g->ldc + n0 : NULL, .e = e,
             };
             or_gemm_ukr_mv_avx512(&u);
+        }
+        return;
+    }
+    _Alignas(64) float part[MV_PANELS * MV_COLS * OR_GEMM_MV];
+    for (int64_t pg = p0; pg < p1; pg += MV_PANELS) {
+        int panels = (int)(p1 - pg < MV_PANELS ? p1 - pg : MV_PANELS);
+        int64_t row = pg * OR_GEMM_MV, last = row + (panels - 1) * OR_GEMM_MV;
+        int mr = (int)(g->m - last < OR_GEMM_MV ? g->m - last : OR_GEMM_MV);
+        for (int64_t c0 = n0; c0 < n1; c0 += MV_COLS) {
+            int64_t cols = n1 - c0 < MV_COLS ? n1 - c0 : MV_COLS;
+            int64_t blocks = (cols + MV_NJ - 1) / MV_NJ, k0 = 0;
+            do {
+                int64_t kc = g->k - k0 < MV_KC ? g->k - k0 : MV_KC, j = c0;
+                for (int64_t bi = 0; bi < blocks; bi++) {
+                    int nj = (int)(cols / blocks + (bi < cols % blocks));
+                    or_mv_args u = {
+                        .k = kc, .a = g->a + row * g->k + k0 * OR_GEMM_MV,
+                        .a_step = OR_GEMM_MV * g->k, .panels = panels, .nj = nj, .mr = mr,
+                        .b = g->b + k0 * g->ldb + j, .ldb = g->ldb,
+                        .part = part + (j - c0) * panels * OR_GEMM_MV,
+                        .first = k0 == 0, .last = k0 + kc >= g->k,
+                        .c = g->c + row * g->ldc + j, .ldc = g->ldc,
+                        .bias = g->bias ? g->bias + row : NULL,
+                        .add = g->add ? g->add + row * g->ldc + j : NULL, .e = e,
+                    };
+                    or_gemm_ukr_mv_avx512(&u);
+                    j += nj;
+                }
+                k0 += kc;
+            } while (k0 < g->k);
         }
     }
 }
@@ -290,15 +327,18 @@ void or_gemm_run(const or_kernel *k, const or_gemm *g)
      * streams A once more). Splitting the rows instead when A is the
      * larger (each thread then reads all of B, not all of A) was slower:
      * resnet50's layer3 1x1 (256 x 1024 on 196 columns) 0.38 -> 0.56 ms. */
-    if (!g->mv && blocks >= 2 * threads) {
+    if (!g->split_rows && !g->mv && blocks >= 2 * threads) {
         int64_t chunk = (blocks + aim - 1) / aim;
         or_parallel_steal(k, g->n, chunk * w, work, cols_chunk, (void *)g);
-    } else if (blocks >= 4 * threads || blocks >= panels) { /* mv: a few column chunks per thread */
+    } else if (!g->split_rows && (blocks >= 4 * threads || blocks >= panels)) {
+        /* mv: a few column chunks per thread */
         or_parallel_dyn(k, blocks, work, cols_job, (void *)g);
     } else { /* rows: runs of panels, each of which packs each B block once */
-        int64_t chunk = (panels + aim - 1) / aim;
+        /* split_rows: one run per thread, over which B's blocks are packed once */
+        int64_t chunk = (panels + (g->split_rows ? threads : aim) - 1) / (g->split_rows ? threads : aim);
         if (!g->mv && chunk < GEMM_PACK_B_MIN && panels >= 2 * GEMM_PACK_B_MIN * threads)
             chunk = GEMM_PACK_B_MIN; /* enough panels to pay for packing B */
+        if (g->mv) chunk = (chunk + MV_PANELS - 1) / MV_PANELS * MV_PANELS; /* whole register blocks */
         or_parallel_steal(k, panels, chunk, work, panels_chunk, (void *)g);
     }
 }

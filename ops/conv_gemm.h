@@ -67,6 +67,8 @@ typedef struct or_gemm {
     const float *add;          /* like c, or NULL */
     const or_epilogue *e;      /* activation (e->add is not read), or NULL */
     onnxrun_isa isa;           /* kernels to use (k->isa; AUTO: the CPU's best) */
+    bool split_rows;           /* or_gemm_run: threads take runs of rows (each reads its part
+                                * of A once; B is shared), not columns */
 } or_gemm;
 
 /* C[:, n0..n1) = A B[:, n0..n1) + bias, then the epilogue. Columns [n0, n1)

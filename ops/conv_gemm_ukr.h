@@ -4,8 +4,8 @@
  *   conv_gemm.c               6 x 16 portable (the reference order of sums)
  *   gemm_6x16_avx2.c          6 x 16, AVX2 + FMA (twelve ymm accumulators)
  *   gemm_6x32_avx512.c        6 x 32, AVX-512F (twelve zmm accumulators)
- *   gemm_16xn_avx512.c        16 x nj (nj <= 16), AVX-512F, the "mv" layout:
- *                             C's rows in the lanes (or_mv_args below)
+ *   gemm_mv_avx512.c          (16 x up to 4) x nj (nj <= 6), AVX-512F, the
+ *                             "mv" layout: C's rows in the lanes (or_mv_args)
  * Each is called on a run of row panels sharing one column block (B block
  * kc x nr, nr <= the kernel's width) and computes
  *   C[r][0..nr) = (acc ? C : 0) + sum_k A[r][k] B[k][0..nr)
@@ -83,17 +83,23 @@ static inline void or_ukr_prefetch_next(const or_ukr_args *run, int64_t p, int w
 
 typedef void (*or_ukr_fn)(const or_ukr_args *run);
 
-/* One block of the mv layout: C[0..mr)[0..nj) = A B + bias, then the
- * residual and the activation (the whole K in one pass). */
+/* One block of the mv layout: panels (1..4) of 16 rows x nj (1..6)
+ * columns over a chunk of k. Sums start at zero (first) or from part, and
+ * go back to part unless last; with the last chunk
+ * C = sums + bias, then the residual and the activation. */
 typedef struct or_mv_args {
-    int64_t k;
-    const float *a;            /* packed panel: A[r][kk] at a[kk * OR_GEMM_MV + r] */
+    int64_t k;                 /* k steps in this chunk */
+    const float *a;            /* A[p * 16 + r][kk] at a[p * a_step + kk * OR_GEMM_MV + r] */
+    int64_t a_step;
+    int panels, nj;
+    int mr;                    /* rows of the last panel (1..16) */
     const float *b;            /* B[kk][j] at b[kk * ldb + j] */
     int64_t ldb;
+    float *part;               /* [panels][nj][16] sums between chunks (64-byte aligned) */
+    bool first, last;
     float *c;                  /* C[r][j] at c[r * ldc + j] */
     int64_t ldc;
-    int mr, nj;                /* rows (1..16) and columns (1..16) */
-    const float *bias;         /* [mr] or NULL */
+    const float *bias;         /* [rows] or NULL */
     const float *add;          /* like c, or NULL */
     const or_epilogue *e;      /* activation or NULL */
 } or_mv_args;

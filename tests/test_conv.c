@@ -401,6 +401,28 @@ static void test_conv_large_tiled(void **state)
     assert_true(dws > 0 && dws <= 16 * 16 * sizeof(float));
 }
 
+/* Strided layers whose weights outgrow a tile's L2 budget gather all their
+ * columns into one tile the threads share, and split the product by rows
+ * (conv.c's whole tile): 6 x 32 blocks (64 x 256 x 3x3 on 10x10 outputs)
+ * and the mv layout (144 x 256 x 3x3 on 8x8, weights over 1 MiB), and a 1x1
+ * stride-2 layer; the harness runs each on 1, 2 and 4 threads and each ISA.
+ * On one thread the scratch is the whole column matrix. */
+static void test_conv_whole_tile(void **state)
+{
+    (void)state;
+    /* 100 and 64 output columns: more than the 56 a tile budget holds */
+    static const int64_t ms[] = { 64, 144 }, hw[][2] = { { 20, 19 }, { 16, 16 } }, cols[] = { 100, 64 };
+    for (int i = 0; i < 2; i++) {
+        ccase t = { .nsp = 2, .n = 1, .c = 256, .m = ms[i], .group = 1, .in = { hw[i][0], hw[i][1] },
+                    .k = { 3, 3 }, .has_s = true, .s = { 2, 2 }, .has_pads = true,
+                    .pads = { 1, 1, 1, 1 }, .bias = true };
+        assert_int_equal(check_conv(&t), (size_t)256 * 9 * cols[i] * sizeof(float));
+    }
+    ccase ds = { .nsp = 2, .n = 2, .c = 256, .m = 640, .group = 1, .in = { 14, 14 }, .k = { 1, 1 },
+                 .has_s = true, .s = { 2, 2 }, .bias = true };
+    check_conv(&ds);
+}
+
 /* The reference epilogue on one value (as the Add and activation nodes do). */
 static double ref_act(double v, const or_epilogue *e)
 {
@@ -591,7 +613,7 @@ static void test_conv_depthwise(void **state)
 
 /* The product alone (conv_gemm.c) against a naive one: row counts
  * around the 6- and 16-row panels, column counts around the 16- and
- * 32-column blocks, K across the 256 chunks and 0, row strides wider than
+ * 32-column blocks, K across the 256 (and mv's 1024) chunks and 0, row strides wider than
  * the matrices, A in place and packed, bias, residual and each activation,
  * column ranges and panel ranges, on each ISA and in the mv layout. */
 static void test_gemm_kernel(void **state)
@@ -600,7 +622,12 @@ static void test_gemm_kernel(void **state)
     static const int64_t sizes[][3] = { { 1, 1, 1 },    { 6, 16, 7 },   { 7, 17, 300 },
                                         { 13, 40, 256 }, { 5, 3, 0 },   { 24, 49, 513 },
                                         { 2, 100, 3 },   { 6, 32, 9 },  { 11, 33, 70 },
-                                        { 19, 95, 40 },  { 32, 49, 64 },  { 35, 16, 33 } };
+                                        { 19, 95, 40 },  { 32, 49, 64 },  { 35, 16, 33 },
+                                        /* the mv layout's groups of 4 panels with a
+                                         * remainder, K in several 1024 chunks, column
+                                         * passes of 96, blocks of 1-6 and 7-16 columns */
+                                        { 80, 49, 2100 }, { 112, 13, 40 }, { 64, 100, 20 },
+                                        { 48, 7, 1025 } };
     static const or_epilogue acts[] = { { .act = OR_ACT_NONE }, { .act = OR_ACT_RELU },
                                         { .act = OR_ACT_CLIP, .lo = -0.5f, .hi = 0.5f },
                                         { .act = OR_ACT_LEAKY, .alpha = 0.3f } };
@@ -1030,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_convt_random),
         cmocka_unit_test(test_convt_errors),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_conv_whole_tile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
