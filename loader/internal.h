@@ -17,10 +17,12 @@
 #include "loader.h"
 #include "onnx.pb-c.h"
 
-/* Where a raw_data payload lies: bytes [off, off + len) of the input. */
+/* Where a raw_data payload lies: bytes [off, off + len) of the input,
+ * moved down by `moved` bytes once or_ld_tensor aligned it in place. */
 typedef struct or_span {
     uint64_t off;
     uint64_t len;
+    uint8_t moved;
 } or_span;
 
 /* One load (a model or a single .pb tensor). */
@@ -36,7 +38,7 @@ typedef struct or_ld {
      * hold span indices into src (see or_wire_span) */
     bool wire;
     const uint8_t *src;     /* the serialized model [..] the spans point into */
-    const or_span *spans;   /* [n_spans] */
+    or_span *spans;         /* [n_spans] */
     size_t n_spans;
     bool in_place;          /* src is one of m's mappings: aligned payloads become views */
     const uint8_t *placed;  /* where in a mapping the last tensor's bytes were (NULL: not
@@ -104,7 +106,7 @@ or_status or_wire_compact(or_ld *ld, const uint8_t *buf, size_t len, or_wire_out
 void or_wire_free(or_wire_out *o);
 
 /* The span a placeholder raw_data names; false if raw is not one. */
-bool or_wire_span(const or_ld *ld, const ProtobufCBinaryData *raw, or_span *sp);
+bool or_wire_span(const or_ld *ld, const ProtobufCBinaryData *raw, or_span **sp);
 
 /* ---- tensors (tensor_pb.c) ---- */
 

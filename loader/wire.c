@@ -272,7 +272,7 @@ static or_status walk(wire *w, lvl l, int depth, size_t start, size_t end, bool 
             uint32_t idx = (uint32_t)w->n_spans;
             uint8_t mark[OR_WIRE_MARK] = { (uint8_t)idx, (uint8_t)(idx >> 8), (uint8_t)(idx >> 16),
                                            (uint8_t)(idx >> 24) };
-            w->spans[w->n_spans++] = (or_span){ f.body, f.end - f.body };
+            w->spans[w->n_spans++] = (or_span){ f.body, f.end - f.body, 0 };
             put(w, mark, sizeof mark);
         } else {
             size_t before = w->pos;
@@ -327,12 +327,12 @@ void or_wire_free(or_wire_out *o)
 }
 
 /* See internal.h. */
-bool or_wire_span(const or_ld *ld, const ProtobufCBinaryData *raw, or_span *sp)
+bool or_wire_span(const or_ld *ld, const ProtobufCBinaryData *raw, or_span **sp)
 {
     if (raw->len != OR_WIRE_MARK) return false;
     const uint8_t *m = raw->data;
     uint32_t idx = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
     if (idx >= ld->n_spans) return false;
-    *sp = ld->spans[idx];
+    *sp = &ld->spans[idx];
     return true;
 }
