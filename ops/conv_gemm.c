@@ -326,7 +326,11 @@ void or_gemm_run(const or_kernel *k, const or_gemm *g)
      * chunks of whole blocks, about OR_STEAL_CHUNKS per thread (each chunk
      * streams A once more). Splitting the rows instead when A is the
      * larger (each thread then reads all of B, not all of A) was slower:
-     * resnet50's layer3 1x1 (256 x 1024 on 196 columns) 0.38 -> 0.56 ms. */
+     * resnet50's layer3 1x1 (256 x 1024 on 196 columns) 0.38 -> 0.56 ms;
+     * with one run of rows per thread (split_rows) it was no better either
+     * (layer3/4 1x1 layers at 2 threads 6.14 -> 6.15 and 6.17 -> 5.94 ms
+     * in two interleaved runs). split_rows is for products whose B is
+     * shared anyway (conv.c's one im2col tile). */
     if (!g->split_rows && !g->mv && blocks >= 2 * threads) {
         int64_t chunk = (blocks + aim - 1) / aim;
         or_parallel_steal(k, g->n, chunk * w, work, cols_chunk, (void *)g);

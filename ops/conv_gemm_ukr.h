@@ -4,8 +4,9 @@
  *   conv_gemm.c               6 x 16 portable (the reference order of sums)
  *   gemm_6x16_avx2.c          6 x 16, AVX2 + FMA (twelve ymm accumulators)
  *   gemm_6x32_avx512.c        6 x 32, AVX-512F (twelve zmm accumulators)
- *   gemm_mv_avx512.c          (16 x up to 4) x nj (nj <= 6), AVX-512F, the
- *                             "mv" layout: C's rows in the lanes (or_mv_args)
+ *   gemm_mv_avx512.c          (16 x up to 4) x nj (nj <= 6), or 16 x nj
+ *                             (nj <= 16) in one pass, AVX-512F, the "mv"
+ *                             layout: C's rows in the lanes (or_mv_args)
  * Each is called on a run of row panels sharing one column block (B block
  * kc x nr, nr <= the kernel's width) and computes
  *   C[r][0..nr) = (acc ? C : 0) + sum_k A[r][k] B[k][0..nr)
@@ -84,7 +85,8 @@ static inline void or_ukr_prefetch_next(const or_ukr_args *run, int64_t p, int w
 typedef void (*or_ukr_fn)(const or_ukr_args *run);
 
 /* One block of the mv layout: panels (1..4) of 16 rows x nj (1..6)
- * columns over a chunk of k. Sums start at zero (first) or from part, and
+ * columns over a chunk of k, or one panel x nj (7..16) over the whole K
+ * (first and last set). Sums start at zero (first) or from part, and
  * go back to part unless last; with the last chunk
  * C = sums + bias, then the residual and the activation. */
 typedef struct or_mv_args {

@@ -9,7 +9,7 @@
  * A is packed in panels of 16 rows (or_gemm_pack_mv: a[k][16]). The block
  * is P panels (up to 4: 64 rows of C) x NJ columns (up to 6): per k, P
  * vector loads of A (one 64-byte line from each panel's stream), NJ
- * broadcasts of B[k][j] (folded into the FMAs as {1to16} operands) and
+ * broadcasts of B[k][j] (each shared by the P FMAs of its column) and
  * P x NJ FMAs into as many accumulators. At 4 x 6: 24 zmm accumulators,
  * 4 A vectors, 24 FMAs against 10 loads (the 16-row block before had 16
  * FMAs against 17 loads and ran at 60-70% of the FMA peak); 24 chains
