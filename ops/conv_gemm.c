@@ -225,31 +225,21 @@ static void gemm_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int
 static void mv_block(const or_gemm *g, int64_t p0, int64_t p1, int64_t n0, int64_t n1)
 {
     const or_epilogue *e = g->e && g->e->act != OR_ACT_NONE ? g->e : NULL;
-    if (n1 - n0 <= 16 && n1 - n0 > MV_NJ) { /* one pass per panel, all columns */
-        for (int64_t p = p0; p < p1; p++) {
-            int64_t row = p * OR_GEMM_MV;
-            or_mv_args u = {
-                .k = g->k, .a = g->a + row * g->k, .panels = 1, .nj = (int)(n1 - n0),
-                .mr = (int)(g->m - row < OR_GEMM_MV ? g->m - row : OR_GEMM_MV),
-                .b = g->b + n0, .ldb = g->ldb, .first = true, .last = true,
-                .c = g->c + row * g->ldc + n0, .ldc = g->ldc,
-                .bias = g->bias ? g->bias + row : NULL,
-                .add = g->add ? g->add + row * g->ldc + n0 : NULL, .e = e,
-            };
-            or_gemm_ukr_mv_avx512(&u);
-        }
-        return;
-    }
+    /* 7-16 columns in all: a panel at a time, all columns and the whole K
+     * in one pass (the kernel's 16-column block) */
+    bool wide = n1 - n0 <= 16 && n1 - n0 > MV_NJ;
+    int group = wide ? 1 : MV_PANELS;
+    int64_t nj_max = wide ? 16 : MV_NJ, kc_max = wide ? g->k : MV_KC;
     _Alignas(64) float part[MV_PANELS * MV_COLS * OR_GEMM_MV];
-    for (int64_t pg = p0; pg < p1; pg += MV_PANELS) {
-        int panels = (int)(p1 - pg < MV_PANELS ? p1 - pg : MV_PANELS);
+    for (int64_t pg = p0; pg < p1; pg += group) {
+        int panels = (int)(p1 - pg < group ? p1 - pg : group);
         int64_t row = pg * OR_GEMM_MV, last = row + (panels - 1) * OR_GEMM_MV;
         int mr = (int)(g->m - last < OR_GEMM_MV ? g->m - last : OR_GEMM_MV);
         for (int64_t c0 = n0; c0 < n1; c0 += MV_COLS) {
             int64_t cols = n1 - c0 < MV_COLS ? n1 - c0 : MV_COLS;
-            int64_t blocks = (cols + MV_NJ - 1) / MV_NJ, k0 = 0;
+            int64_t blocks = (cols + nj_max - 1) / nj_max, k0 = 0;
             do {
-                int64_t kc = g->k - k0 < MV_KC ? g->k - k0 : MV_KC, j = c0;
+                int64_t kc = g->k - k0 < kc_max ? g->k - k0 : kc_max, j = c0;
                 for (int64_t bi = 0; bi < blocks; bi++) {
                     int nj = (int)(cols / blocks + (bi < cols % blocks));
                     or_mv_args u = {
@@ -339,7 +329,7 @@ void or_gemm_run(const or_kernel *k, const or_gemm *g)
         or_parallel_dyn(k, blocks, work, cols_job, (void *)g);
     } else { /* rows: runs of panels, each of which packs each B block once */
         /* split_rows: one run per thread, over which B's blocks are packed once */
-        int64_t chunk = (panels + (g->split_rows ? threads : aim) - 1) / (g->split_rows ? threads : aim);
+        int64_t runs = g->split_rows ? threads : aim, chunk = (panels + runs - 1) / runs;
         if (!g->mv && chunk < GEMM_PACK_B_MIN && panels >= 2 * GEMM_PACK_B_MIN * threads)
             chunk = GEMM_PACK_B_MIN; /* enough panels to pay for packing B */
         if (g->mv) chunk = (chunk + MV_PANELS - 1) / MV_PANELS * MV_PANELS; /* whole register blocks */

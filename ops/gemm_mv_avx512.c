@@ -33,6 +33,39 @@
 #define MV_PF_K 64 /* k steps ahead to prefetch A (one 64-byte line per step and panel) */
 #endif
 
+/* C rows [0, mr) of panel p of the block from its NJ column vectors v:
+ * + bias and the activation on the vectors, through a staging tile to
+ * C's row-major order, the residual added per element. */
+__attribute__((always_inline)) static inline void mv_store(const or_mv_args *u, int p, int mr,
+                                                           const __m512 *v, const int NJ)
+{
+    const or_epilogue *e = u->e;
+    const bool act_now = e && !u->add; /* with a residual, the activation comes after it */
+    const __mmask16 rows = (__mmask16)(mr >= 16 ? 0xffff : (1u << mr) - 1);
+    const __m512 bias = u->bias ? _mm512_maskz_loadu_ps(rows, u->bias + p * 16) : _mm512_setzero_ps();
+    _Alignas(64) float t[16][16];
+#pragma GCC unroll 16
+    for (int j = 0; j < NJ; j++) {
+        __m512 x = _mm512_add_ps(v[j], bias);
+        if (act_now) x = act16(x, e);
+        _mm512_store_ps(t[j], x);
+    }
+    float *c = u->c + p * 16 * u->ldc;
+    const float *add = u->add ? u->add + p * 16 * u->ldc : NULL;
+    for (int r = 0; r < mr; r++) {
+        float *cr = c + r * u->ldc;
+        if (add) {
+            const float *ar = add + r * u->ldc;
+            for (int j = 0; j < NJ; j++) {
+                float x = t[j][r] + ar[j];
+                cr[j] = e ? or_act1(x, e) : x;
+            }
+        } else {
+            for (int j = 0; j < NJ; j++) cr[j] = t[j][r];
+        }
+    }
+}
+
 __attribute__((always_inline)) static inline void mv_tile(const or_mv_args *u, const int P,
                                                           const int NJ)
 {
@@ -65,35 +98,8 @@ __attribute__((always_inline)) static inline void mv_tile(const or_mv_args *u, c
             for (int j = 0; j < NJ; j++) _mm512_store_ps(u->part + (p * NJ + j) * 16, acc[p][j]);
         return;
     }
-    const or_epilogue *e = u->e;
-    const bool act_now = e && !u->add; /* with a residual, the activation comes after it */
 #pragma GCC unroll 4
-    for (int p = 0; p < P; p++) {
-        int mr = p == P - 1 ? u->mr : 16;
-        const __mmask16 rows = (__mmask16)(mr >= 16 ? 0xffff : (1u << mr) - 1);
-        const __m512 bias = u->bias ? _mm512_maskz_loadu_ps(rows, u->bias + p * 16) : _mm512_setzero_ps();
-        _Alignas(64) float t[6][16];
-#pragma GCC unroll 6
-        for (int j = 0; j < NJ; j++) {
-            __m512 v = _mm512_add_ps(acc[p][j], bias);
-            if (act_now) v = act16(v, e);
-            _mm512_store_ps(t[j], v);
-        }
-        float *c = u->c + p * 16 * u->ldc;
-        const float *add = u->add ? u->add + p * 16 * u->ldc : NULL;
-        for (int r = 0; r < mr; r++) {
-            float *cr = c + r * u->ldc;
-            if (add) {
-                const float *ar = add + r * u->ldc;
-                for (int j = 0; j < NJ; j++) {
-                    float v = t[j][r] + ar[j];
-                    cr[j] = e ? or_act1(v, e) : v;
-                }
-            } else {
-                for (int j = 0; j < NJ; j++) cr[j] = t[j][r];
-            }
-        }
-    }
+    for (int p = 0; p < P; p++) mv_store(u, p, p == P - 1 ? u->mr : 16, acc[p], NJ);
 }
 
 /* One panel x NJ (up to 16) columns over the whole K, for products of at
@@ -103,13 +109,12 @@ __attribute__((always_inline)) static inline void mv_tile(const or_mv_args *u, c
  * block: resnet50's Winograd layers 0.1-0.2 ms slower each). */
 __attribute__((always_inline)) static inline void mv_wide(const or_mv_args *u, const int NJ)
 {
-    /* S sets of NJ accumulators take alternate k, so that at least 8 FMA
-     * chains are in flight (4 cycles of latency on two pipes): one column
-     * alone was latency bound, 4 cycles a k instead of 0.5 (resnet50's
-     * layer4 has 49 columns: three blocks of 16 and one of 1) */
-    const int S = NJ >= 8 ? 1 : NJ >= 4 ? 2 : 4;
-    __m512 acc[4][16];
-#pragma GCC unroll 4
+    /* NJ is 7..16: at 7, two sets of accumulators take alternate k, so
+     * that at least 8 FMA chains are in flight (4 cycles of latency on two
+     * pipes) */
+    const int S = NJ >= 8 ? 1 : 2;
+    __m512 acc[2][16];
+#pragma GCC unroll 2
     for (int s = 0; s < S; s++)
 #pragma GCC unroll 16
         for (int j = 0; j < NJ; j++) acc[s][j] = _mm512_setzero_ps();
@@ -117,7 +122,7 @@ __attribute__((always_inline)) static inline void mv_wide(const or_mv_args *u, c
     const int64_t ldb = u->ldb;
     int64_t kk = 0;
     for (; kk + S <= u->k; kk += S, a += 16 * S, b += ldb * S) {
-#pragma GCC unroll 4
+#pragma GCC unroll 2
         for (int s = 0; s < S; s++) {
             __m512 av = _mm512_loadu_ps(a + 16 * s);
             _mm_prefetch((const char *)(a + 16 * s + 16 * MV_PF_K), _MM_HINT_T0);
@@ -131,33 +136,11 @@ __attribute__((always_inline)) static inline void mv_wide(const or_mv_args *u, c
 #pragma GCC unroll 16
         for (int j = 0; j < NJ; j++) acc[0][j] = _mm512_fmadd_ps(av, _mm512_set1_ps(b[j]), acc[0][j]);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 2
     for (int s = 1; s < S; s++)
 #pragma GCC unroll 16
         for (int j = 0; j < NJ; j++) acc[0][j] = _mm512_add_ps(acc[0][j], acc[s][j]);
-    const __mmask16 rows = (__mmask16)(u->mr >= 16 ? 0xffff : (1u << u->mr) - 1);
-    const __m512 bias = u->bias ? _mm512_maskz_loadu_ps(rows, u->bias) : _mm512_setzero_ps();
-    const or_epilogue *e = u->e;
-    const bool act_now = e && !u->add; /* with a residual, the activation comes after it */
-    _Alignas(64) float t[16][16];
-#pragma GCC unroll 16
-    for (int j = 0; j < NJ; j++) {
-        __m512 v = _mm512_add_ps(acc[0][j], bias);
-        if (act_now) v = act16(v, e);
-        _mm512_store_ps(t[j], v);
-    }
-    for (int r = 0; r < u->mr; r++) {
-        float *cr = u->c + r * u->ldc;
-        if (u->add) {
-            const float *ar = u->add + r * u->ldc;
-            for (int j = 0; j < NJ; j++) {
-                float v = t[j][r] + ar[j];
-                cr[j] = e ? or_act1(v, e) : v;
-            }
-        } else {
-            for (int j = 0; j < NJ; j++) cr[j] = t[j][r];
-        }
-    }
+    mv_store(u, 0, u->mr, acc[0], NJ);
 }
 
 #define MV_CASES(P) \
