@@ -587,8 +587,8 @@ static void wino_gemms(const or_kernel *k, float *scratch, int64_t cols, int64_t
     for (int64_t f = f0; f < f1; f++) {
         or_gemm gm = { .m = g->m, .n = cols, .k = g->c, .a = p->pack + f * p->pack_step,
                        .packed = true, .mv = p->mv,
-                       .b = v + f * g->c * g->block, .ldb = g->block,
-                       .c = mf + f * g->m * g->block, .ldc = g->block, .isa = k->isa };
+                       .b = v + f * g->vf, .ldb = g->block,
+                       .c = mf + f * g->mf, .ldc = g->block, .isa = k->isa };
         or_gemm_cols(&gm, 0, gm.n);
     }
 }

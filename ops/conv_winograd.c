@@ -36,6 +36,18 @@ bool or_wino_fits(const or_window *w)
            w->pad_begin[0] >= 0 && w->pad_begin[1] >= 0;
 }
 
+/* The distance between V_f and V_f+1 (or M_f's) for `floats` per f: an
+ * odd number of cache lines. The transforms touch all f (36 or 16 streams)
+ * at the same offset; with a stride of a multiple of 4 KiB (c * block =
+ * 256 x 24 floats on resnet50's layer3) they all fall in one set of the
+ * 12-way L1 and evict each other (layer3's input transform took 0.44 ms,
+ * as long as a third of its products). */
+static int64_t wino_stride(int64_t floats)
+{
+    int64_t lines = (floats + 15) / 16;
+    return (lines | 1) * 16;
+}
+
 bool or_wino_plan(or_wino *g, int n, int64_t c, int64_t m, const or_window *w, int64_t budget)
 {
     g->n = n;
@@ -58,12 +70,14 @@ bool or_wino_plan(or_wino *g, int n, int64_t c, int64_t m, const or_window *w, i
     if (g->rows > g->th) g->rows = g->th;
     g->block = (g->rows * g->tw + 8 + 7) / 8 * 8; /* vectors of the last row read 8 past it */
     g->span = n * ((g->tw + 7) / 8 * 8) + 8;
+    g->vf = wino_stride(c * g->block);
+    g->mf = wino_stride(m * g->block);
     return true;
 }
 
 size_t or_wino_scratch_floats(const or_wino *g, int parts)
 {
-    return (size_t)(g->f * (g->c + g->m) * g->block + 12 * g->span * parts);
+    return (size_t)(g->f * (g->vf + g->mf) + 12 * g->span * parts);
 }
 
 float *or_wino_v(const or_wino *g, float *scratch)
@@ -74,12 +88,12 @@ float *or_wino_v(const or_wino *g, float *scratch)
 
 float *or_wino_m(const or_wino *g, float *scratch)
 {
-    return scratch + g->f * g->c * g->block;
+    return scratch + g->f * g->vf;
 }
 
 float *or_wino_lines(const or_wino *g, float *scratch, int part)
 {
-    return scratch + g->f * (g->c + g->m) * g->block + 12 * g->span * part;
+    return scratch + g->f * (g->vf + g->mf) + 12 * g->span * part;
 }
 
 /* out_j[l] = x[4l + j] for j < 4, l < 8: the stride-4 lanes of x[0..32). */
@@ -229,7 +243,7 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
                    int64_t c1, float *v, float *lines)
 {
     const int n = g->n, a = n + 2;
-    const int64_t stride_f = g->c * g->block, span = g->span;
+    const int64_t stride_f = g->vf, span = g->span;
     float *rin = lines, *rt = lines + 6 * span; /* a padded input rows, their B^T */
     int64_t n_copy = g->w < span - g->pl ? g->w : span - g->pl;
     for (int64_t c = c0; c < c1; c++) {
@@ -312,7 +326,7 @@ void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, i
                     float *y)
 {
     const int n = g->n;
-    const int64_t stride_f = g->m * g->block, plane = g->oh * g->ow;
+    const int64_t stride_f = g->mf, plane = g->oh * g->ow;
     for (int64_t m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;
         float *ym = y + m * plane;

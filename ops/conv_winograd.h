@@ -38,6 +38,8 @@ typedef struct or_wino {
     int64_t rows;              /* tile rows per block */
     int64_t block;             /* floats per row of V_f and M_f: rows * tw + slack */
     int64_t span;              /* floats per line buffer of or_wino_input */
+    int64_t vf, mf;            /* floats from V_f to V_f+1 and from M_f to M_f+1 (c and m rows
+                                * of block, padded: see or_wino_plan) */
 } or_wino;
 
 /* Whether the window is one Winograd handles: 2-D, 3x3, stride 1, no
@@ -66,13 +68,13 @@ bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, s
                      int64_t p0, int64_t p1);
 
 /* Channels [c0, c1) of V for tile rows [r0, r0 + nr) of x (c planes of
- * h x w): v[f][c][t - r0 * tw], rows of g->block floats. lines: one line
+ * h x w): v[f][c][t - r0 * tw], rows of g->block floats, V_f g->vf floats apart. lines: one line
  * buffer (or_wino_lines) of the calling thread. */
 void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
                    int64_t c1, float *v, float *lines);
 
 /* Output channels [m0, m1) of tile rows [r0, r0 + nr) from mf[f][m][t - r0 *
- * tw] (rows of g->block floats): y planes (oh x ow) = A^T M A + bias[m]
+ * tw] (rows of g->block floats, M_f g->mf apart): y planes (oh x ow) = A^T M A + bias[m]
  * (bias may be NULL), then the epilogue e with its residual read at add
  * (laid out like y, or NULL). */
 void or_wino_output(const or_wino *g, const float *mf, int64_t r0, int64_t nr, int64_t m0,
