@@ -375,9 +375,13 @@ static or_status conv_plan(or_kernel *k)
      * row apart in share): each thread takes its run of tile rows through
      * all three phases in its own scratch (no barrier between the phases,
      * V and M never leave L2); else one block of up to COL_BUDGET at a
-     * time, each phase split over the threads (input by channel, products
-     * by f, output by output channel), each thread reading its share of U
-     * once. resnet50's layer1 3x3 (U 0.56 MiB, 196 tiles) alone: 1.13 ->
+     * time, split over the threads by f for the input transform and the
+     * products together (each thread writes the V_f it multiplies: no
+     * barrier and no V crossing cores between the two; resnet50 at 2
+     * threads, 3 interleaved per-node runs: winograd 4x4 nodes 0.84-0.91 of
+     * the earlier split, input by channel then products by f), then by
+     * output channel for the output transform; each thread reads its share
+     * of U once. resnet50's layer1 3x3 (U 0.56 MiB, 196 tiles) alone: 1.13 ->
      * 0.90 ms at 1 thread in 256 KiB blocks instead of one 3.6 MiB block;
      * at 2 threads 25% faster in blocks than split (per-node times against
      * the run's 1x1 layers). Blocks with 4 MiB of U and 1 MiB of V and M,
@@ -569,16 +573,6 @@ typedef struct wino_job {
     int64_t cols;              /* tiles in the block */
 } wino_job;
 
-/* Input transform of channels [c0, c1) with the line buffers of worker part. */
-static void wino_in(void *ctx, int64_t c0, int64_t c1, int part)
-{
-    const wino_job *j = ctx;
-    const conv_params *p = j->k->params;
-    const or_wino *g = &p->wino;
-    or_wino_input(g, j->x, j->r0, j->nr, c0, c1, or_wino_v(g, j->k->scratch),
-                  or_wino_lines(g, j->k->scratch, part));
-}
-
 /* M_f = U_f V_f for f in [f0, f1), cols tiles, V and M in scratch. */
 static void wino_gemms(const or_kernel *k, float *scratch, int64_t cols, int64_t f0, int64_t f1)
 {
@@ -594,11 +588,22 @@ static void wino_gemms(const or_kernel *k, float *scratch, int64_t cols, int64_t
     }
 }
 
-static void wino_products(void *ctx, int64_t f0, int64_t f1, int part)
+/* Shares [t0, t1) of the f's (share t: f from f * t / threads): for each,
+ * its V_f of all channels (the input transform's rows for those f), then
+ * its products. V_f is written and read on one core, with no barrier
+ * between; the output transform, which needs every f, comes after one. */
+static void wino_in_products(void *ctx, int64_t t0, int64_t t1)
 {
-    (void)part;
     const wino_job *j = ctx;
-    wino_gemms(j->k, j->k->scratch, j->cols, f0, f1);
+    const conv_params *p = j->k->params;
+    const or_wino *g = &p->wino;
+    int64_t shares = j->k->threads > 1 ? j->k->threads : 1;
+    for (int64_t t = t0; t < t1; t++) {
+        int f0 = (int)(g->f * t / shares), f1 = (int)(g->f * (t + 1) / shares);
+        or_wino_input(g, j->x, j->r0, j->nr, 0, g->c, f0, f1, or_wino_v(g, j->k->scratch),
+                      or_wino_lines(g, j->k->scratch, (int)t));
+        wino_gemms(j->k, j->k->scratch, j->cols, f0, f1);
+    }
 }
 
 /* Tile rows [r0, r1) of the wino_job ctx (p->wino_blocks; a stealing
@@ -613,7 +618,7 @@ static void wino_rows(void *ctx, int64_t r0, int64_t r1, int part)
     float *sc = (float *)j->k->scratch + (size_t)part * or_wino_scratch_floats(g, 1);
     for (; r0 < r1; r0 += g->rows) {
         int64_t nr = r1 - r0 < g->rows ? r1 - r0 : g->rows;
-        or_wino_input(g, j->x, r0, nr, 0, g->c, or_wino_v(g, sc), or_wino_lines(g, sc, 0));
+        or_wino_input(g, j->x, r0, nr, 0, g->c, 0, g->f, or_wino_v(g, sc), or_wino_lines(g, sc, 0));
         wino_gemms(j->k, sc, nr * g->tw, 0, g->f);
         or_wino_output(g, or_wino_m(g, sc), r0, nr, 0, g->m, j->bias, &j->k->post, j->add, j->y);
     }
@@ -654,8 +659,8 @@ static void wino_run(const or_kernel *k, const float *x, const float *bias, cons
         int64_t nr = g->th - r0 < g->rows ? g->th - r0 : g->rows;
         double work = (double)nr * g->tw * g->f;
         wino_job job = { k, x, bias, add, y, r0, nr, nr * g->tw };
-        or_parallel_dyn(k, g->c, work * g->c, wino_in, &job);
-        or_parallel_dyn(k, g->f, work * g->m * g->c, wino_products, &job);
+        int64_t shares = k->threads > 1 ? k->threads : 1;
+        or_parallel_for_work(k, shares, work * g->m * g->c / OR_PAR_MAC_PER_WORK, wino_in_products, &job);
         or_parallel_dyn(k, g->m, work * g->m, wino_out, &job);
     }
 }

@@ -240,9 +240,11 @@ static void wino_line(float *restrict line, int64_t span, int64_t pl, const floa
 }
 
 void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
-                   int64_t c1, float *v, float *lines)
+                   int64_t c1, int f0, int f1, float *v, float *lines)
 {
     const int n = g->n, a = n + 2;
+    /* the rows i of the transformed tile that hold f0..f1-1 (f = i * a + j) */
+    const int i0 = f0 / a, i1 = f1 > f0 ? (f1 - 1) / a + 1 : i0;
     const int64_t stride_f = g->vf, span = g->span;
     float *rin = lines, *rt = lines + 6 * span; /* a padded input rows, their B^T */
     int64_t n_copy = g->w < span - g->pl ? g->w : span - g->pl;
@@ -266,12 +268,11 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
                 if (n == 4) {
                     for (int i = 0; i < 6; i++) sv[i] = OR_V8F_LOAD(rin + i * span + u);
                     WINO_BT(sv, 1, tv, 1);
-                    for (int i = 0; i < 6; i++) OR_V8F_STORE(rt + i * span + u, tv[i]);
                 } else {
                     for (int i = 0; i < 4; i++) sv[i] = OR_V8F_LOAD(rin + i * span + u);
                     WINO_BT2(sv, 1, tv, 1);
-                    for (int i = 0; i < 4; i++) OR_V8F_STORE(rt + i * span + u, tv[i]);
                 }
+                for (int i = i0; i < i1; i++) OR_V8F_STORE(rt + i * span + u, tv[i]);
             }
             /* rows of 8 tiles at a time: the stride-n windows, then B. A
              * last group of fewer than 8 tiles is stored whole: its extra
@@ -282,7 +283,7 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
              * variable length per f (gcc made each a loop of 8-byte moves). */
             for (int64_t tc = 0; tc < g->tw; tc += 8) {
                 float *vt = v + c * g->block + (tr - r0) * g->tw + tc;
-                for (int i = 0; i < a; i++) {
+                for (int i = i0; i < i1; i++) {
                     const float *line = rt + i * span + n * tc;
                     or_v8f sv[6], tv[6];
                     if (n == 4) {
@@ -297,7 +298,8 @@ void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int
                         WINO_DEAL2(line + 2, sv[2], sv[3]);
                         WINO_BT2(sv, 1, tv, 1);
                     }
-                    for (int j = 0; j < a; j++) {
+                    int j0 = i * a < f0 ? f0 - i * a : 0, j1 = i * a + a > f1 ? f1 - i * a : a;
+                    for (int j = j0; j < j1; j++) {
                         __builtin_prefetch(vt + (i * a + j) * stride_f + WINO_PF_OUT, 1);
                         OR_V8F_STORE(vt + (i * a + j) * stride_f, tv[j]);
                     }

@@ -67,11 +67,12 @@ float *or_wino_lines(const or_wino *g, float *scratch, int part);
 bool or_wino_weights(const or_wino *g, const float *wt, int rows, float *pack, size_t step,
                      int64_t p0, int64_t p1);
 
-/* Channels [c0, c1) of V for tile rows [r0, r0 + nr) of x (c planes of
- * h x w): v[f][c][t - r0 * tw], rows of g->block floats, V_f g->vf floats apart. lines: one line
- * buffer (or_wino_lines) of the calling thread. */
+/* Channels [c0, c1) of V_f for f in [f0, f1) (all: 0, g->f), for tile rows
+ * [r0, r0 + nr) of x (c planes of h x w): v[f][c][t - r0 * tw], rows of
+ * g->block floats, V_f g->vf floats apart. lines: one line buffer
+ * (or_wino_lines) of the calling thread. */
 void or_wino_input(const or_wino *g, const float *x, int64_t r0, int64_t nr, int64_t c0,
-                   int64_t c1, float *v, float *lines);
+                   int64_t c1, int f0, int f1, float *v, float *lines);
 
 /* Output channels [m0, m1) of tile rows [r0, r0 + nr) from mf[f][m][t - r0 *
  * tw] (rows of g->block floats, M_f g->mf apart): y planes (oh x ow) = A^T M A + bias[m]

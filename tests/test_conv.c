@@ -558,7 +558,8 @@ static void test_conv_winograd(void **state)
          * 1 MiB) */
         { .nsp = 2, .n = 1, .c = 48, .m = 48, .group = 1, .in = { 40, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
-        /* transformed weights over 1 MiB: each phase split over the threads,
+        /* transformed weights over 1 MiB: the f split over the threads (4
+         * threads: rows of the tile shared by two), output channels split,
          * two blocks of tile rows (V and M over 4 MiB) */
         { .nsp = 2, .n = 1, .c = 96, .m = 80, .group = 1, .in = { 16, 200 }, .k = { 3, 3 },
           .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
