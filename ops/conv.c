@@ -65,7 +65,7 @@
  * L2 beside a block of A while the GEMM reads it (resnet50, 1 thread:
  * 4 MiB tiles 56.9 ms, 512 KiB 54.8, 256 KiB 59.2, 1 MiB 58.4) */
 #define IM2COL_BUDGET ((int64_t)512 << 10)
-#define TILE_UNIT 16 /* im2col tiles are whole multiples of this many columns */
+#define TILE_UNIT 32 /* im2col tiles are whole multiples of this many columns */
 /* im2col in one tile of all columns, shared by the threads, when the
  * weights are more than a tile's L2 budget (per-tile products would each
  * stream them from memory again: resnet50's layer3.0/layer4.0 strided
@@ -386,13 +386,18 @@ static or_status conv_plan(or_kernel *k)
      * at 2 threads 25% faster in blocks than split (per-node times against
      * the run's 1x1 layers). Blocks with 4 MiB of U and 1 MiB of V and M,
      * the rule before, were slower than the split on googlenet (U 1.7-3.5
-     * MiB, its 14x14 layers slower than at 1 thread) and resnet50's layer3 */
+     * MiB, its 14x14 layers slower than at 1 thread) and resnet50's layer3.
+     * With several threads, blocks only when each thread gets WINO_MIN_COLS
+     * tiles or more: googlenet's small 14x14 layers (3x3 24 -> 64, U 0.2
+     * MiB, 16 tiles) took 0.07-0.10 ms at 2 threads in blocks of 8 tiles,
+     * 0.05 at 1 */
     or_wino small;
     int nf = (wt_tile + 2) * (wt_tile + 2);
     p->wino_blocks = wt_tile &&
                      (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
                      or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
-                     (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0);
+                     (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0) &&
+                     (p->threads <= 1 || small.th * small.tw >= (int64_t)p->threads * WINO_MIN_COLS);
     if (p->wino_blocks) p->wino = small;
     if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
         if (or_is_known(k, 1)) return wino_prepare(k, p);
