@@ -278,11 +278,12 @@ static or_status pack_weights(or_kernel *k, conv_params *p, const char *form, in
     return ONNXRUN_OK;
 }
 
-/* ALGO_WINOGRAD: geometry, scratch and the transformed weights. */
-static or_status wino_prepare(or_kernel *k, conv_params *p)
+/* ALGO_WINOGRAD: geometry, scratch and the transformed weights (the mv
+ * layout when products of `cols` tiles pay for it). */
+static or_status wino_prepare(or_kernel *k, conv_params *p, int64_t cols)
 {
     const int nf = p->wino.f;
-    p->mv = or_gemm_mv_pays(k->isa, p->m, p->wino.rows * p->wino.tw, p->c);
+    p->mv = or_gemm_mv_pays(k->isa, p->m, cols, p->c);
     p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->m, p->c) : or_gemm_packed_floats(p->m, p->c);
     OR_TRY(pack_weights(k, p, nf == 36 ? "winograd 4x4" : "winograd 2x2", nf, wino_fill));
     p->algo = ALGO_WINOGRAD;
@@ -393,14 +394,17 @@ static or_status conv_plan(or_kernel *k)
      * 0.05 at 1 */
     or_wino small;
     int nf = (wt_tile + 2) * (wt_tile + 2);
-    p->wino_blocks = wt_tile &&
-                     (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
-                     or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET) &&
+    bool small_ok = wt_tile && (double)nf * (double)p->m * (double)p->c * 4.0 <= WINO_BLOCK_MAX_U &&
+                    or_wino_plan(&small, wt_tile, p->c, p->m, &p->w, WINO_BLOCK_BUDGET);
+    p->wino_blocks = small_ok &&
                      (small.th >= 2 * (int64_t)p->threads || small.th % p->threads == 0) &&
                      (p->threads <= 1 || small.th * small.tw >= (int64_t)p->threads * WINO_MIN_COLS);
     if (p->wino_blocks) p->wino = small;
     if (wt_tile && (p->wino_blocks || or_wino_plan(&p->wino, wt_tile, p->c, p->m, &p->w, COL_BUDGET))) {
-        if (or_is_known(k, 1)) return wino_prepare(k, p);
+        /* U's layout (mv or not) from the products of the 1-thread plan,
+         * so that sessions on other thread counts share the packed form */
+        int64_t cols = small_ok ? small.rows * small.tw : p->wino.rows * p->wino.tw;
+        if (or_is_known(k, 1)) return wino_prepare(k, p, cols);
     }
     bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
     if (force == OR_ALGO_INDIRECT ||
