@@ -65,7 +65,7 @@
  * L2 beside a block of A while the GEMM reads it (resnet50, 1 thread:
  * 4 MiB tiles 56.9 ms, 512 KiB 54.8, 256 KiB 59.2, 1 MiB 58.4) */
 #define IM2COL_BUDGET ((int64_t)512 << 10)
-#define TILE_UNIT 32 /* im2col tiles are whole multiples of this many columns */
+#define TILE_UNIT 16 /* im2col tiles are whole multiples of this many columns */
 /* im2col in one tile of all columns, shared by the threads, when the
  * weights are more than a tile's L2 budget (per-tile products would each
  * stream them from memory again: resnet50's layer3.0/layer4.0 strided

@@ -128,11 +128,59 @@ __attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
 #undef STORE
 }
 
+/* A right edge of at most 16 columns on two full packed panels at once
+ * (12 rows x 16): twelve accumulator chains instead of six. With six, the
+ * edge block waits on the FMA latency (6 FMAs per k in 4 cycles), so a
+ * 4-column edge (196 = 6 x 32 + 4, resnet50's 14x14 layers) cost two
+ * thirds of a full block; twelve chains fill both pipes. Per k: one load
+ * of B, twelve broadcasts, twelve FMAs. */
+__attribute__((always_inline)) static inline void ukr_edge12(const or_ukr_args *u, int64_t a_step)
+{
+    const int nr = u->nr;
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << nr) - 1);
+    const bool bfull = u->bfull || nr == NR;
+    const int64_t ldc = u->ldc, ldb = u->ldb, kc = u->kc;
+#define ROWS12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define DECL(r) __m512 c##r = u->acc ? _mm512_maskz_loadu_ps(m0, u->c + r * ldc) : _mm512_setzero_ps();
+    ROWS12(DECL)
+#undef DECL
+    const float *a = u->a, *a2 = u->a + a_step, *b = u->b;
+#define FMA_LO(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, c##r);
+#define FMA_HI(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a2[r - 6]), b0, c##r);
+    for (int64_t kk = 0; kk < kc; kk++, a += OR_GEMM_MR, a2 += OR_GEMM_MR, b += ldb) {
+        __m512 b0 = bfull ? _mm512_loadu_ps(b) : _mm512_maskz_loadu_ps(m0, b);
+        FMA_LO(0) FMA_LO(1) FMA_LO(2) FMA_LO(3) FMA_LO(4) FMA_LO(5)
+        FMA_HI(6) FMA_HI(7) FMA_HI(8) FMA_HI(9) FMA_HI(10) FMA_HI(11)
+    }
+#undef FMA_LO
+#undef FMA_HI
+#define STORE(r)                                                                 \
+    {                                                                            \
+        __m512 v = c##r;                                                         \
+        if (u->fin) {                                                            \
+            if (u->bias) v = _mm512_add_ps(v, _mm512_set1_ps(u->bias[r]));      \
+            if (u->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m0, u->add + r * ldc)); \
+            if (u->e) v = act16(v, u->e);                                        \
+        }                                                                        \
+        _mm512_mask_storeu_ps(u->c + r * ldc, m0, v);                            \
+    }
+    ROWS12(STORE)
+#undef STORE
+#undef ROWS12
+}
+
 void or_gemm_ukr_6x32_avx512(const or_ukr_args *run)
 {
     or_ukr_args u = *run;
+    /* two full packed panels at a time on a narrow edge (ukr_edge12) */
+    bool pairs = run->nr <= 16 && run->packed && !run->brows;
     for (int64_t p = 0; p < run->panels; p++) {
         or_ukr_panel(&u, run, p);
+        if (pairs && p + 1 < run->panels && run->m_left - p * OR_GEMM_MR >= 2 * OR_GEMM_MR) {
+            ukr_edge12(&u, run->a_step);
+            p++;
+            continue;
+        }
         or_ukr_prefetch_next(run, p, NR);
         ukr_one(&u);
     }
