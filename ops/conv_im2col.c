@@ -111,8 +111,22 @@ static void im2col_2d(const or_window *w, const float *x, int64_t j0, int64_t co
 {
     int64_t H = w->in[0], W = w->in[1], OW = w->out[1], kh = w->kernel[0], kw = w->kernel[1];
     int64_t sh = w->stride[0], sw = w->stride[1];
+    /* the input rows the tile reads of each channel: [ih0, ih1) */
+    int64_t ih0 = (j0 / OW) * sh - w->pad_begin[0];
+    int64_t ih1 = ((j0 + cols - 1) / OW) * sh - w->pad_begin[0] + (kh - 1) * w->dilation[0] + 1;
+    if (ih0 < 0) ih0 = 0;
+    if (ih1 > H) ih1 = H;
     for (int64_t r = r0; r < r1; r++) {
         int64_t c = r / (kh * kw), ky = r / kw % kh, kx = r % kw, lo, hi;
+        /* at a channel's first row, fetch the next channel's input rows:
+         * the planes are a row stride apart, a jump the hardware
+         * prefetchers do not make (3x3 stride 2, 128 channels at 56x56: the
+         * gather's loads were a fifth of the layer) */
+        if (ky == 0 && kx == 0 && r + kh * kw < r1)
+            for (int64_t ih = ih0; ih < ih1; ih++) {
+                const char *row = (const char *)(x + ((c + 1) * H + ih) * W);
+                for (int64_t q = 0; q < W * (int64_t)sizeof(float); q += 64) __builtin_prefetch(row + q);
+            }
         int64_t xoff = kx * w->dilation[1] - w->pad_begin[1];
         int64_t yoff = ky * w->dilation[0] - w->pad_begin[0];
         or_window_valid(OW, W, sw, xoff, &lo, &hi);
