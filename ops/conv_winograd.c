@@ -41,7 +41,7 @@ bool or_wino_fits(const or_window *w)
  * at the same offset; with a stride of a multiple of 4 KiB (c * block =
  * 256 x 24 floats on resnet50's layer3) they all fall in one set of the
  * 12-way L1 and evict each other (layer3's input transform took 0.44 ms,
- * as long as a third of its products). */
+ * two thirds as long as its products). */
 static int64_t wino_stride(int64_t floats)
 {
     int64_t lines = (floats + 15) / 16;
