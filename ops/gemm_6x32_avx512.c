@@ -11,7 +11,9 @@
  * with two pipes. Right edges narrower than 32 use mask registers on every
  * load and store of B and C (masked-off lanes are never touched, so no
  * read or write passes column nr); an edge of at most 16 columns runs the
- * left half only.
+ * left half only, on two packed panels at once where it can (ukr_edge12:
+ * twelve zmm accumulators, 12 rows x 16; per k one load of B, twelve
+ * broadcasts of A from the two panels' streams, twelve FMAs).
  */
 #include <immintrin.h>
 
