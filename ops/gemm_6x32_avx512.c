@@ -25,6 +25,17 @@
 
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
+/* The epilogue of 16 columns of row r with the last K chunk: + bias[r],
+ * + the residual at ar (lanes of m; ar NULL: none), then the activation. */
+__attribute__((always_inline)) static inline __m512 fin16(const or_ukr_args *u, __m512 v, int r,
+                                                          const float *ar, __mmask16 m)
+{
+    if (u->bias) v = _mm512_add_ps(v, _mm512_set1_ps(u->bias[r]));
+    if (ar) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ar));
+    if (u->e) v = act16(v, u->e);
+    return v;
+}
+
 __attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
 {
     const int nr = u->nr;
@@ -107,20 +118,9 @@ __attribute__((always_inline)) static inline void ukr_one(const or_ukr_args *u)
     if (r < u->mr) {                                                             \
         __m512 v0 = c##r##0, v1 = c##r##1;                                       \
         if (u->fin) {                                                            \
-            if (u->bias) {                                                       \
-                __m512 bv = _mm512_set1_ps(u->bias[r]);                          \
-                v0 = _mm512_add_ps(v0, bv);                                      \
-                v1 = _mm512_add_ps(v1, bv);                                      \
-            }                                                                    \
-            if (u->add) {                                                        \
-                const float *ar = u->add + r * ldc;                              \
-                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, ar));           \
-                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, ar + 16));      \
-            }                                                                    \
-            if (u->e) {                                                          \
-                v0 = act16(v0, u->e);                                            \
-                v1 = act16(v1, u->e);                                            \
-            }                                                                    \
+            const float *ar = u->add ? u->add + r * ldc : NULL;                  \
+            v0 = fin16(u, v0, r, ar, m0);                                        \
+            v1 = fin16(u, v1, r, ar ? ar + 16 : NULL, m1);                       \
         }                                                                        \
         float *cr = u->c + r * ldc;                                              \
         _mm512_mask_storeu_ps(cr, m0, v0);                                       \
@@ -159,11 +159,7 @@ __attribute__((always_inline)) static inline void ukr_edge12(const or_ukr_args *
 #define STORE(r)                                                                 \
     {                                                                            \
         __m512 v = c##r;                                                         \
-        if (u->fin) {                                                            \
-            if (u->bias) v = _mm512_add_ps(v, _mm512_set1_ps(u->bias[r]));      \
-            if (u->add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m0, u->add + r * ldc)); \
-            if (u->e) v = act16(v, u->e);                                        \
-        }                                                                        \
+        if (u->fin) v = fin16(u, v, r, u->add ? u->add + r * ldc : NULL, m0);    \
         _mm512_mask_storeu_ps(u->c + r * ldc, m0, v);                            \
     }
     ROWS12(STORE)
