@@ -56,6 +56,7 @@
 #include "conv_depthwise.h"
 #include "conv_gemm.h"
 #include "conv_im2col.h"
+#include "conv_implicit.h"
 #include "conv_winograd.h"
 #include "isa.h"
 #include "rowops.h"
@@ -79,8 +80,19 @@
 #define IND_BAND_BUDGET ((int64_t)256 << 10) /* bytes of input lines per thread (L2) */
 #define IND_MIN_OW 48 /* output rows at least this wide take ALGO_INDIRECT (AVX-512) */
 #define IND_MAX_A ((double)(256 << 10)) /* ... when their weights are at most this many bytes */
+/* Windows of more than one tap that would take im2col take ALGO_IMPLICIT
+ * (AVX-512) up to this K, where a block's weights (K x 64 floats) stay in
+ * L2 while the positions pass. Per node, min of interleaved runs, im2col ->
+ * implicit: resnet50's layer2.0.conv2 (3x3 s2, K 1152) 1.68 -> 1.42 ms at
+ * 1 thread, layer3.0.conv2 (K 2304) 1.70 -> 1.41 at 1 and 1.14 -> 1.03 at
+ * 2, alexnet's features.3 (5x5, K 1600 at 27x27) 3.06 -> 2.38 at 1 and
+ * 1.90 -> 1.45 at 2; layer4.0.conv2 (K 4608, 1.1 MiB a block) 1.60 ->
+ * 1.78 at 1, so it stays with im2col. 1x1 stride-2 layers were slower
+ * (resnet50's downsample 512 -> 1024 at 14x14: 1.18 -> 1.33 ms alone): a run's
+ * 512 input lines, one per channel, outgrow L1 with no tap to reuse them */
+#define IMPL_MAX_K 3072
 
-typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT } conv_algo;
+typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT, ALGO_IMPLICIT } conv_algo;
 
 typedef struct conv_params {
     /* attributes (init) */
@@ -110,6 +122,12 @@ typedef struct conv_params {
      * and all its scratch bytes */
     int64_t ind_lw, ind_rows, ind_rows_in;
     size_t ind_ptrs, ind_bytes;
+    /* ALGO_IMPLICIT: the input planes as the kernel reads them (hp x wp:
+     * padded, a copy at the start of the scratch when pad), and the
+     * scratch offset of the column offsets (int32, one per k) */
+    int64_t impl_hp, impl_wp;
+    bool impl_pad;
+    size_t impl_koff;
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
@@ -262,6 +280,29 @@ static or_status gemm_fill(or_kernel *k, float *dst)
     return ONNXRUN_OK;
 }
 
+typedef struct impl_pack_job {
+    const conv_params *p;
+    const float *wt;
+    float *dst;
+} impl_pack_job;
+
+static void impl_pack_part(void *ctx, int64_t b0, int64_t b1)
+{
+    const impl_pack_job *j = ctx;
+    or_gemm_pack_rows(j->p->m, j->p->kdim, j->wt, j->p->kdim, j->dst, OR_IMPL_OC, b0, b1);
+}
+
+/* or_pack_fill of ALGO_IMPLICIT's blocks of 64 output channels. */
+static or_status impl_fill(or_kernel *k, float *dst)
+{
+    const conv_params *p = k->params;
+    impl_pack_job job = { p, NULL, dst };
+    OR_TRY(weights_of(k, &job.wt));
+    or_parallel_for_work(k, (p->m + OR_IMPL_OC - 1) / OR_IMPL_OC, (double)p->m * (double)p->kdim,
+                         impl_pack_part, &job);
+    return ONNXRUN_OK;
+}
+
 /* p->pack = W in the form of p's plan (the model's copy when there is
  * one): `matrices` matrices of p->pack_step floats. The key holds what the
  * layout depends on. */
@@ -319,6 +360,30 @@ static bool indirect_plan(or_kernel *k, conv_params *p, bool unit)
     return true;
 }
 
+/* ALGO_IMPLICIT's geometry and scratch when it applies: AVX-512, 2-D, one
+ * group, weights known, input offsets within int32. */
+static bool implicit_plan(or_kernel *k, conv_params *p)
+{
+    const or_window *w = &p->w;
+#if !(defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)))
+    return false;
+#endif
+    if (or_isa_of(k->isa) < ONNXRUN_ISA_AVX512 || w->n != 2 || p->group != 1 || p->kdim <= 0 ||
+        p->kdim > INT32_MAX || p->m <= 0 || w->out_size <= 0 || !or_is_known(k, 1))
+        return false;
+    int64_t hp = w->in[0] + w->pad_begin[0] + w->pad_end[0];
+    int64_t wp = w->in[1] + w->pad_begin[1] + w->pad_end[1];
+    uint64_t plane, all;
+    if (!or_mul_ok((uint64_t)hp, (uint64_t)wp, &plane) || !or_mul_ok(plane, (uint64_t)p->c, &all) ||
+        all > INT32_MAX)
+        return false;
+    p->impl_hp = hp;
+    p->impl_wp = wp;
+    p->impl_pad = hp != w->in[0] || wp != w->in[1];
+    p->impl_koff = p->impl_pad ? (all * sizeof(float) + 63) / 64 * 64 : 0;
+    return true;
+}
+
 /* Shapes, the algorithm and its scratch, for p->threads threads. */
 static or_status conv_plan(or_kernel *k)
 {
@@ -364,6 +429,7 @@ static or_status conv_plan(or_kernel *k)
     or_algo force = k->algo;
     if (((force == OR_ALGO_WINO4 || force == OR_ALGO_WINO2) && !wino_fits(p)) ||
         (force == OR_ALGO_GEMM_1X1 && !unit) || (force == OR_ALGO_INDIRECT && !indirect_plan(k, p, unit)) ||
+        (force == OR_ALGO_IMPLICIT && !implicit_plan(k, p)) ||
         ((force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP) && p->cg != 1) ||
         force >= OR_ALGO_COUNT)
         force = OR_ALGO_AUTO;
@@ -418,6 +484,11 @@ static or_status conv_plan(or_kernel *k)
         p->algo = ALGO_DIRECT;
         p->dw_vec = force != OR_ALGO_DIRECT_LOOP && or_dw_plan(&p->dw, &p->w);
         if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * p->threads) * sizeof(float);
+    } else if (force == OR_ALGO_IMPLICIT ||
+               (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.kernel_size > 1 && p->kdim <= IMPL_MAX_K &&
+                p->w.out[1] < IND_MIN_OW && implicit_plan(k, p))) {
+        p->algo = ALGO_IMPLICIT;
+        k->scratch_bytes = p->impl_koff + (size_t)p->kdim * sizeof(int32_t);
     } else {
         p->algo = ALGO_IM2COL;
         double wbytes = (double)p->mg * (double)p->kdim * sizeof(float);
@@ -436,6 +507,10 @@ static or_status conv_plan(or_kernel *k)
     if (p->algo == ALGO_DIRECT || p->mg <= 0 || p->kdim <= 0 || !or_is_known(k, 1)) {
         or_pack_drop(k);
         return ONNXRUN_OK;
+    }
+    if (p->algo == ALGO_IMPLICIT) {
+        p->pack_step = or_impl_packed_floats(p->m, p->kdim);
+        return pack_weights(k, p, "implicit 64", 1, impl_fill);
     }
     /* one packed matrix per group */
     int64_t cols = p->algo == ALGO_1X1 ? p->w.out_size : p->tile;
@@ -771,6 +846,134 @@ static void indirect_run(const or_kernel *k, const or_gemm *gm, const float *x)
     or_parallel_steal(k, oh, chunk, work, indirect_rows, &job);
 }
 
+/*
+ * ALGO_IMPLICIT (conv_implicit.h): the input planes, padded into the
+ * scratch when the node pads, are read in place by the register block
+ * through one column offset per k (c, ky, kx). The threads split the
+ * output positions into runs of whole register blocks (the positions each
+ * wrote in the layer before, as or_gemm_run's columns); each copies the
+ * padded rows its positions start in, then takes its positions through
+ * every block of 64 channels in turn, so a block's weights stay in its L2
+ * while its positions pass. Splitting by blocks instead (each thread half
+ * the weights, all the input) was slower at 2 threads on resnet50's
+ * layer2.0.conv2 (3x3 stride 2, 128 -> 128 at 28x28, two blocks): 2.0 ms
+ * against 1.2 by positions: every input line crossed between the cores.
+ */
+typedef struct impl_job {
+    const or_kernel *k;
+    const float *x, *xp;   /* the item's input; the planes as read (padded or x) */
+    const int32_t *koff;
+    const float *bias, *add;
+    float *y;
+    int64_t runs, shares;  /* runs of OR_IMPL_POS positions; thread shares of them */
+} impl_job;
+
+/* The first padded row share q copies: where its first output row's
+ * windows start (0 for the first share, the planes' end past the last). */
+static int64_t impl_share_row(const impl_job *j, int64_t q)
+{
+    const conv_params *p = j->k->params;
+    if (q <= 0) return 0;
+    if (q >= j->shares) return p->impl_hp;
+    int64_t pos = or_part_begin(j->runs, 1, j->shares, q) * OR_IMPL_POS;
+    int64_t row = pos / p->w.out[1] * p->w.stride[0];
+    return row < p->impl_hp ? row : p->impl_hp;
+}
+
+/* Shares [q0, q1): padded rows [impl_share_row(q), impl_share_row(q + 1))
+ * of every plane. */
+static void impl_pad_rows(void *ctx, int64_t q0, int64_t q1)
+{
+    const impl_job *j = ctx;
+    const conv_params *p = j->k->params;
+    const or_window *w = &p->w;
+    int64_t H = w->in[0], W = w->in[1], hp = p->impl_hp, wp = p->impl_wp;
+    int64_t pt = w->pad_begin[0], pl = w->pad_begin[1], pr = wp - W - pl;
+    int64_t r0 = impl_share_row(j, q0), r1 = impl_share_row(j, q1);
+    for (int64_t c = 0; c < p->c; c++)
+        for (int64_t r = r0; r < r1; r++) {
+            float *row = (float *)j->xp + (c * hp + r) * wp;
+            int64_t i = r - pt;
+            if (i < 0 || i >= H) {
+                memset(row, 0, (size_t)wp * sizeof *row);
+                continue;
+            }
+            memset(row, 0, (size_t)pl * sizeof *row);
+            memcpy(row + pl, j->x + (c * H + i) * W, (size_t)W * sizeof *row);
+            memset(row + pl + W, 0, (size_t)pr * sizeof *row);
+        }
+}
+
+/* Runs [r0, r1) through block b. */
+static void impl_runs(const impl_job *j, int64_t b, int64_t r0, int64_t r1)
+{
+    const conv_params *p = j->k->params;
+    const or_window *w = &p->w;
+    const or_epilogue *e = j->k->post.act != OR_ACT_NONE ? &j->k->post : NULL;
+    int64_t n = w->out_size, ow = w->out[1], sh = w->stride[0], sw = w->stride[1];
+    int64_t nl = p->m - b * OR_IMPL_OC < OR_IMPL_OC ? p->m - b * OR_IMPL_OC : OR_IMPL_OC;
+    _Alignas(64) float out[OR_IMPL_POS * OR_IMPL_OC];
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t p0 = r * OR_IMPL_POS, npos = n - p0 < OR_IMPL_POS ? n - p0 : OR_IMPL_POS;
+        const float *xs[OR_IMPL_POS];
+        for (int q = 0; q < OR_IMPL_POS; q++) { /* past the end: the last position again */
+            int64_t pos = p0 + q < n ? p0 + q : n - 1;
+            xs[q] = j->xp + pos / ow * sh * p->impl_wp + pos % ow * sw;
+        }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        or_impl_block_avx512(p->pack + b * OR_IMPL_OC * p->kdim, j->koff, p->kdim, xs, out);
+#else
+        (void)xs; /* implicit_plan never picks it */
+#endif
+        for (int64_t l = 0; l < nl; l++) {
+            int64_t oc = b * OR_IMPL_OC + l;
+            float *yr = j->y + oc * n + p0;
+            const float *ar = j->add ? j->add + oc * n + p0 : NULL;
+            float bv = j->bias ? j->bias[oc] : 0.0f;
+            for (int64_t q = 0; q < npos; q++) {
+                float v = out[q * OR_IMPL_OC + l] + bv;
+                if (ar) v += ar[q];
+                yr[q] = e ? or_act1(v, e) : v;
+            }
+        }
+    }
+}
+
+/* Shares [q0, q1): each its runs through every block. */
+static void impl_shares(void *ctx, int64_t q0, int64_t q1)
+{
+    const impl_job *j = ctx;
+    const conv_params *p = j->k->params;
+    int64_t blocks = (p->m + OR_IMPL_OC - 1) / OR_IMPL_OC;
+    int64_t r0 = or_part_begin(j->runs, 1, j->shares, q0), r1 = or_part_begin(j->runs, 1, j->shares, q1);
+    for (int64_t b = 0; b < blocks; b++) impl_runs(j, b, r0, r1);
+}
+
+/* One batch item by ALGO_IMPLICIT. */
+static void impl_run(const or_kernel *k, const float *x, const float *bias, const float *add, float *y)
+{
+    const conv_params *p = k->params;
+    const or_window *w = &p->w;
+    int32_t *koff = (int32_t *)((char *)k->scratch + p->impl_koff);
+    int64_t runs = (w->out_size + OR_IMPL_POS - 1) / OR_IMPL_POS;
+    double work = (double)p->m * (double)w->out_size * (double)p->kdim / OR_PAR_MAC_PER_WORK;
+    int64_t shares = or_par_worth(k, work, OR_PAR_MIN_WORK) ? k->threads : 1;
+    if (shares > runs) shares = runs;
+    impl_job job = { k, x, p->impl_pad ? k->scratch : x, koff, bias, add, y, runs, shares };
+    int64_t kh = w->kernel[0], kw = w->kernel[1], plane = p->impl_hp * p->impl_wp, kk = 0;
+    for (int64_t c = 0; c < p->c; c++)
+        for (int64_t ky = 0; ky < kh; ky++)
+            for (int64_t kx = 0; kx < kw; kx++)
+                koff[kk++] = (int32_t)(c * plane + ky * w->dilation[0] * p->impl_wp + kx * w->dilation[1]);
+    if (shares <= 1) {
+        if (p->impl_pad) impl_pad_rows(&job, 0, 1);
+        impl_shares(&job, 0, 1);
+        return;
+    }
+    if (p->impl_pad) or_parallel_for(k, shares, impl_pad_rows, &job);
+    or_parallel_for(k, shares, impl_shares, &job);
+}
+
 static const char *conv_algo_name(const or_kernel *k)
 {
     const conv_params *p = k->params;
@@ -784,6 +987,8 @@ static const char *conv_algo_name(const or_kernel *k)
         return p->dw_vec ? "depthwise" : "direct loop";
     case ALGO_INDIRECT:
         return "indirect";
+    case ALGO_IMPLICIT:
+        return "implicit";
     case ALGO_IM2COL:
         break;
     }
@@ -799,11 +1004,11 @@ static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
     const float *bias = or_in(k, 2) ? or_in(k, 2)->data : NULL;
     float *y = k->out[0]->data;
     const or_window *w = &p->w;
-    if (p->algo == ALGO_WINOGRAD) {
+    if (p->algo == ALGO_WINOGRAD || p->algo == ALGO_IMPLICIT) { /* item by item */
         const float *add = k->post.add ? k->post.add->data : NULL;
         for (int64_t n = n0; n < n1; n++) {
             int64_t xo = n * p->c * w->in_size, yo = n * p->m * w->out_size;
-            wino_run(k, x + xo, bias, add ? add + yo : NULL, y + yo);
+            (p->algo == ALGO_WINOGRAD ? wino_run : impl_run)(k, x + xo, bias, add ? add + yo : NULL, y + yo);
         }
         return;
     }
@@ -1066,7 +1271,8 @@ static or_status convt_run(or_kernel *k)
 
 #define CONV_ALGOS                                                                     \
     (1u << OR_ALGO_GEMM_1X1 | 1u << OR_ALGO_IM2COL | 1u << OR_ALGO_DIRECT |           \
-     1u << OR_ALGO_DIRECT_LOOP | 1u << OR_ALGO_WINO4 | 1u << OR_ALGO_WINO2 | 1u << OR_ALGO_INDIRECT)
+     1u << OR_ALGO_DIRECT_LOOP | 1u << OR_ALGO_WINO4 | 1u << OR_ALGO_WINO2 |           \
+     1u << OR_ALGO_INDIRECT | 1u << OR_ALGO_IMPLICIT)
 #define CONV(since)                                                                    \
     OR_OP("Conv", since, .flags = OR_OP_FUSES, .algos = CONV_ALGOS,                   \
           .params_size = sizeof(conv_params), .init = conv_init, .infer = conv_infer, \

@@ -31,6 +31,13 @@ size_t or_gemm_packed_floats(int64_t m, int64_t k);
 /* Packs a (M x K, row i at a + i * lda) into ap (or_gemm_packed_floats). */
 void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap);
 
+/* Panels [p0, p1) of R rows of a (M x K, row i at a + i * lda; rows past
+ * M zero), each A[panel rows][k] as R consecutive floats per k, into ap
+ * (panel p at ap + p * R * K): or_gemm_pack's layout for R = OR_GEMM_MR,
+ * the mv layout's for OR_GEMM_MV, the implicit convolution's for 64. */
+void or_gemm_pack_rows(int64_t m, int64_t k, const float *a, int64_t lda, float *ap, int R,
+                       int64_t p0, int64_t p1);
+
 /* The mv layout (or_gemm.mv): panels of OR_GEMM_MV rows, A[panel rows][k]
  * as 16 consecutive floats per k. For products with few columns on
  * AVX-512 (or_gemm_mv_pays says when); the same sums, other kernel. */

@@ -382,7 +382,9 @@ static void test_conv_random(void **state)
 }
 
 /* A layer whose im2col matrix is larger than the scratch budget: the tiles
- * (which end mid-row) must give the same result, and scratch stays bounded. */
+ * (which end mid-row; the harness's forced im2col on AVX-512, where the
+ * rules take implicit, whose scratch is the padded input) must give the
+ * same result, and scratch stays bounded. */
 static void test_conv_large_tiled(void **state)
 {
     (void)state;
@@ -403,20 +405,21 @@ static void test_conv_large_tiled(void **state)
 
 /* Strided layers whose weights outgrow a tile's L2 budget gather all their
  * columns into one tile the threads share, and split the product by rows
- * (conv.c's whole tile): 6 x 32 blocks (64 x 256 x 3x3 on 10x10 outputs)
- * and the mv layout (144 x 256 x 3x3 on 8x8, weights over 1 MiB), and a 1x1
+ * (conv.c's whole tile): 6 x 32 blocks (64 x 352 x 3x3 on 10x10 outputs)
+ * and the mv layout (144 x 352 x 3x3 on 8x8, weights over 1 MiB), and a 1x1
  * stride-2 layer; the harness runs each on 1, 2 and 4 threads and each ISA.
- * On one thread the scratch is the whole column matrix. */
+ * On one thread the scratch is the whole column matrix. 352 channels: K
+ * over IMPL_MAX_K, which AVX-512 would otherwise take implicit. */
 static void test_conv_whole_tile(void **state)
 {
     (void)state;
     /* 100 and 64 output columns: more than the 56 a tile budget holds */
     static const int64_t ms[] = { 64, 144 }, hw[][2] = { { 20, 19 }, { 16, 16 } }, cols[] = { 100, 64 };
     for (int i = 0; i < 2; i++) {
-        ccase t = { .nsp = 2, .n = 1, .c = 256, .m = ms[i], .group = 1, .in = { hw[i][0], hw[i][1] },
+        ccase t = { .nsp = 2, .n = 1, .c = 352, .m = ms[i], .group = 1, .in = { hw[i][0], hw[i][1] },
                     .k = { 3, 3 }, .has_s = true, .s = { 2, 2 }, .has_pads = true,
                     .pads = { 1, 1, 1, 1 }, .bias = true };
-        assert_int_equal(check_conv(&t), (size_t)256 * 9 * cols[i] * sizeof(float));
+        assert_int_equal(check_conv(&t), (size_t)352 * 9 * cols[i] * sizeof(float));
     }
     ccase ds = { .nsp = 2, .n = 2, .c = 256, .m = 640, .group = 1, .in = { 14, 14 }, .k = { 1, 1 },
                  .has_s = true, .s = { 2, 2 }, .bias = true };
@@ -437,7 +440,7 @@ static double ref_act(double v, const or_epilogue *e)
 
 /* Conv with a fused epilogue (k->post: residual add and each activation)
  * on every algorithm (1x1 sgemm, im2col tiles ending mid-row, depthwise,
- * grouped, Winograd, indirect), on one and two threads, against the naive
+ * grouped, Winograd, indirect, implicit), on one and two threads, against the naive
  * conv followed by the unfused add and activation. */
 static void test_conv_epilogue(void **state)
 {
@@ -470,6 +473,18 @@ static void test_conv_epilogue(void **state)
           .has_s = true, .s = { 4, 4 }, .has_pads = true, .pads = { 2, 2, 2, 2 }, .bias = true },
         { .nsp = 2, .n = 2, .c = 5, .m = 16, .group = 1, .in = { 9, 100 }, .k = { 7, 7 },
           .has_s = true, .s = { 2, 2 }, .has_pads = true, .pads = { 3, 1, 3, 2 }, .bias = true },
+        /* implicit on AVX-512 by the rules (so also on 2 and 4 threads):
+         * two blocks of 64 channels and part of a third, runs of 6
+         * positions across output rows and past the end, asymmetric
+         * padding, dilation, unequal strides, and no padding (the input
+         * read in place) */
+        { .nsp = 2, .n = 2, .c = 7, .m = 70, .group = 1, .in = { 9, 13 }, .k = { 5, 5 },
+          .has_pads = true, .pads = { 2, 1, 2, 2 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 6, .m = 130, .group = 1, .in = { 12, 11 }, .k = { 3, 3 },
+          .has_s = true, .s = { 2, 1 }, .has_d = true, .d = { 2, 1 }, .has_pads = true,
+          .pads = { 1, 0, 2, 1 } },
+        { .nsp = 2, .n = 1, .c = 5, .m = 64, .group = 1, .in = { 8, 20 }, .k = { 3, 2 },
+          .has_s = true, .s = { 2, 3 }, .bias = true },
     };
     static const or_epilogue acts[] = {
         { .act = OR_ACT_NONE },
