@@ -92,7 +92,9 @@
  * 512 input lines, one per channel, outgrow L1 with no tap to reuse them */
 #define IMPL_MAX_K 3072
 
-typedef enum conv_algo { ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT, ALGO_IMPLICIT } conv_algo;
+typedef enum conv_algo {
+    ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT, ALGO_IMPLICIT, ALGO_GRID
+} conv_algo;
 
 typedef struct conv_params {
     /* attributes (init) */
@@ -128,6 +130,10 @@ typedef struct conv_params {
     int64_t impl_hp, impl_wp;
     bool impl_pad;
     size_t impl_koff;
+    /* ALGO_GRID: floats per thread of the padded planes of a group (with
+     * slack past the last), of its products on the grid, and its rows */
+    int64_t grid_planes, grid_out;
+    size_t grid_bytes;
     or_dw dw;           /* ALGO_DIRECT: the vector kernel's geometry */
     bool dw_vec;        /* ALGO_DIRECT through or_dw_plane */
     /* weights packed at infer (or_gemm_pack) when known then, else NULL:
@@ -384,6 +390,32 @@ static bool implicit_plan(or_kernel *k, conv_params *p)
     return true;
 }
 
+/* ALGO_GRID's scratch when it applies: AVX-512 (the 6 x 32 kernel reads
+ * B through row pointers), 2-D, stride 1, groups of more than one input
+ * channel, weights known. Uses impl_hp / impl_wp for the padded planes. */
+static bool grid_plan(or_kernel *k, conv_params *p)
+{
+    const or_window *w = &p->w;
+    if (or_isa_of(k->isa) < ONNXRUN_ISA_AVX512 || w->n != 2 || w->stride[0] != 1 || w->stride[1] != 1 ||
+        p->cg < 2 || p->kdim <= 0 || p->mg <= 0 || w->out_size <= 0 || !or_is_known(k, 1))
+        return false;
+    int64_t hp = w->in[0] + w->pad_begin[0] + w->pad_end[0];
+    int64_t wp = w->in[1] + w->pad_begin[1] + w->pad_end[1];
+    uint64_t plane, planes, out;
+    if (!or_mul_ok((uint64_t)hp, (uint64_t)wp, &plane) || !or_mul_ok(plane, (uint64_t)p->cg, &planes) ||
+        !or_mul_ok((uint64_t)w->out[0] * (uint64_t)wp, (uint64_t)p->mg, &out) ||
+        planes > ((uint64_t)1 << 32) || out > ((uint64_t)1 << 32))
+        return false;
+    p->impl_hp = hp;
+    p->impl_wp = wp;
+    /* the last block of 32 columns reads up to 31 floats past the grid */
+    p->grid_planes = ((int64_t)planes + wp + OR_GEMM_NR_MAX + 15) / 16 * 16;
+    p->grid_out = ((int64_t)out + 15) / 16 * 16;
+    p->grid_bytes = ((size_t)(p->grid_planes + p->grid_out) * sizeof(float) +
+                     (size_t)p->kdim * sizeof(float *) + 63) / 64 * 64;
+    return true;
+}
+
 /* Shapes, the algorithm and its scratch, for p->threads threads. */
 static or_status conv_plan(or_kernel *k)
 {
@@ -429,7 +461,7 @@ static or_status conv_plan(or_kernel *k)
     or_algo force = k->algo;
     if (((force == OR_ALGO_WINO4 || force == OR_ALGO_WINO2) && !wino_fits(p)) ||
         (force == OR_ALGO_GEMM_1X1 && !unit) || (force == OR_ALGO_INDIRECT && !indirect_plan(k, p, unit)) ||
-        (force == OR_ALGO_IMPLICIT && !implicit_plan(k, p)) ||
+        (force == OR_ALGO_IMPLICIT && !implicit_plan(k, p)) || (force == OR_ALGO_GRID && !grid_plan(k, p)) ||
         ((force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP) && p->cg != 1) ||
         force >= OR_ALGO_COUNT)
         force = OR_ALGO_AUTO;
@@ -480,6 +512,9 @@ static or_status conv_plan(or_kernel *k)
         k->scratch_bytes = p->ind_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
     } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
         p->algo = ALGO_1X1;
+    } else if (force == OR_ALGO_GRID || (force == OR_ALGO_AUTO && p->group > 1 && grid_plan(k, p))) {
+        p->algo = ALGO_GRID;
+        k->scratch_bytes = p->grid_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
     } else if (direct || (force == OR_ALGO_AUTO && p->cg == 1 && p->group > 1)) {
         p->algo = ALGO_DIRECT;
         p->dw_vec = force != OR_ALGO_DIRECT_LOOP && or_dw_plan(&p->dw, &p->w);
@@ -514,7 +549,7 @@ static or_status conv_plan(or_kernel *k)
     }
     /* one packed matrix per group */
     int64_t cols = p->algo == ALGO_1X1 ? p->w.out_size : p->tile;
-    p->mv = p->algo != ALGO_INDIRECT && or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
+    p->mv = p->algo != ALGO_INDIRECT && p->algo != ALGO_GRID && or_gemm_mv_pays(k->isa, p->mg, cols, p->kdim);
     p->pack_step = p->mv ? or_gemm_packed_mv_floats(p->mg, p->kdim) : or_gemm_packed_floats(p->mg, p->kdim);
     return pack_weights(k, p, "gemm panels", p->group, gemm_fill);
 }
@@ -974,6 +1009,74 @@ static void impl_run(const or_kernel *k, const float *x, const float *bias, cons
     or_parallel_for(k, shares, impl_shares, &job);
 }
 
+/*
+ * ALGO_GRID: a stride-1 convolution computed on the padded grid. Output
+ * position (oh, ow) reads padded input (oh + ky * dh, ow + kx * dw), so over
+ * the grid of oh * wp + ow (ow running on past the output row, to wp) row
+ * (c, ky, kx) of B is the padded plane of c itself from ky * dh * wp +
+ * kx * dw on: the 6 x 32 kernel reads it in place through row pointers
+ * (or_gemm.brows), whole padded rows at a time, so narrow output rows fill
+ * its 32 columns (a grouped layer's im2col, many small products over short
+ * rows, ran at 12% of peak). The columns past each output row are computed
+ * and dropped; the bias, residual and activation come as the grid is
+ * copied into Y. Groups go to threads whole, each in its own scratch.
+ */
+typedef struct grid_job {
+    const or_kernel *k;
+    const float *x, *bias, *add;
+    float *y;
+} grid_job;
+
+static void grid_groups(void *ctx, int64_t g0, int64_t g1, int part)
+{
+    const grid_job *j = ctx;
+    const conv_params *p = j->k->params;
+    const or_window *w = &p->w;
+    const or_epilogue *e = j->k->post.act != OR_ACT_NONE ? &j->k->post : NULL;
+    int64_t H = w->in[0], W = w->in[1], hp = p->impl_hp, wp = p->impl_wp, plane = hp * wp;
+    int64_t pt = w->pad_begin[0], pl = w->pad_begin[1], oh = w->out[0], ow = w->out[1];
+    int64_t kh = w->kernel[0], kw = w->kernel[1], n = oh * wp;
+    char *base = (char *)j->k->scratch + (size_t)part * p->grid_bytes;
+    float *xp = (float *)base, *grid = xp + p->grid_planes;
+    const float **rows = (const float **)(grid + p->grid_out);
+    memset(xp, 0, (size_t)p->grid_planes * sizeof *xp); /* borders and slack */
+    for (int64_t g = g0; g < g1; g++) {
+        for (int64_t c = 0; c < p->cg; c++)
+            for (int64_t i = 0; i < H; i++)
+                memcpy(xp + c * plane + (pt + i) * wp + pl, j->x + ((g * p->cg + c) * H + i) * W,
+                       (size_t)W * sizeof *xp);
+        int64_t kk = 0;
+        for (int64_t c = 0; c < p->cg; c++)
+            for (int64_t ky = 0; ky < kh; ky++)
+                for (int64_t kx = 0; kx < kw; kx++)
+                    rows[kk++] = xp + c * plane + ky * w->dilation[0] * wp + kx * w->dilation[1];
+        /* without a residual the kernel adds the bias and activates as it
+         * stores (the residual comes before the activation, in the copy) */
+        const float *bias = j->bias ? j->bias + g * p->mg : NULL;
+        or_gemm gm = { .m = p->mg, .n = n, .k = p->kdim, .a = p->pack + g * p->pack_step,
+                       .lda = p->kdim, .packed = true, .brows = rows, .c = grid, .ldc = n,
+                       .bias = j->add ? NULL : bias, .e = j->add ? NULL : e, .isa = j->k->isa };
+        or_gemm_cols(&gm, 0, n);
+        for (int64_t m = 0; m < p->mg; m++) {
+            int64_t oc = g * p->mg + m;
+            for (int64_t r = 0; r < oh; r++) {
+                const float *src = grid + m * n + r * wp;
+                float *dst = j->y + (oc * oh + r) * ow;
+                if (!j->add) {
+                    memcpy(dst, src, (size_t)ow * sizeof *dst);
+                    continue;
+                }
+                const float *ar = j->add + (oc * oh + r) * ow;
+                float bv = bias ? bias[m] : 0.0f;
+                for (int64_t q = 0; q < ow; q++) {
+                    float v = src[q] + bv + ar[q];
+                    dst[q] = e ? or_act1(v, e) : v;
+                }
+            }
+        }
+    }
+}
+
 static const char *conv_algo_name(const or_kernel *k)
 {
     const conv_params *p = k->params;
@@ -989,6 +1092,8 @@ static const char *conv_algo_name(const or_kernel *k)
         return "indirect";
     case ALGO_IMPLICIT:
         return "implicit";
+    case ALGO_GRID:
+        return "grid";
     case ALGO_IM2COL:
         break;
     }
@@ -1009,6 +1114,16 @@ static void conv_items(const or_kernel *k, int64_t n0, int64_t n1)
         for (int64_t n = n0; n < n1; n++) {
             int64_t xo = n * p->c * w->in_size, yo = n * p->m * w->out_size;
             (p->algo == ALGO_WINOGRAD ? wino_run : impl_run)(k, x + xo, bias, add ? add + yo : NULL, y + yo);
+        }
+        return;
+    }
+    if (p->algo == ALGO_GRID) {
+        const float *add = k->post.add ? k->post.add->data : NULL;
+        for (int64_t n = n0; n < n1; n++) {
+            int64_t yo = n * p->m * w->out_size;
+            grid_job job = { k, x + n * p->c * w->in_size, bias, add ? add + yo : NULL, y + yo };
+            double work = (double)p->m * (double)w->out_size * (double)p->kdim / OR_PAR_MAC_PER_WORK;
+            or_parallel_dyn(k, p->group, work, grid_groups, &job);
         }
         return;
     }
@@ -1272,7 +1387,7 @@ static or_status convt_run(or_kernel *k)
 #define CONV_ALGOS                                                                     \
     (1u << OR_ALGO_GEMM_1X1 | 1u << OR_ALGO_IM2COL | 1u << OR_ALGO_DIRECT |           \
      1u << OR_ALGO_DIRECT_LOOP | 1u << OR_ALGO_WINO4 | 1u << OR_ALGO_WINO2 |           \
-     1u << OR_ALGO_INDIRECT | 1u << OR_ALGO_IMPLICIT)
+     1u << OR_ALGO_INDIRECT | 1u << OR_ALGO_IMPLICIT | 1u << OR_ALGO_GRID)
 #define CONV(since)                                                                    \
     OR_OP("Conv", since, .flags = OR_OP_FUSES, .algos = CONV_ALGOS,                   \
           .params_size = sizeof(conv_params), .init = conv_init, .infer = conv_infer, \

@@ -81,6 +81,7 @@ typedef enum or_algo {
     OR_ALGO_WINO2,         /* Conv: Winograd F(2x2, 3x3) */
     OR_ALGO_INDIRECT,      /* Conv: rows of input lines read through pointers (2-D, AVX-512) */
     OR_ALGO_IMPLICIT,      /* Conv: channels in lanes, inputs broadcast in place (2-D, AVX-512) */
+    OR_ALGO_GRID,          /* Conv: stride 1 on the padded grid, B rows in place (2-D, AVX-512) */
     OR_ALGO_COUNT
 } or_algo;
 

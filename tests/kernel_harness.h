@@ -212,7 +212,7 @@ static inline or_status kh_run_post(const char *domain, const char *op_type, int
     static const char *const algo_names[OR_ALGO_COUNT] = {
         "", "algorithm 1x1", "algorithm im2col", "algorithm direct", "algorithm direct loop",
         "algorithm Winograd 4x4", "algorithm Winograd 2x2", "algorithm indirect",
-        "algorithm implicit" };
+        "algorithm implicit", "algorithm grid" };
     for (int a = 1; a < OR_ALGO_COUNT; a++)
         if (def->algos >> a & 1) vs[nv++] = (kh_variant){ algo_names[a], 1, ONNXRUN_ISA_AUTO, (or_algo)a, false };
     if ((def->flags & OR_OP_INPLACE) && n_in && ins[0] && outs[0] && ins[0]->data &&

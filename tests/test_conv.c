@@ -440,7 +440,7 @@ static double ref_act(double v, const or_epilogue *e)
 
 /* Conv with a fused epilogue (k->post: residual add and each activation)
  * on every algorithm (1x1 sgemm, im2col tiles ending mid-row, depthwise,
- * grouped, Winograd, indirect, implicit), on one and two threads, against the naive
+ * grouped, Winograd, indirect, implicit, grid), on one and two threads, against the naive
  * conv followed by the unfused add and activation. */
 static void test_conv_epilogue(void **state)
 {
@@ -485,6 +485,13 @@ static void test_conv_epilogue(void **state)
           .pads = { 1, 0, 2, 1 } },
         { .nsp = 2, .n = 1, .c = 5, .m = 64, .group = 1, .in = { 8, 20 }, .k = { 3, 2 },
           .has_s = true, .s = { 2, 3 }, .bias = true },
+        /* grid on AVX-512 by the rules: groups of several channels at
+         * stride 1 (resnext's 3x3, 4 -> 4 per group), padded and
+         * dilated, rows narrower and wider than the kernel's 32 columns */
+        { .nsp = 2, .n = 2, .c = 32, .m = 32, .group = 8, .in = { 9, 7 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
+        { .nsp = 2, .n = 1, .c = 12, .m = 18, .group = 3, .in = { 10, 40 }, .k = { 3, 2 },
+          .has_d = true, .d = { 2, 1 }, .has_pads = true, .pads = { 2, 0, 1, 1 } },
     };
     static const or_epilogue acts[] = {
         { .act = OR_ACT_NONE },
