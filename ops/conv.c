@@ -93,6 +93,8 @@
  * (resnet50's downsample 512 -> 1024 at 14x14: 1.18 -> 1.33 ms alone): a run's
  * 512 input lines, one per channel, outgrow L1 with no tap to reuse them */
 #define IMPL_MAX_K 3072
+#define WINO_SMALL_OUT 196 /* output positions (14x14) ... */
+#define WINO_SMALL_CM 8192.0 /* ... and channels in x out up to which 3x3 layers skip Winograd */
 
 typedef enum conv_algo {
     ALGO_1X1, ALGO_DIRECT, ALGO_IM2COL, ALGO_WINOGRAD, ALGO_INDIRECT, ALGO_IMPLICIT, ALGO_GRID
@@ -418,6 +420,15 @@ static bool grid_plan(or_kernel *k, conv_params *p)
     return true;
 }
 
+/* The rule for ALGO_IMPLICIT (IMPL_MAX_K): a window of more than one tap,
+ * channels filling 3/4 of the blocks, rows under IND_MIN_OW; sets its
+ * geometry when it holds. */
+static bool implicit_pays(or_kernel *k, conv_params *p)
+{
+    return p->w.n == 2 && p->w.kernel_size > 1 && p->kdim <= IMPL_MAX_K && p->w.out[1] < IND_MIN_OW &&
+           4 * (size_t)p->m >= 3 * or_impl_packed_floats(p->m, 1) && implicit_plan(k, p);
+}
+
 /* Shapes, the algorithm and its scratch, for p->threads threads. */
 static or_status conv_plan(or_kernel *k)
 {
@@ -467,9 +478,17 @@ static or_status conv_plan(or_kernel *k)
         ((force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP) && p->cg != 1) ||
         force >= OR_ALGO_COUNT)
         force = OR_ALGO_AUTO;
+    /* small 3x3 layers on small images (googlenet's 3x3 branches, 16..48 ->
+     * 48..128 at 14x14 and 7x7) take implicit: their transforms cost more
+     * than the products save. Per node at 1 / 2 threads, Winograd ->
+     * implicit: inception4c 24 -> 64 0.073 -> 0.048 / 0.092 -> 0.037 ms,
+     * 4e 32 -> 128 0.166 -> 0.106 / 0.125 -> 0.079, 5b 48 -> 128 (7x7) 0.083
+     * -> 0.055 at 1 */
+    bool tiny = force == OR_ALGO_AUTO && p->w.out_size <= WINO_SMALL_OUT &&
+                 (double)p->c * (double)p->m <= WINO_SMALL_CM && implicit_pays(k, p);
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
-                  : force == OR_ALGO_AUTO ? wino_tile(p) : 0;
+                  : force == OR_ALGO_AUTO && !tiny ? wino_tile(p) : 0;
     /* transformed weights that stay in the core's L2 beside a small block
      * (U up to 1 MiB, V and M up to 256 KiB) and, with several threads,
      * tile rows enough to share out evenly (a row or more each, at most one
@@ -521,10 +540,7 @@ static or_status conv_plan(or_kernel *k)
         p->algo = ALGO_DIRECT;
         p->dw_vec = force != OR_ALGO_DIRECT_LOOP && or_dw_plan(&p->dw, &p->w);
         if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * p->threads) * sizeof(float);
-    } else if (force == OR_ALGO_IMPLICIT ||
-               (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.kernel_size > 1 && p->kdim <= IMPL_MAX_K &&
-                p->w.out[1] < IND_MIN_OW && 4 * (size_t)p->m >= 3 * or_impl_packed_floats(p->m, 1) &&
-                implicit_plan(k, p))) {
+    } else if (force == OR_ALGO_IMPLICIT || (force == OR_ALGO_AUTO && implicit_pays(k, p))) {
         p->algo = ALGO_IMPLICIT;
         k->scratch_bytes = p->impl_koff + (size_t)p->kdim * sizeof(int32_t);
     } else {

@@ -485,6 +485,10 @@ static void test_conv_epilogue(void **state)
           .pads = { 1, 0, 2, 1 } },
         { .nsp = 2, .n = 1, .c = 5, .m = 64, .group = 1, .in = { 8, 20 }, .k = { 3, 2 },
           .has_s = true, .s = { 2, 3 }, .bias = true },
+        /* a small 3x3 stride-1 layer on 14x14 (googlenet's 3x3 branches):
+         * implicit by the rules, Winograd when forced */
+        { .nsp = 2, .n = 1, .c = 24, .m = 64, .group = 1, .in = { 14, 14 }, .k = { 3, 3 },
+          .has_pads = true, .pads = { 1, 1, 1, 1 }, .bias = true },
         /* grid on AVX-512 by the rules: groups of several channels at
          * stride 1 (resnext's 3x3, 4 -> 4 per group), padded and
          * dilated, rows narrower and wider than the kernel's 32 columns */
