@@ -909,9 +909,12 @@ static void indirect_run(const or_kernel *k, const or_gemm *gm, const float *x)
  * padded rows its positions start in, then takes its positions through
  * every block of 64 channels in turn, so a block's weights stay in its L2
  * while its positions pass. Splitting by blocks instead (each thread half
- * the weights, all the input) was slower at 2 threads on resnet50's
- * layer2.0.conv2 (3x3 stride 2, 128 -> 128 at 28x28, two blocks): 2.0 ms
- * against 1.2 by positions: every input line crossed between the cores.
+ * the weights, all the input, padded by both) was slower at 2 threads on
+ * resnet50's layer2.0.conv2 alone (3x3 stride 2, 128 -> 128 at 28x28, two
+ * blocks): 2.0 ms, against 0.87-1.04 by positions with each thread padding
+ * its own rows: half of every input line crossed between the cores. In the
+ * model, where the weights stream from memory, the two splits measured
+ * alike on layer3.0.conv2 (four blocks).
  */
 typedef struct impl_job {
     const or_kernel *k;
@@ -1037,8 +1040,10 @@ static void impl_run(const or_kernel *k, const float *x, const float *bias, cons
  * (or_gemm.brows), whole padded rows at a time, so narrow output rows fill
  * its 32 columns (a grouped layer's im2col, many small products over short
  * rows, ran at 12% of peak). The columns past each output row are computed
- * and dropped; the bias, residual and activation come as the grid is
- * copied into Y. Groups go to threads whole, each in its own scratch.
+ * and dropped as the grid is copied into Y; the kernel adds the bias and
+ * activates as it stores, unless there is a residual (it comes before the
+ * activation: then all three in the copy). Groups go to threads whole,
+ * each in its own scratch.
  */
 typedef struct grid_job {
     const or_kernel *k;
@@ -1069,8 +1074,6 @@ static void grid_groups(void *ctx, int64_t g0, int64_t g1, int part)
             for (int64_t ky = 0; ky < kh; ky++)
                 for (int64_t kx = 0; kx < kw; kx++)
                     rows[kk++] = xp + c * plane + ky * w->dilation[0] * wp + kx * w->dilation[1];
-        /* without a residual the kernel adds the bias and activates as it
-         * stores (the residual comes before the activation, in the copy) */
         const float *bias = j->bias ? j->bias + g * p->mg : NULL;
         or_gemm gm = { .m = p->mg, .n = n, .k = p->kdim, .a = p->pack + g * p->pack_step,
                        .lda = p->kdim, .packed = true, .brows = rows, .c = grid, .ldc = n,
