@@ -128,9 +128,10 @@ typedef struct conv_params {
      * and all its scratch bytes */
     int64_t ind_lw, ind_rows, ind_rows_in;
     size_t ind_ptrs, ind_bytes;
-    /* ALGO_IMPLICIT: the input planes as the kernel reads them (hp x wp:
-     * padded, a copy at the start of the scratch when pad), and the
-     * scratch offset of the column offsets (int32, one per k) */
+    /* ALGO_IMPLICIT (and ALGO_GRID: impl_hp, impl_wp): the input planes as
+     * the kernel reads them (hp x wp: padded, a copy at the start of the
+     * scratch when pad), and the scratch offset of the column offsets
+     * (int32, one per k) */
     int64_t impl_hp, impl_wp;
     bool impl_pad;
     size_t impl_koff;
@@ -285,31 +286,18 @@ static or_status gemm_fill(or_kernel *k, float *dst)
     const float *wt;
     OR_TRY(weights_of(k, &wt));
     for (int64_t g = 0; g < p->group; g++)
-        or_gemm_pack_threads(k, p->mv, p->mg, p->kdim, wt + g * p->mg * p->kdim, p->kdim,
-                             dst + g * p->pack_step);
+        or_gemm_pack_threads(k, p->mv ? OR_GEMM_MV : OR_GEMM_MR, p->mg, p->kdim,
+                             wt + g * p->mg * p->kdim, p->kdim, dst + g * p->pack_step);
     return ONNXRUN_OK;
-}
-
-typedef struct impl_pack_job {
-    const conv_params *p;
-    const float *wt;
-    float *dst;
-} impl_pack_job;
-
-static void impl_pack_part(void *ctx, int64_t b0, int64_t b1)
-{
-    const impl_pack_job *j = ctx;
-    or_gemm_pack_rows(j->p->m, j->p->kdim, j->wt, j->p->kdim, j->dst, OR_IMPL_OC, b0, b1);
 }
 
 /* or_pack_fill of ALGO_IMPLICIT's blocks of 64 output channels. */
 static or_status impl_fill(or_kernel *k, float *dst)
 {
     const conv_params *p = k->params;
-    impl_pack_job job = { p, NULL, dst };
-    OR_TRY(weights_of(k, &job.wt));
-    or_parallel_for_work(k, (p->m + OR_IMPL_OC - 1) / OR_IMPL_OC, (double)p->m * (double)p->kdim,
-                         impl_pack_part, &job);
+    const float *wt;
+    OR_TRY(weights_of(k, &wt));
+    or_gemm_pack_threads(k, OR_IMPL_OC, p->m, p->kdim, wt, p->kdim, dst);
     return ONNXRUN_OK;
 }
 
@@ -370,6 +358,16 @@ static bool indirect_plan(or_kernel *k, conv_params *p, bool unit)
     return true;
 }
 
+/* The padded input planes of ALGO_IMPLICIT and ALGO_GRID: p->impl_hp x
+ * p->impl_wp, *plane floats each; false when that overflows. */
+static bool padded_plane(conv_params *p, uint64_t *plane)
+{
+    const or_window *w = &p->w;
+    p->impl_hp = w->in[0] + w->pad_begin[0] + w->pad_end[0];
+    p->impl_wp = w->in[1] + w->pad_begin[1] + w->pad_end[1];
+    return or_mul_ok((uint64_t)p->impl_hp, (uint64_t)p->impl_wp, plane);
+}
+
 /* ALGO_IMPLICIT's geometry and scratch when it applies: AVX-512, 2-D, one
  * group, weights known, input offsets within int32. */
 static bool implicit_plan(or_kernel *k, conv_params *p)
@@ -381,15 +379,10 @@ static bool implicit_plan(or_kernel *k, conv_params *p)
     if (or_isa_of(k->isa) < ONNXRUN_ISA_AVX512 || w->n != 2 || p->group != 1 || p->kdim <= 0 ||
         p->kdim > INT32_MAX || p->m <= 0 || w->out_size <= 0 || !or_is_known(k, 1))
         return false;
-    int64_t hp = w->in[0] + w->pad_begin[0] + w->pad_end[0];
-    int64_t wp = w->in[1] + w->pad_begin[1] + w->pad_end[1];
     uint64_t plane, all;
-    if (!or_mul_ok((uint64_t)hp, (uint64_t)wp, &plane) || !or_mul_ok(plane, (uint64_t)p->c, &all) ||
-        all > INT32_MAX)
+    if (!padded_plane(p, &plane) || !or_mul_ok(plane, (uint64_t)p->c, &all) || all > INT32_MAX)
         return false;
-    p->impl_hp = hp;
-    p->impl_wp = wp;
-    p->impl_pad = hp != w->in[0] || wp != w->in[1];
+    p->impl_pad = p->impl_hp != w->in[0] || p->impl_wp != w->in[1];
     p->impl_koff = p->impl_pad ? (all * sizeof(float) + 63) / 64 * 64 : 0;
     return true;
 }
@@ -403,17 +396,13 @@ static bool grid_plan(or_kernel *k, conv_params *p)
     if (or_isa_of(k->isa) < ONNXRUN_ISA_AVX512 || w->n != 2 || w->stride[0] != 1 || w->stride[1] != 1 ||
         p->cg < 2 || p->kdim <= 0 || p->mg <= 0 || w->out_size <= 0 || !or_is_known(k, 1))
         return false;
-    int64_t hp = w->in[0] + w->pad_begin[0] + w->pad_end[0];
-    int64_t wp = w->in[1] + w->pad_begin[1] + w->pad_end[1];
     uint64_t plane, planes, out;
-    if (!or_mul_ok((uint64_t)hp, (uint64_t)wp, &plane) || !or_mul_ok(plane, (uint64_t)p->cg, &planes) ||
-        !or_mul_ok((uint64_t)w->out[0] * (uint64_t)wp, (uint64_t)p->mg, &out) ||
+    if (!padded_plane(p, &plane) || !or_mul_ok(plane, (uint64_t)p->cg, &planes) ||
+        !or_mul_ok((uint64_t)w->out[0] * (uint64_t)p->impl_wp, (uint64_t)p->mg, &out) ||
         planes > ((uint64_t)1 << 32) || out > ((uint64_t)1 << 32))
         return false;
-    p->impl_hp = hp;
-    p->impl_wp = wp;
     /* the last block of 32 columns reads up to 31 floats past the grid */
-    p->grid_planes = ((int64_t)planes + wp + OR_GEMM_NR_MAX + 15) / 16 * 16;
+    p->grid_planes = ((int64_t)planes + p->impl_wp + OR_GEMM_NR_MAX + 15) / 16 * 16;
     p->grid_out = ((int64_t)out + 15) / 16 * 16;
     p->grid_bytes = ((size_t)(p->grid_planes + p->grid_out) * sizeof(float) +
                      (size_t)p->kdim * sizeof(float *) + 63) / 64 * 64;
@@ -937,28 +926,36 @@ static int64_t impl_share_row(const impl_job *j, int64_t q)
     return row < p->impl_hp ? row : p->impl_hp;
 }
 
-/* Shares [q0, q1): padded rows [impl_share_row(q), impl_share_row(q + 1))
- * of every plane. */
-static void impl_pad_rows(void *ctx, int64_t q0, int64_t q1)
+/* Rows [r0, r1) of the padded planes (impl_hp x impl_wp, the node's top
+ * and left padding, zeros outside the input) of nc channels: input plane c
+ * at x + c * H * W, padded plane c at xp + c * impl_hp * impl_wp. For
+ * ALGO_IMPLICIT and ALGO_GRID. */
+static void pad_rows(const conv_params *p, const float *x, float *xp, int64_t nc, int64_t r0, int64_t r1)
 {
-    const impl_job *j = ctx;
-    const conv_params *p = j->k->params;
     const or_window *w = &p->w;
     int64_t H = w->in[0], W = w->in[1], hp = p->impl_hp, wp = p->impl_wp;
     int64_t pt = w->pad_begin[0], pl = w->pad_begin[1], pr = wp - W - pl;
-    int64_t r0 = impl_share_row(j, q0), r1 = impl_share_row(j, q1);
-    for (int64_t c = 0; c < p->c; c++)
+    for (int64_t c = 0; c < nc; c++)
         for (int64_t r = r0; r < r1; r++) {
-            float *row = (float *)j->xp + (c * hp + r) * wp;
+            float *row = xp + (c * hp + r) * wp;
             int64_t i = r - pt;
             if (i < 0 || i >= H) {
                 memset(row, 0, (size_t)wp * sizeof *row);
                 continue;
             }
             memset(row, 0, (size_t)pl * sizeof *row);
-            memcpy(row + pl, j->x + (c * H + i) * W, (size_t)W * sizeof *row);
+            memcpy(row + pl, x + (c * H + i) * W, (size_t)W * sizeof *row);
             memset(row + pl + W, 0, (size_t)pr * sizeof *row);
         }
+}
+
+/* Shares [q0, q1): padded rows [impl_share_row(q), impl_share_row(q + 1))
+ * of every plane. */
+static void impl_pad_rows(void *ctx, int64_t q0, int64_t q1)
+{
+    const impl_job *j = ctx;
+    const conv_params *p = j->k->params;
+    pad_rows(p, j->x, (float *)j->xp, p->c, impl_share_row(j, q0), impl_share_row(j, q1));
 }
 
 /* Runs [r0, r1) through block b. */
@@ -1057,18 +1054,15 @@ static void grid_groups(void *ctx, int64_t g0, int64_t g1, int part)
     const conv_params *p = j->k->params;
     const or_window *w = &p->w;
     const or_epilogue *e = j->k->post.act != OR_ACT_NONE ? &j->k->post : NULL;
-    int64_t H = w->in[0], W = w->in[1], hp = p->impl_hp, wp = p->impl_wp, plane = hp * wp;
-    int64_t pt = w->pad_begin[0], pl = w->pad_begin[1], oh = w->out[0], ow = w->out[1];
+    int64_t hp = p->impl_hp, wp = p->impl_wp, plane = hp * wp, oh = w->out[0], ow = w->out[1];
     int64_t kh = w->kernel[0], kw = w->kernel[1], n = oh * wp;
     char *base = (char *)j->k->scratch + (size_t)part * p->grid_bytes;
     float *xp = (float *)base, *grid = xp + p->grid_planes;
     const float **rows = (const float **)(grid + p->grid_out);
-    memset(xp, 0, (size_t)p->grid_planes * sizeof *xp); /* borders and slack */
+    /* the slack past the last plane, which the last column block reads */
+    memset(xp + p->cg * plane, 0, (size_t)(p->grid_planes - p->cg * plane) * sizeof *xp);
     for (int64_t g = g0; g < g1; g++) {
-        for (int64_t c = 0; c < p->cg; c++)
-            for (int64_t i = 0; i < H; i++)
-                memcpy(xp + c * plane + (pt + i) * wp + pl, j->x + ((g * p->cg + c) * H + i) * W,
-                       (size_t)W * sizeof *xp);
+        pad_rows(p, j->x + g * p->cg * w->in_size, xp, p->cg, 0, hp);
         int64_t kk = 0;
         for (int64_t c = 0; c < p->cg; c++)
             for (int64_t ky = 0; ky < kh; ky++)

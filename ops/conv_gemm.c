@@ -41,10 +41,11 @@ size_t or_gemm_packed_mv_floats(int64_t m, int64_t k)
     return (size_t)((m + OR_GEMM_MV - 1) / OR_GEMM_MV * OR_GEMM_MV) * (size_t)k;
 }
 
-/* In blocks of 64 k: each row is read as a run and the block's R x 64
- * destination stays in L1. */
-void or_gemm_pack_rows(int64_t m, int64_t k, const float *a, int64_t lda, float *ap, int R,
-                       int64_t p0, int64_t p1)
+/* Panels [p0, p1) of R rows, each A[panel rows][k] as R consecutive
+ * floats per k. In blocks of 64 k: each row is read as a run and the
+ * block's R x 64 destination stays in L1. */
+static void pack_panels(int64_t m, int64_t k, const float *a, int64_t lda, float *ap, int R,
+                        int64_t p0, int64_t p1)
 {
     for (int64_t p = p0; p < p1; p++) {
         float *dst = ap + p * R * k;
@@ -61,12 +62,12 @@ void or_gemm_pack_rows(int64_t m, int64_t k, const float *a, int64_t lda, float 
 
 void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap)
 {
-    or_gemm_pack_rows(m, k, a, lda, ap, MR, 0, (m + MR - 1) / MR);
+    pack_panels(m, k, a, lda, ap, MR, 0, (m + MR - 1) / MR);
 }
 
 void or_gemm_pack_mv(int64_t m, int64_t k, const float *a, int64_t lda, float *ap)
 {
-    or_gemm_pack_rows(m, k, a, lda, ap, OR_GEMM_MV, 0, (m + OR_GEMM_MV - 1) / OR_GEMM_MV);
+    pack_panels(m, k, a, lda, ap, OR_GEMM_MV, 0, (m + OR_GEMM_MV - 1) / OR_GEMM_MV);
 }
 
 typedef struct pack_job {
@@ -79,13 +80,13 @@ typedef struct pack_job {
 static void pack_part(void *ctx, int64_t p0, int64_t p1)
 {
     const pack_job *j = ctx;
-    or_gemm_pack_rows(j->m, j->k, j->a, j->lda, j->ap, j->rows, p0, p1);
+    pack_panels(j->m, j->k, j->a, j->lda, j->ap, j->rows, p0, p1);
 }
 
-void or_gemm_pack_threads(const or_kernel *kern, bool mv, int64_t m, int64_t k, const float *a,
+void or_gemm_pack_threads(const or_kernel *kern, int rows, int64_t m, int64_t k, const float *a,
                           int64_t lda, float *ap)
 {
-    pack_job j = { m, k, lda, a, ap, mv ? OR_GEMM_MV : MR };
+    pack_job j = { m, k, lda, a, ap, rows };
     or_parallel_for_work(kern, (m + j.rows - 1) / j.rows, (double)m * (double)k, pack_part, &j);
 }
 

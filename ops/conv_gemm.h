@@ -31,13 +31,6 @@ size_t or_gemm_packed_floats(int64_t m, int64_t k);
 /* Packs a (M x K, row i at a + i * lda) into ap (or_gemm_packed_floats). */
 void or_gemm_pack(int64_t m, int64_t k, const float *a, int64_t lda, float *ap);
 
-/* Panels [p0, p1) of R rows of a (M x K, row i at a + i * lda; rows past
- * M zero), each A[panel rows][k] as R consecutive floats per k, into ap
- * (panel p at ap + p * R * K): or_gemm_pack's layout for R = OR_GEMM_MR,
- * the mv layout's for OR_GEMM_MV, the implicit convolution's for 64. */
-void or_gemm_pack_rows(int64_t m, int64_t k, const float *a, int64_t lda, float *ap, int R,
-                       int64_t p0, int64_t p1);
-
 /* The mv layout (or_gemm.mv): panels of OR_GEMM_MV rows, A[panel rows][k]
  * as 16 consecutive floats per k. For products with few columns on
  * AVX-512 (or_gemm_mv_pays says when); the same sums, other kernel. */
@@ -47,9 +40,13 @@ void or_gemm_pack_mv(int64_t m, int64_t k, const float *a, int64_t lda, float *a
  * the mv layout on isa (AVX-512 and few columns). */
 bool or_gemm_mv_pays(onnxrun_isa isa, int64_t m, int64_t n, int64_t k);
 
-/* or_gemm_pack (or _mv when mv) with the panels split over k's threads
- * (at session creation, where packing and its page faults are the cost). */
-void or_gemm_pack_threads(const or_kernel *k, bool mv, int64_t m, int64_t kk, const float *a,
+/* a (M x K, row i at a + i * lda) in panels of `rows` rows (rows past M
+ * zero), each A[panel rows][k] as `rows` consecutive floats per k, panel p
+ * at ap + p * rows * K: or_gemm_pack's layout for OR_GEMM_MR, the mv
+ * layout's for OR_GEMM_MV, the implicit convolution's for OR_IMPL_OC. The
+ * panels are split over k's threads (at session creation, where packing
+ * and its page faults are the cost). */
+void or_gemm_pack_threads(const or_kernel *k, int rows, int64_t m, int64_t kk, const float *a,
                           int64_t lda, float *ap);
 
 /* One product. c's rows are ldc apart; add (or NULL) is a residual laid

@@ -20,8 +20,8 @@
 #define OR_IMPL_OC 64 /* output channels per block: four zmm */
 #define OR_IMPL_POS 6 /* output positions per register block */
 
-/* Floats of packed weights for M x K (packed by or_gemm_pack_rows with
- * R = OR_IMPL_OC). */
+/* Floats of packed weights for M x K (packed by or_gemm_pack_threads
+ * with rows = OR_IMPL_OC). */
 static inline size_t or_impl_packed_floats(int64_t m, int64_t k)
 {
     return (size_t)((m + OR_IMPL_OC - 1) / OR_IMPL_OC * OR_IMPL_OC) * (size_t)k;

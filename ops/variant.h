@@ -63,7 +63,6 @@
 #define or_gemm_mv_pays or_gemm_mv_pays_avx2
 #define or_gemm_pack or_gemm_pack_avx2
 #define or_gemm_pack_mv or_gemm_pack_mv_avx2
-#define or_gemm_pack_rows or_gemm_pack_rows_avx2
 #define or_gemm_pack_threads or_gemm_pack_threads_avx2
 #define or_gemm_packed_floats or_gemm_packed_floats_avx2
 #define or_gemm_packed_mv_floats or_gemm_packed_mv_floats_avx2
