@@ -82,16 +82,17 @@
 #define IND_MAX_A ((double)(256 << 10)) /* ... when their weights are at most this many bytes */
 /* Windows of more than one tap that would take im2col take ALGO_IMPLICIT
  * (AVX-512) when their channels fill 3/4 of the 64-lane blocks (lenet's 6
- * and 16 channels took 0.042 ms against im2col's 0.022), up to this K,
- * where a block's weights (K x 64 floats) stay in
- * L2 while the positions pass. Per node, min of interleaved runs, im2col ->
- * implicit: resnet50's layer2.0.conv2 (3x3 s2, K 1152) 1.68 -> 1.42 ms at
- * 1 thread, layer3.0.conv2 (K 2304) 1.70 -> 1.41 at 1 and 1.14 -> 1.03 at
- * 2, alexnet's features.3 (5x5, K 1600 at 27x27) 3.06 -> 2.38 at 1 and
- * 1.90 -> 1.45 at 2; layer4.0.conv2 (K 4608, 1.1 MiB a block) 1.60 ->
- * 1.78 at 1, so it stays with im2col. 1x1 stride-2 layers were slower
- * (resnet50's downsample 512 -> 1024 at 14x14: 1.18 -> 1.33 ms alone): a run's
- * 512 input lines, one per channel, outgrow L1 with no tap to reuse them */
+ * and 16 channels: the whole model 0.042 ms against im2col's 0.022,
+ * unguarded), up to this K, where a block's weights (K x 64 floats) stay
+ * in L2 while the positions pass. Per node, min of 3 interleaved rounds
+ * under quiet-run (foreign <= 2%), im2col -> implicit at 1 / 2 threads:
+ * resnet50's layer2.0.conv2 (3x3 s2, K 1152) 1.59 -> 1.49 / 1.02 -> 0.97
+ * ms, layer3.0.conv2 (K 2304) 1.57 -> 1.48 / 1.09 -> 1.02, alexnet's
+ * features.3 (5x5, K 1600 at 27x27) 3.04 -> 2.39 / 1.84 -> 1.47. Without
+ * the guard: layer4.0.conv2 (K 4608, 1.1 MiB a block) 1.60 -> 1.78 at 1,
+ * so it stays with im2col; 1x1 stride-2 layers were slower (resnet50's
+ * downsample 512 -> 1024 at 14x14: 1.18 -> 1.33 ms alone): a run's 512
+ * input lines, one per channel, outgrow L1 with no tap to reuse them */
 #define IMPL_MAX_K 3072
 #define WINO_SMALL_OUT 196 /* output positions (14x14) ... */
 #define WINO_SMALL_CM 8192.0 /* ... and channels in x out up to which 3x3 layers skip Winograd */
@@ -469,10 +470,11 @@ static or_status conv_plan(or_kernel *k)
         force = OR_ALGO_AUTO;
     /* small 3x3 layers on small images (googlenet's 3x3 branches, 16..48 ->
      * 48..128 at 14x14 and 7x7) take implicit: their transforms cost more
-     * than the products save. Per node at 1 / 2 threads, Winograd ->
-     * implicit: inception4c 24 -> 64 0.073 -> 0.048 / 0.092 -> 0.037 ms,
-     * 4e 32 -> 128 0.166 -> 0.106 / 0.125 -> 0.079, 5b 48 -> 128 (7x7) 0.083
-     * -> 0.055 at 1 */
+     * than the products save. Per node at 1 / 2 threads, min of 3 rounds
+     * under quiet-run (foreign <= 3.5%), Winograd -> implicit: inception4c
+     * 24 -> 64 0.054 -> 0.051 / 0.084 -> 0.042 ms, 4e 32 -> 128 0.118 ->
+     * 0.113 / 0.130 -> 0.089, 5b 48 -> 128 (7x7) 0.057 -> 0.049 / 0.076 ->
+     * 0.044 */
     bool tiny = force == OR_ALGO_AUTO && p->w.out_size <= WINO_SMALL_OUT &&
                  (double)p->c * (double)p->m <= WINO_SMALL_CM && implicit_pays(k, p);
     int wt_tile = force == OR_ALGO_WINO4 ? 4
@@ -900,7 +902,7 @@ static void indirect_run(const or_kernel *k, const or_gemm *gm, const float *x)
  * while its positions pass. Splitting by blocks instead (each thread half
  * the weights, all the input, padded by both) was slower at 2 threads on
  * resnet50's layer2.0.conv2 alone (3x3 stride 2, 128 -> 128 at 28x28, two
- * blocks): 2.0 ms, against 0.87-1.04 by positions with each thread padding
+ * blocks; unguarded): 2.0 ms, against 0.87-1.04 by positions with each thread padding
  * its own rows: half of every input line crossed between the cores. In the
  * model, where the weights stream from memory, the two splits measured
  * alike on layer3.0.conv2 (four blocks).
