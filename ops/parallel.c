@@ -4,8 +4,9 @@
  *
  * Hand-off: the caller writes the job (fn, ctx, n, parts), sets `pending`
  * and publishes the job by bumping `gen` (release). A worker waits for gen
- * to change: it spins for OR_POOL_SPIN_NS (pause between looks), then
- * registers in `sleepers` and sleeps on `wake` under the mutex; the caller
+ * to change: it spins for OR_POOL_SPIN_NS (pause between looks, and a
+ * yield of the CPU after OR_POOL_YIELD_NS), then registers in `sleepers`
+ * and sleeps on `wake` under the mutex; the caller
  * broadcasts only when someone sleeps. Both sides use sequentially
  * consistent operations on gen and sleepers, so either the worker sees the
  * new gen before it sleeps or the caller sees it sleeping. Completion is
@@ -15,6 +16,7 @@
  * session is used by one thread at a time, so jobs never overlap.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -57,7 +59,8 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Spins until cond(p, arg) holds or OR_POOL_SPIN_NS pass; true if it held. */
+/* Spins until cond(p, arg) holds or OR_POOL_SPIN_NS pass, yielding the CPU
+ * after OR_POOL_YIELD_NS; true if it held. */
 static bool spin_until(const or_pool *p, bool (*cond)(const or_pool *, unsigned long),
                        unsigned long arg)
 {
@@ -69,6 +72,7 @@ static bool spin_until(const or_pool *p, bool (*cond)(const or_pool *, unsigned 
             int64_t t = now_ns();
             if (t0 == 0) t0 = t;
             else if (t - t0 > OR_POOL_SPIN_NS) return cond(p, arg);
+            else if (t - t0 > OR_POOL_YIELD_NS) sched_yield();
         }
     }
 }
