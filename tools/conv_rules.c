@@ -3,11 +3,12 @@
  * convolution shape at a time, timed with each algorithm the kernel can be
  * forced to (or_algo), next to the one the rules pick for it.
  *
- *   conv_rules [--threads N] [--runs R] [--isa NAME] SHAPE|SET...
+ *   conv_rules [--threads N] [--runs R] [--isa NAME] [--no-relu] SHAPE|SET...
  *
  * SHAPE: C,M,H,W,K,S,P[,G] (input channels, output channels, input height
  * and width, square kernel, stride, padding on every side, groups), one
- * image. SET: a model's distinct convolution shapes, as its --info lists
+ * image, with a bias and a fused ReLU (--no-relu: none) as the models'
+ * convolutions have. SET: a model's distinct convolution shapes, as its --info lists
  * them (resnet50, googlenet, vgg16, alexnet, resnext50). Per shape and
  * algorithm it prints the minimum and median of R runs in ms and the
  * GFLOP/s of the minimum (2 x the direct method's multiply-adds), marks
@@ -116,6 +117,8 @@ typedef struct timing {
 /* Times `sh` forced to algorithm a; false (message printed) on failure.
  * *ref NULL: it gets a copy of the output (the caller frees it); else the
  * output must match it (within 1e-4 of its largest |value|). */
+static bool relu = true; /* fuse a ReLU, as the models' convolutions have */
+
 static bool time_one(const shape *sh, or_algo a, int threads, or_pool *pool, onnxrun_isa isa,
                      int runs, const float *x, const float *wt, const float *bias, float **ref,
                      timing *out)
@@ -140,7 +143,8 @@ static bool time_one(const shape *sh, or_algo a, int threads, or_pool *pool, onn
     char err[512] = "";
     or_kernel k = { .def = or_op_find("", "Conv", 13), .node = &node, .opset = 13, .n_in = 3, .n_out = 1,
                     .in = ins, .out = outs, .threads = threads, .pool = pool, .isa = isa, .algo = a,
-                    .model_path = "conv_rules", .err = err, .err_len = sizeof err };
+                    .model_path = "conv_rules", .err = err, .err_len = sizeof err,
+                    .post = { .act = relu ? OR_ACT_RELU : OR_ACT_NONE } };
     double *t = malloc((size_t)runs * sizeof *t);
     or_status st = t ? or_kernel_init(&k) : ONNXRUN_E_NOMEM;
     if (st == ONNXRUN_OK) st = k.def->infer(&k);
@@ -240,6 +244,11 @@ int main(int argc, char **argv)
     onnxrun_isa isa = ONNXRUN_ISA_AUTO;
     int first = 1;
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
+        if (strcmp(argv[first], "--no-relu") == 0) {
+            relu = false;
+            first--;
+            continue;
+        }
         if (first + 1 >= argc) break;
         if (strcmp(argv[first], "--threads") == 0) threads = atoi(argv[first + 1]);
         else if (strcmp(argv[first], "--runs") == 0) runs = atoi(argv[first + 1]);
@@ -253,14 +262,15 @@ int main(int argc, char **argv)
     }
     if (first >= argc || threads < 1 || threads > 64 || runs < 1 || runs > 100000 || (int)isa < 0) {
         fprintf(stderr, "usage: conv_rules [--threads N] [--runs R] [--isa portable|avx2|avx512] "
-                        "SHAPE|SET...\n  SHAPE: C,M,H,W,K,S,P[,G]; SET:");
+                        "[--no-relu] SHAPE|SET...\n  SHAPE: C,M,H,W,K,S,P[,G]; SET:");
         for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) fprintf(stderr, " %s", sets[i].name);
         fprintf(stderr, "\n");
         return 2;
     }
     or_pool *pool = threads > 1 ? or_pool_create(threads) : NULL;
-    printf("conv_rules: %d thread%s, isa %s, min and median of %d runs; * the rules' pick, < the fastest\n",
-           threads, threads > 1 ? "s" : "", onnxrun_isa_name(or_isa_of(isa)), runs);
+    printf("conv_rules: %d thread%s, isa %s, %s, min and median of %d runs; * the rules' pick, < the "
+           "fastest\n", threads, threads > 1 ? "s" : "", onnxrun_isa_name(or_isa_of(isa)),
+           relu ? "ReLU fused" : "no ReLU", runs);
     bool ok = true;
     for (int a = first; a < argc && ok; a++) {
         const set *st = NULL;
