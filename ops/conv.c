@@ -94,6 +94,19 @@
  * downsample 512 -> 1024 at 14x14: 1.18 -> 1.33 ms alone): a run's 512
  * input lines, one per channel, outgrow L1 with no tap to reuse them */
 #define IMPL_MAX_K 3072
+/* Wide rows with a stride of IMPL_WIDE_STRIDE or more and K of at least
+ * IMPL_WIDE_MIN_K take ALGO_IMPLICIT rather than ALGO_INDIRECT (which
+ * copies a line per phase of the stride): alexnet's 11x11 stride-4 first
+ * layer (K 363, 55 outputs a row) in the model, min / median of 6
+ * interleaved rounds under quiet-run (foreign <= 3.9%), indirect ->
+ * implicit: 1.08 / 1.31 -> 0.91 / 0.96 ms at 1 thread, 0.59 / 0.67 ->
+ * 0.62 / 0.70 at 2. tools/conv_rules (ReLU fused, 1 / 2 threads): 11x11
+ * s4 0.99 / 0.66 -> 0.84 / 0.87 ms; 7x7 s4 (K 147) 0.45 / 0.30 -> 0.37 /
+ * 0.27 and 5x5 s4 (K 75) 0.27 / 0.18 -> 0.23 / 0.15, not checked in a
+ * model (hence the bound); stride 2 stays indirect (resnet50's 7x7 s2:
+ * 1.39 / 0.80 -> 1.47 / 0.89). */
+#define IMPL_WIDE_STRIDE 4
+#define IMPL_WIDE_MIN_K 256
 #define WINO_SMALL_OUT 196 /* output positions (14x14) ... */
 #define WINO_SMALL_CM 8192.0 /* ... and channels in x out up to which 3x3 layers skip Winograd */
 
@@ -411,11 +424,14 @@ static bool grid_plan(or_kernel *k, conv_params *p)
 }
 
 /* The rule for ALGO_IMPLICIT (IMPL_MAX_K): a window of more than one tap,
- * channels filling 3/4 of the blocks, rows under IND_MIN_OW; sets its
- * geometry when it holds. */
+ * channels filling 3/4 of the blocks, rows under IND_MIN_OW or strides and
+ * K from IMPL_WIDE_STRIDE / IMPL_WIDE_MIN_K; sets its geometry when it
+ * holds. */
 static bool implicit_pays(or_kernel *k, conv_params *p)
 {
-    return p->w.n == 2 && p->w.kernel_size > 1 && p->kdim <= IMPL_MAX_K && p->w.out[1] < IND_MIN_OW &&
+    bool wide = p->w.n == 2 && p->w.stride[0] >= IMPL_WIDE_STRIDE && p->w.stride[1] >= IMPL_WIDE_STRIDE &&
+                p->kdim >= IMPL_WIDE_MIN_K;
+    return p->w.n == 2 && p->w.kernel_size > 1 && p->kdim <= IMPL_MAX_K && (p->w.out[1] < IND_MIN_OW || wide) &&
            4 * (size_t)p->m >= 3 * or_impl_packed_floats(p->m, 1) && implicit_plan(k, p);
 }
 
@@ -519,7 +535,8 @@ static or_status conv_plan(or_kernel *k)
     bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
     if (force == OR_ALGO_INDIRECT ||
         (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.out[1] >= IND_MIN_OW &&
-         (double)p->m * (double)p->kdim * sizeof(float) <= IND_MAX_A && indirect_plan(k, p, unit))) {
+         (double)p->m * (double)p->kdim * sizeof(float) <= IND_MAX_A && !implicit_pays(k, p) &&
+         indirect_plan(k, p, unit))) {
         p->algo = ALGO_INDIRECT;
         k->scratch_bytes = p->ind_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
     } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
@@ -978,6 +995,12 @@ static void impl_runs(const impl_job *j, int64_t b, int64_t r0, int64_t r1)
         }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         or_impl_block_avx512(p->pack + b * OR_IMPL_OC * p->kdim, j->koff, p->kdim, xs, out);
+        if (or_impl_store_fits(n)) {
+            int64_t oc = b * OR_IMPL_OC;
+            or_impl_store_avx512(out, (int)nl, (int)npos, j->y + oc * n + p0,
+                                 j->add ? j->add + oc * n + p0 : NULL, n, j->bias ? j->bias + oc : NULL, e);
+            continue;
+        }
 #else
         (void)xs; /* implicit_plan never picks it */
 #endif

@@ -33,4 +33,22 @@ static inline size_t or_impl_packed_floats(int64_t m, int64_t k)
 void or_impl_block_avx512(const float *w, const int32_t *koff, int64_t k,
                           const float *const xs[OR_IMPL_POS], float *out);
 
+typedef struct or_epilogue or_epilogue;
+
+/* Stores a register block's out (as or_impl_block_avx512 left it) into Y
+ * with the bias and the fused epilogue: y[l * n + j] = act(out[j *
+ * OR_IMPL_OC + l] + bias[l] + add[l * n + j]) for the block's nl <=
+ * OR_IMPL_OC channels l and npos <= OR_IMPL_POS positions j. y, add
+ * (or NULL) and bias (or NULL) point at the block's first channel and
+ * position; n is the distance between channels' rows, with
+ * (OR_IMPL_OC - 1) * n < 2^31 (or_impl_store_fits). e may be NULL (no
+ * activation). AVX-512F only. */
+void or_impl_store_avx512(const float *out, int nl, int npos, float *y, const float *add, int64_t n,
+                          const float *bias, const or_epilogue *e);
+
+static inline int or_impl_store_fits(int64_t n)
+{
+    return n >= 0 && n <= (int64_t)0x7fffffff / OR_IMPL_OC;
+}
+
 #endif /* OR_CONV_IMPLICIT_H */

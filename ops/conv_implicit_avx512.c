@@ -13,6 +13,12 @@
  * while the positions pass over them; they stream from memory for the
  * first block, 4 KiB ahead of use in software prefetch.
  *
+ * The store (or_impl_store_avx512): 16 channels of a position at a time
+ * from out, plus the bias vector, the residual gathered and the activation
+ * in the register, then scattered to the 16 channels' rows of Y (indices
+ * channel * n). The scalar loop it replaced, an element at a time, took
+ * alexnet's 11x11 first layer (K 363) from 0.78 to 0.86 ms with a ReLU.
+ *
  * Blocking (ops/conv.c): blocks of 64 channels outermost, so a thread's
  * run of blocks reads its share of the weights once; positions in runs of
  * 6 along the flattened output (a run may cross output rows: each position
@@ -20,6 +26,7 @@
  */
 #include <immintrin.h>
 
+#include "act_avx512.h"
 #include "conv_implicit.h"
 
 #define PF_W 1024 /* floats ahead in the weights to prefetch */
@@ -55,4 +62,23 @@ void or_impl_block_avx512(const float *w, const int32_t *koff, int64_t k,
     _mm512_storeu_ps(out + j * OR_IMPL_OC + 48, a3##j);
     STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
 #undef STORE
+}
+
+void or_impl_store_avx512(const float *out, int nl, int npos, float *y, const float *add, int64_t n,
+                          const float *bias, const or_epilogue *e)
+{
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    for (int l0 = 0; l0 < nl; l0 += 16) {
+        int left = nl - l0;
+        __mmask16 m = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        __m512i idx = _mm512_mullo_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(l0)),
+                                         _mm512_set1_epi32((int)n));
+        __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + l0) : _mm512_setzero_ps();
+        for (int j = 0; j < npos; j++) {
+            __m512 v = _mm512_add_ps(_mm512_loadu_ps(out + j * OR_IMPL_OC + l0), b);
+            if (add) v = _mm512_add_ps(v, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, add + j, 4));
+            if (e) v = act16(v, e);
+            _mm512_mask_i32scatter_ps(y + j, m, idx, v, 4);
+        }
+    }
 }

@@ -485,6 +485,11 @@ static void test_conv_epilogue(void **state)
           .pads = { 1, 0, 2, 1 } },
         { .nsp = 2, .n = 1, .c = 5, .m = 64, .group = 1, .in = { 8, 20 }, .k = { 3, 2 },
           .has_s = true, .s = { 2, 3 }, .bias = true },
+        /* wide rows at stride 4 with K >= 256 (alexnet's first layer,
+         * 56 channels and 56 outputs a row here): implicit by the rules,
+         * indirect when forced */
+        { .nsp = 2, .n = 1, .c = 3, .m = 56, .group = 1, .in = { 15, 224 }, .k = { 11, 11 },
+          .has_s = true, .s = { 4, 4 }, .has_pads = true, .pads = { 2, 2, 2, 2 }, .bias = true },
         /* a small 3x3 stride-1 layer on 14x14 (googlenet's 3x3 branches):
          * implicit by the rules, Winograd when forced */
         { .nsp = 2, .n = 1, .c = 24, .m = 64, .group = 1, .in = { 14, 14 }, .k = { 3, 3 },
