@@ -105,6 +105,19 @@
  * 0.27 and 5x5 s4 (K 75) 0.27 / 0.18 -> 0.23 / 0.15, not checked in a
  * model (hence the bound); stride 2 stays indirect (resnet50's 7x7 s2:
  * 1.39 / 0.80 -> 1.47 / 0.89). */
+/* 1x1 layers with K of at least IMPL_1X1_MIN_K on (IMPL_1X1_OUT_MIN,
+ * IMPL_1X1_OUT_MAX] positions (14x14) take ALGO_IMPLICIT too: resnet50's
+ * layer3 conv1 (1024 -> 256) and layer4.0.conv1 (1024 -> 512). In the
+ * model, min of 4 interleaved rounds under quiet-run (foreign <= 1.7%),
+ * gemm -> implicit at 1 thread: layer3.x conv1 0.62-0.66 -> 0.55-0.58 ms,
+ * layer4.0.conv1 1.25 -> 1.14; at 2 threads (6 rounds, foreign <= 2.6%)
+ * level: the five 0.370-0.382 -> 0.347-0.394, layer4.0.conv1 0.73 ->
+ * 0.65. Not below: K 512 (layer4's conv3, 512 -> 2048 at 7x7) 0.42 ->
+ * 0.55 at 2 threads; 7x7 outputs with K 2048 (layer4's conv1, the mv
+ * layout's) 0.64 -> 0.76 at 1 */
+#define IMPL_1X1_MIN_K 1024
+#define IMPL_1X1_OUT_MIN 64
+#define IMPL_1X1_OUT_MAX 196
 #define IMPL_WIDE_STRIDE 4
 #define IMPL_WIDE_MIN_K 256
 #define WINO_SMALL_OUT 196 /* output positions (14x14) ... */
@@ -423,16 +436,19 @@ static bool grid_plan(or_kernel *k, conv_params *p)
     return true;
 }
 
-/* The rule for ALGO_IMPLICIT (IMPL_MAX_K): a window of more than one tap,
- * channels filling 3/4 of the blocks, rows under IND_MIN_OW or strides and
- * K from IMPL_WIDE_STRIDE / IMPL_WIDE_MIN_K; sets its geometry when it
- * holds. */
+/* The rule for ALGO_IMPLICIT (IMPL_MAX_K): a window of more than one tap
+ * or a deep 1x1 on 14x14 (IMPL_1X1_*), channels filling 3/4 of the blocks,
+ * rows under IND_MIN_OW or strides and K from IMPL_WIDE_STRIDE /
+ * IMPL_WIDE_MIN_K; sets its geometry when it holds. */
 static bool implicit_pays(or_kernel *k, conv_params *p)
 {
     bool wide = p->w.n == 2 && p->w.stride[0] >= IMPL_WIDE_STRIDE && p->w.stride[1] >= IMPL_WIDE_STRIDE &&
                 p->kdim >= IMPL_WIDE_MIN_K;
-    return p->w.n == 2 && p->w.kernel_size > 1 && p->kdim <= IMPL_MAX_K && (p->w.out[1] < IND_MIN_OW || wide) &&
-           4 * (size_t)p->m >= 3 * or_impl_packed_floats(p->m, 1) && implicit_plan(k, p);
+    bool deep_1x1 = p->w.kernel_size == 1 && p->kdim >= IMPL_1X1_MIN_K && p->w.out_size > IMPL_1X1_OUT_MIN &&
+                    p->w.out_size <= IMPL_1X1_OUT_MAX;
+    return p->w.n == 2 && (p->w.kernel_size > 1 || deep_1x1) && p->kdim <= IMPL_MAX_K &&
+           (p->w.out[1] < IND_MIN_OW || wide) && 4 * (size_t)p->m >= 3 * or_impl_packed_floats(p->m, 1) &&
+           implicit_plan(k, p);
 }
 
 /* Shapes, the algorithm and its scratch, for p->threads threads. */
@@ -539,7 +555,7 @@ static or_status conv_plan(or_kernel *k)
          indirect_plan(k, p, unit))) {
         p->algo = ALGO_INDIRECT;
         k->scratch_bytes = p->ind_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
-    } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit)) {
+    } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit && !implicit_pays(k, p))) {
         p->algo = ALGO_1X1;
     } else if (force == OR_ALGO_GRID || (force == OR_ALGO_AUTO && p->group > 1 && grid_plan(k, p))) {
         p->algo = ALGO_GRID;

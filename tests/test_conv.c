@@ -490,6 +490,10 @@ static void test_conv_epilogue(void **state)
          * indirect when forced */
         { .nsp = 2, .n = 1, .c = 3, .m = 56, .group = 1, .in = { 15, 224 }, .k = { 11, 11 },
           .has_s = true, .s = { 4, 4 }, .has_pads = true, .pads = { 2, 2, 2, 2 }, .bias = true },
+        /* a deep 1x1 layer on 14x14 or less (resnet50's layer3 conv1, K
+         * >= 1024): implicit by the rules, the 1x1 product when forced */
+        { .nsp = 2, .n = 1, .c = 1024, .m = 56, .group = 1, .in = { 9, 10 }, .k = { 1, 1 },
+          .bias = true },
         /* a small 3x3 stride-1 layer on 14x14 (googlenet's 3x3 branches):
          * implicit by the rules, Winograd when forced */
         { .nsp = 2, .n = 1, .c = 24, .m = 64, .group = 1, .in = { 14, 14 }, .k = { 3, 3 },
