@@ -500,6 +500,7 @@ static or_status conv_plan(or_kernel *k)
         ((force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP) && p->cg != 1) ||
         force >= OR_ALGO_COUNT)
         force = OR_ALGO_AUTO;
+    bool impl = force == OR_ALGO_AUTO && implicit_pays(k, p); /* the rules' implicit (geometry set) */
     /* small 3x3 layers on small images (googlenet's 3x3 branches, 16..48 ->
      * 48..128 at 14x14 and 7x7) take implicit: their transforms cost more
      * than the products save. Per node at 1 / 2 threads, min of 3 rounds
@@ -507,8 +508,7 @@ static or_status conv_plan(or_kernel *k)
      * 24 -> 64 0.054 -> 0.051 / 0.084 -> 0.042 ms, 4e 32 -> 128 0.118 ->
      * 0.113 / 0.130 -> 0.089, 5b 48 -> 128 (7x7) 0.057 -> 0.049 / 0.076 ->
      * 0.044 */
-    bool tiny = force == OR_ALGO_AUTO && p->w.out_size <= WINO_SMALL_OUT &&
-                 (double)p->c * (double)p->m <= WINO_SMALL_CM && implicit_pays(k, p);
+    bool tiny = impl && p->w.out_size <= WINO_SMALL_OUT && (double)p->c * (double)p->m <= WINO_SMALL_CM;
     int wt_tile = force == OR_ALGO_WINO4 ? 4
                   : force == OR_ALGO_WINO2 ? 2
                   : force == OR_ALGO_AUTO && !tiny ? wino_tile(p) : 0;
@@ -551,11 +551,10 @@ static or_status conv_plan(or_kernel *k)
     bool direct = force == OR_ALGO_DIRECT || force == OR_ALGO_DIRECT_LOOP;
     if (force == OR_ALGO_INDIRECT ||
         (force == OR_ALGO_AUTO && p->w.n == 2 && p->w.out[1] >= IND_MIN_OW &&
-         (double)p->m * (double)p->kdim * sizeof(float) <= IND_MAX_A && !implicit_pays(k, p) &&
-         indirect_plan(k, p, unit))) {
+         (double)p->m * (double)p->kdim * sizeof(float) <= IND_MAX_A && !impl && indirect_plan(k, p, unit))) {
         p->algo = ALGO_INDIRECT;
         k->scratch_bytes = p->ind_bytes * (size_t)(p->threads > 1 ? p->threads : 1);
-    } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit && !implicit_pays(k, p))) {
+    } else if (force == OR_ALGO_GEMM_1X1 || (force == OR_ALGO_AUTO && unit && !impl)) {
         p->algo = ALGO_1X1;
     } else if (force == OR_ALGO_GRID || (force == OR_ALGO_AUTO && p->group > 1 && grid_plan(k, p))) {
         p->algo = ALGO_GRID;
@@ -564,7 +563,7 @@ static or_status conv_plan(or_kernel *k)
         p->algo = ALGO_DIRECT;
         p->dw_vec = force != OR_ALGO_DIRECT_LOOP && or_dw_plan(&p->dw, &p->w);
         if (p->dw_vec) k->scratch_bytes = (size_t)(p->dw.floats * p->threads) * sizeof(float);
-    } else if (force == OR_ALGO_IMPLICIT || (force == OR_ALGO_AUTO && implicit_pays(k, p))) {
+    } else if (force == OR_ALGO_IMPLICIT || impl) {
         p->algo = ALGO_IMPLICIT;
         k->scratch_bytes = p->impl_koff + (size_t)p->kdim * sizeof(int32_t);
     } else {

@@ -4,16 +4,16 @@
  *
  * Hand-off: the caller writes the job (fn, ctx, n, parts), sets `pending`
  * and publishes the job by bumping `gen` (release). A worker waits for gen
- * to change: it spins for OR_POOL_SPIN_NS (pause between looks, and a
- * yield of the CPU after OR_POOL_YIELD_NS), then registers in `sleepers`
- * and sleeps on `wake` under the mutex; the caller
- * broadcasts only when someone sleeps. Both sides use sequentially
- * consistent operations on gen and sleepers, so either the worker sees the
- * new gen before it sleeps or the caller sees it sleeping. Completion is
- * the mirror image: each worker decrements `pending`; the caller runs its
- * own share, spins on pending, then sleeps on `done`, which the last
- * worker signals under the mutex. One pool serves one session, and a
- * session is used by one thread at a time, so jobs never overlap.
+ * to change: it spins for OR_POOL_SPIN_NS (pause between looks, and a yield
+ * of the CPU after OR_POOL_YIELD_NS), then registers in `sleepers` and
+ * sleeps on `wake` under the mutex; the caller broadcasts only when someone
+ * sleeps. Both sides use sequentially consistent operations on gen and
+ * sleepers, so either the worker sees the new gen before it sleeps or the
+ * caller sees it sleeping. Completion is the mirror image: each worker
+ * decrements `pending`; the caller runs its own share, spins on pending,
+ * then sleeps on `done`, which the last worker signals under the mutex. One
+ * pool serves one session, and a session is used by one thread at a time,
+ * so jobs never overlap.
  */
 #include <pthread.h>
 #include <sched.h>

@@ -9,9 +9,10 @@
  *
  * The pool (ops/parallel.c): the caller is worker 0 and runs its own share;
  * the others wait for a job by spinning briefly (OR_POOL_SPIN_NS, yielding
- * the CPU after OR_POOL_YIELD_NS) and then sleeping on a condition variable. A model's nodes come microseconds
- * apart, so a spinning worker picks up the next node's job without a
- * futex wake-up; an idle session's workers sleep.
+ * the CPU after OR_POOL_YIELD_NS) and then sleeping on a condition
+ * variable. A model's nodes come microseconds apart, so a spinning worker
+ * picks up the next node's job without a futex wake-up; an idle session's
+ * workers sleep.
  */
 #ifndef OR_PARALLEL_H
 #define OR_PARALLEL_H
